@@ -1,0 +1,22 @@
+//! The pure domain of minping (民评): what a unit, a round, a ballot and a ranking are,
+//! and the rules that govern them. Nothing here does IO; storage and the web call in.
+
+pub mod ballot;
+pub mod ids;
+pub mod indicator;
+pub mod org;
+pub mod ranking;
+pub mod receipt;
+pub mod role;
+pub mod round;
+pub mod settings;
+
+pub use ballot::{Ballot, BallotDraft, BallotError, Channel, Nomination, NominationDraft};
+pub use ids::{AgencyId, PersonId, RoundId, UnitId, UserId};
+pub use indicator::{Indicator, IndicatorMask, IndicatorSet};
+pub use org::{Agency, Person, Post, PostRole, Unit};
+pub use ranking::{Method, Override, RankedUnit, Ranking, Tally};
+pub use receipt::Receipt;
+pub use role::Role;
+pub use round::{Round, RoundLabel, RoundState, Transition};
+pub use settings::Settings;

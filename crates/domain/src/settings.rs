@@ -1,0 +1,223 @@
+//! Deployment settings: a documented TOML file in the data folder whose defaults need no
+//! editing, and the per-round snapshot of the parts that shape a ballot and a ranking.
+
+use crate::{Channel, IndicatorSet};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The whole deployment's settings, read from `minping.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Shown in page titles, e.g. 南川区.
+    pub district: String,
+    /// IANA time zone in which dates (a ballot's day, a round's dates) are counted.
+    pub time_zone: String,
+    /// What an evaluated entity is called, 科室 by default.
+    pub unit_kind: String,
+    /// What a ballot may hold.
+    pub ballot: BallotSettings,
+    /// How rounds are ranked.
+    pub ranking: RankingSettings,
+    /// The indicators new rounds use.
+    pub indicators: IndicatorSet,
+}
+
+/// Limits of one ballot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BallotSettings {
+    /// K: how many units a ballot may name.
+    pub max_nominations: usize,
+    /// The longest comment, in characters.
+    pub comment_max_chars: usize,
+}
+
+/// Parameters of the default ranking method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RankingSettings {
+    /// N: how many units make the published list of 最难办事科室.
+    pub top_n: u32,
+    /// What one nomination counts for, per channel.
+    pub channel_weights: BTreeMap<Channel, f64>,
+}
+
+/// Why a settings file is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The TOML does not parse or has an unknown key.
+    #[error("{0}")]
+    Toml(#[from] toml::de::Error),
+    /// A value parses but makes no sense.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            district: "南川区".into(),
+            time_zone: "Asia/Shanghai".into(),
+            unit_kind: "科室".into(),
+            ballot: BallotSettings::default(),
+            ranking: RankingSettings::default(),
+            indicators: IndicatorSet::default_five(),
+        }
+    }
+}
+
+impl Default for BallotSettings {
+    fn default() -> Self {
+        Self {
+            max_nominations: 10,
+            comment_max_chars: 500,
+        }
+    }
+}
+
+impl Default for RankingSettings {
+    fn default() -> Self {
+        Self {
+            top_n: 10,
+            channel_weights: Channel::ALL.into_iter().map(|c| (c, 1.0)).collect(),
+        }
+    }
+}
+
+impl Settings {
+    /// Parses and checks a settings file.
+    pub fn from_toml(text: &str) -> Result<Self, SettingsError> {
+        let settings: Settings = toml::from_str(text)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |m: String| Err(SettingsError::Invalid(m));
+        if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return invalid(format!("time_zone `{}` is not an IANA time zone", self.time_zone));
+        }
+        if !(1..=100).contains(&self.ballot.max_nominations) {
+            return invalid("ballot.max_nominations must be between 1 and 100".into());
+        }
+        if !(1..=10_000).contains(&self.ballot.comment_max_chars) {
+            return invalid("ballot.comment_max_chars must be between 1 and 10000".into());
+        }
+        if self.ranking.top_n == 0 {
+            return invalid("ranking.top_n must be at least 1".into());
+        }
+        for (channel, w) in &self.ranking.channel_weights {
+            if !(w.is_finite() && (0.0..=1000.0).contains(w)) {
+                return invalid(format!("ranking.channel_weights.{channel} must be between 0 and 1000"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The deployment's time zone (validated on load).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+
+    /// The parts a new round copies, so later edits never change a past round.
+    pub fn round_settings(&self) -> RoundSettings {
+        RoundSettings {
+            indicators: self.indicators.clone(),
+            max_nominations: self.ballot.max_nominations,
+            comment_max_chars: self.ballot.comment_max_chars,
+            top_n: self.ranking.top_n,
+            channel_weights: self.ranking.channel_weights.clone(),
+        }
+    }
+
+    /// The default settings file, with every line explained.
+    pub fn default_toml() -> String {
+        let mut out = String::from(DEFAULT_HEADER);
+        for ind in IndicatorSet::default_five().iter() {
+            out.push_str(&format!(
+                "\n[[indicators]]\ncode = {:?}\nname_zh = {:?}\nname_en = {:?}\ndescription_zh = {:?}\ndescription_en = {:?}\n",
+                ind.code, ind.name_zh, ind.name_en, ind.description_zh, ind.description_en
+            ));
+        }
+        out
+    }
+}
+
+const DEFAULT_HEADER: &str = r#"# minping deployment settings. Every key is optional: a missing key takes the default
+# shown here. Changes apply to rounds created afterwards; each round keeps a copy of the
+# indicators, limits and weights it was created with.
+
+# Name of the district (or city, province) shown on public pages.
+district = "南川区"
+# IANA time zone in which dates are counted (a ballot's day, a round's dates).
+time_zone = "Asia/Shanghai"
+# What an evaluated entity is called.
+unit_kind = "科室"
+
+[ballot]
+# K: the most units one ballot may name as hardest to deal with.
+max_nominations = 10
+# The longest comment per named unit, in characters.
+comment_max_chars = 500
+
+[ranking]
+# N: how many units are published as the round's 最难办事科室.
+top_n = 10
+
+[ranking.channel_weights]
+# What one nomination counts for, per channel: `directed` is the mailed panel (定向),
+# `open` the form in the newspaper or on the website (抽样).
+directed = 1.0
+open = 1.0
+
+# The indicators (指标), in printed order. `code` is stable and used in the API and the
+# open data; names and descriptions are printed on the form so people can 对号入座.
+"#;
+
+/// What a round copies from the settings when it is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundSettings {
+    /// The indicators printed on this round's form.
+    pub indicators: IndicatorSet,
+    /// K.
+    pub max_nominations: usize,
+    /// Longest comment in characters.
+    pub comment_max_chars: usize,
+    /// N.
+    pub top_n: u32,
+    /// Weight of a nomination per channel.
+    pub channel_weights: BTreeMap<Channel, f64>,
+}
+
+impl Default for RoundSettings {
+    fn default() -> Self {
+        Settings::default().round_settings()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_default_file_parses_to_the_defaults() {
+        let parsed = Settings::from_toml(&Settings::default_toml()).unwrap();
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn an_empty_file_means_all_defaults() {
+        assert_eq!(Settings::from_toml("").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_explained() {
+        let err = Settings::from_toml("top_n = 3").unwrap_err().to_string();
+        assert!(err.contains("top_n"), "{err}");
+        let err = Settings::from_toml("time_zone = \"Mars/Base\"").unwrap_err().to_string();
+        assert!(err.contains("Mars/Base"), "{err}");
+        let err = Settings::from_toml("[ballot]\nmax_nominations = 0").unwrap_err().to_string();
+        assert!(err.contains("max_nominations"), "{err}");
+    }
+}

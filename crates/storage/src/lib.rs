@@ -1,0 +1,253 @@
+//! The storage seam: everything minping needs from a database, in one trait,
+//! fulfilled by SQLite (embedded, the default) and PostgreSQL from the same SQL.
+//!
+//! Each backend has its own migrations under `migrations/<backend>/`; the query code is
+//! shared (see [`sql`]), written in the SQL both understand.
+
+mod postgres;
+mod sql;
+mod sqlite;
+mod writer;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use minping_domain::{
+    Agency, AgencyId, Ballot, Method, Person, PersonId, Post, PostRole, Ranking, Receipt, Role,
+    Round, RoundId, RoundLabel, RoundState, Tally, Transition, Unit, UnitId, UserId,
+    settings::RoundSettings,
+};
+use std::{path::Path, sync::Arc};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use writer::{BallotWriter, WriteError};
+
+/// What went wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The thing asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The change conflicts with what is stored (a duplicate name, a stale state).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Storage results.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Who did something, for the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The signed-in user, if any.
+    pub user_id: Option<UserId>,
+    /// The name recorded.
+    pub name: String,
+}
+
+impl Actor {
+    /// The system itself (seeding, migrations).
+    pub fn system() -> Self {
+        Self {
+            user_id: None,
+            name: "system".into(),
+        }
+    }
+}
+
+/// A ballot ready to be stored: checked, with its receipt and the day it arrived.
+#[derive(Debug, Clone)]
+pub struct NewBallot {
+    /// The round it is for.
+    pub round_id: RoundId,
+    /// The checked ballot.
+    pub ballot: Ballot,
+    /// Its receipt.
+    pub receipt: Receipt,
+    /// The day it arrived, in the deployment's time zone. No finer time is kept.
+    pub received_on: NaiveDate,
+}
+
+/// Why one ballot of a batch was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BallotRejected {
+    /// The round is not open (or does not exist).
+    #[error("the round is not open")]
+    RoundNotOpen,
+}
+
+/// A ballot read back, as the open data shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBallot {
+    /// The round.
+    pub round_id: RoundId,
+    /// The receipt.
+    pub receipt: String,
+    /// The day it arrived.
+    pub received_on: NaiveDate,
+    /// Its contents.
+    pub ballot: Ballot,
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// Sign-in name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// For a unit user, the unit it speaks for.
+    pub unit_id: Option<UnitId>,
+    /// The argon2 hash of the password (PHC string).
+    pub password_hash: String,
+}
+
+/// A finalized round's frozen ranking with the method that produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrozenRanking {
+    /// The method and parameters.
+    pub method: Method,
+    /// The ranking.
+    pub ranking: Ranking,
+}
+
+/// Everything minping needs from a database.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Adds an agency; names are unique.
+    async fn create_agency(&self, name: &str) -> Result<Agency>;
+    /// All agencies by name.
+    async fn agencies(&self) -> Result<Vec<Agency>>;
+    /// Adds a unit to an agency; names are unique within an agency.
+    async fn create_unit(&self, agency: AgencyId, name: &str, kind: &str) -> Result<Unit>;
+    /// All units, retired ones too, by agency then name.
+    async fn units(&self) -> Result<Vec<Unit>>;
+    /// Retires a unit (or brings it back); its history stays.
+    async fn set_unit_active(&self, unit: UnitId, active: bool) -> Result<()>;
+
+    /// Adds a person.
+    async fn create_person(&self, name: &str) -> Result<Person>;
+    /// All people by name.
+    async fn people(&self) -> Result<Vec<Person>>;
+    /// Gives a person a post from `start`, ending on that day whoever held it before.
+    async fn assign_post(
+        &self,
+        person: PersonId,
+        unit: UnitId,
+        role: PostRole,
+        start: NaiveDate,
+    ) -> Result<Post>;
+    /// Every post, current and past, by unit, role and start.
+    async fn posts(&self) -> Result<Vec<Post>>;
+
+    /// Creates a draft round for a quarter; one round per quarter.
+    async fn create_round(
+        &self,
+        label: RoundLabel,
+        settings: &RoundSettings,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Round>;
+    /// All rounds, newest quarter first.
+    async fn rounds(&self) -> Result<Vec<Round>>;
+    /// One round.
+    async fn round(&self, id: RoundId) -> Result<Option<Round>>;
+    /// Moves a round from `from` to `to` if it is still in `from`, and records who and when.
+    /// Finalizing goes through [`Storage::finalize_round`] instead.
+    async fn transition_round(
+        &self,
+        id: RoundId,
+        from: RoundState,
+        to: RoundState,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Moves a closed round to finalized and freezes its ranking, in one transaction.
+    async fn finalize_round(
+        &self,
+        id: RoundId,
+        frozen: &FrozenRanking,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// A round's recorded transitions, oldest first.
+    async fn transitions(&self, id: RoundId) -> Result<Vec<Transition>>;
+    /// The frozen ranking of a finalized or published round.
+    async fn frozen_ranking(&self, id: RoundId) -> Result<Option<FrozenRanking>>;
+
+    /// Stores a batch of ballots in one transaction; a ballot for a round that is not open
+    /// is rejected, the others stored. Returns one outcome per ballot, in order.
+    async fn insert_ballots(
+        &self,
+        batch: &[NewBallot],
+    ) -> Result<Vec<std::result::Result<(), BallotRejected>>>;
+    /// A ballot by its receipt.
+    async fn ballot_by_receipt(&self, receipt: &str) -> Result<Option<StoredBallot>>;
+    /// How many ballots a round holds.
+    async fn ballot_count(&self, round: RoundId) -> Result<u64>;
+    /// A round's tallies, added up from its stored ballots (the audit path).
+    async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>>;
+    /// The comments on a round's nominations of one unit.
+    async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>>;
+
+    /// Adds a user; names are unique.
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        unit: Option<UnitId>,
+        password_hash: &str,
+    ) -> Result<User>;
+    /// A user by sign-in name.
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// A user by id.
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// Stores the hash of a new API token for a user.
+    async fn add_token(&self, user: UserId, token_hash: &str, at: DateTime<Utc>) -> Result<()>;
+    /// The user an API token (by hash) belongs to.
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>>;
+
+    /// Loads a session record unless it has expired.
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<String>>;
+    /// Creates or replaces a session record.
+    async fn save_session(&self, id: &str, data: &str, expires: DateTime<Utc>) -> Result<()>;
+    /// Deletes a session record.
+    async fn delete_session(&self, id: &str) -> Result<()>;
+}
+
+/// Opens the database: a `postgres://` URL, or else the SQLite file `minping.db` in `data`.
+/// Migrations are applied before it returns.
+pub async fn open(data: &Path, database_url: Option<&str>) -> Result<Arc<dyn Storage>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url, None).await?))
+        }
+        Some(url) => Err(StorageError::Conflict(format!(
+            "unsupported database URL `{url}`: give a postgres:// URL, or none for SQLite"
+        ))),
+        None => Ok(Arc::new(SqliteStore::open(&data.join("minping.db")).await?)),
+    }
+}

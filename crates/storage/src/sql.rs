@@ -1,0 +1,694 @@
+//! The queries, written once in the SQL that SQLite and PostgreSQL share (`$n` parameters,
+//! `RETURNING`, `CAST(.. AS BIGINT)`), and expanded for each backend's driver by
+//! [`impl_storage!`]. Column types are chosen per backend in the migrations so that the
+//! same Rust types decode from both.
+
+/// Bind parameters a single multi-row INSERT may carry on both backends.
+pub(crate) const MAX_BINDS: usize = 30_000;
+
+/// Implements [`crate::Storage`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
+macro_rules! impl_storage {
+    ($store:ty, $db:ty, $backend:expr) => {
+        use crate::{
+            Actor, Backend, BallotRejected, FrozenRanking, NewBallot, Result, Storage,
+            StorageError, StoredBallot, User, sql::MAX_BINDS,
+        };
+        use async_trait::async_trait;
+        use chrono::{DateTime, NaiveDate, Utc};
+        use minping_domain::{
+            Agency, AgencyId, Ballot, Channel, IndicatorMask, Method, Nomination, Person,
+            PersonId, Post, PostRole, RankedUnit, Ranking, Role, Round, RoundId, RoundLabel,
+            RoundState, Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
+        };
+        use sqlx::Row;
+        use std::collections::{BTreeMap, BTreeSet};
+
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        fn corrupt(what: impl std::fmt::Display) -> StorageError {
+            StorageError::Corrupt(what.to_string())
+        }
+
+        /// Unique-constraint violations become conflicts the caller can explain.
+        fn conflict_or(e: sqlx::Error, message: &str) -> StorageError {
+            match &e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    StorageError::Conflict(message.to_string())
+                }
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    StorageError::NotFound
+                }
+                _ => StorageError::Database(e),
+            }
+        }
+
+        fn unit_from(row: &DbRow) -> Result<Unit> {
+            Ok(Unit {
+                id: UnitId(row.try_get("id")?),
+                agency_id: AgencyId(row.try_get("agency_id")?),
+                agency: row.try_get("agency")?,
+                name: row.try_get("name")?,
+                kind: row.try_get("kind")?,
+                active: row.try_get("active")?,
+            })
+        }
+
+        fn round_from(row: &DbRow) -> Result<Round> {
+            let label: String = row.try_get("label")?;
+            let state: String = row.try_get("state")?;
+            let settings: String = row.try_get("settings")?;
+            Ok(Round {
+                id: RoundId(row.try_get("id")?),
+                label: label.parse::<RoundLabel>().map_err(corrupt)?,
+                state: state.parse::<RoundState>().map_err(corrupt)?,
+                settings: serde_json::from_str::<RoundSettings>(&settings).map_err(corrupt)?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn user_from(row: &DbRow) -> Result<User> {
+            let role: String = row.try_get("role")?;
+            Ok(User {
+                id: UserId(row.try_get("id")?),
+                name: row.try_get("name")?,
+                role: role.parse::<Role>().map_err(corrupt)?,
+                unit_id: row.try_get::<Option<i64>, _>("unit_id")?.map(UnitId),
+                password_hash: row.try_get("password_hash")?,
+            })
+        }
+
+        fn post_from(row: &DbRow) -> Result<Post> {
+            let role: String = row.try_get("role")?;
+            Ok(Post {
+                id: row.try_get("id")?,
+                person_id: PersonId(row.try_get("person_id")?),
+                person: row.try_get("person")?,
+                unit_id: UnitId(row.try_get("unit_id")?),
+                role: PostRole::parse(&role).ok_or_else(|| corrupt(role))?,
+                start: row.try_get("start_on")?,
+                end: row.try_get("end_on")?,
+            })
+        }
+
+        const UNIT_SELECT: &str = "SELECT u.id, u.agency_id, a.name AS agency, u.name, u.kind, u.active \
+             FROM units u JOIN agencies a ON a.id = u.agency_id";
+        const POST_SELECT: &str = "SELECT p.id, p.person_id, pe.name AS person, p.unit_id, p.role, p.start_on, p.end_on \
+             FROM posts p JOIN people pe ON pe.id = p.person_id";
+        const ROUND_SELECT: &str = "SELECT id, label, state, settings, created_at FROM rounds";
+        const USER_SELECT: &str = "SELECT id, name, role, unit_id, password_hash FROM users";
+
+        #[async_trait]
+        impl Storage for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn create_agency(&self, name: &str) -> Result<Agency> {
+                let id: i64 = sqlx::query_scalar("INSERT INTO agencies (name) VALUES ($1) RETURNING id")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| conflict_or(e, "an agency of that name exists"))?;
+                Ok(Agency { id: AgencyId(id), name: name.to_string() })
+            }
+
+            async fn agencies(&self) -> Result<Vec<Agency>> {
+                let rows = sqlx::query("SELECT id, name FROM agencies ORDER BY name, id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok(Agency { id: AgencyId(r.try_get("id")?), name: r.try_get("name")? }))
+                    .collect()
+            }
+
+            async fn create_unit(&self, agency: AgencyId, name: &str, kind: &str) -> Result<Unit> {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO units (agency_id, name, kind, active) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(agency.0)
+                .bind(name)
+                .bind(kind)
+                .bind(true)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| conflict_or(e, "the agency already has a unit of that name"))?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{UNIT_SELECT} WHERE u.id = $1")))
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                unit_from(&row)
+            }
+
+            async fn units(&self) -> Result<Vec<Unit>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{UNIT_SELECT} ORDER BY a.name, u.name, u.id")))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(unit_from).collect()
+            }
+
+            async fn set_unit_active(&self, unit: UnitId, active: bool) -> Result<()> {
+                let done = sqlx::query("UPDATE units SET active = $1 WHERE id = $2")
+                    .bind(active)
+                    .bind(unit.0)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StorageError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn create_person(&self, name: &str) -> Result<Person> {
+                let id: i64 = sqlx::query_scalar("INSERT INTO people (name) VALUES ($1) RETURNING id")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(Person { id: PersonId(id), name: name.to_string() })
+            }
+
+            async fn people(&self) -> Result<Vec<Person>> {
+                let rows = sqlx::query("SELECT id, name FROM people ORDER BY name, id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok(Person { id: PersonId(r.try_get("id")?), name: r.try_get("name")? }))
+                    .collect()
+            }
+
+            async fn assign_post(
+                &self,
+                person: PersonId,
+                unit: UnitId,
+                role: PostRole,
+                start: NaiveDate,
+            ) -> Result<Post> {
+                let mut tx = self.pool.begin().await?;
+                let later: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM posts WHERE unit_id = $1 AND role = $2 AND start_on >= $3",
+                )
+                .bind(unit.0)
+                .bind(role.as_str())
+                .bind(start)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if later.is_some() {
+                    return Err(StorageError::Conflict(
+                        "a later holder of this post is already recorded".into(),
+                    ));
+                }
+                sqlx::query(
+                    "UPDATE posts SET end_on = $1 WHERE unit_id = $2 AND role = $3 AND (end_on IS NULL OR end_on > $1)",
+                )
+                .bind(start)
+                .bind(unit.0)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO posts (person_id, unit_id, role, start_on) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(person.0)
+                .bind(unit.0)
+                .bind(role.as_str())
+                .bind(start)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| conflict_or(e, "no such person or unit"))?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_SELECT} WHERE p.id = $1")))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                post_from(&row)
+            }
+
+            async fn posts(&self) -> Result<Vec<Post>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_SELECT} ORDER BY p.unit_id, p.role, p.start_on")))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(post_from).collect()
+            }
+
+            async fn create_round(
+                &self,
+                label: RoundLabel,
+                settings: &RoundSettings,
+                actor: &Actor,
+                at: DateTime<Utc>,
+            ) -> Result<Round> {
+                let settings_json = serde_json::to_string(settings).map_err(corrupt)?;
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO rounds (label, state, settings, created_at) VALUES ($1, 'draft', $2, $3) RETURNING id",
+                )
+                .bind(label.to_string())
+                .bind(&settings_json)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| conflict_or(e, "a round for that quarter exists"))?;
+                record_transition(&mut tx, id, "draft", "draft", actor, at).await?;
+                tx.commit().await?;
+                Ok(Round {
+                    id: RoundId(id),
+                    label,
+                    state: RoundState::Draft,
+                    settings: settings.clone(),
+                    created_at: at,
+                })
+            }
+
+            async fn rounds(&self) -> Result<Vec<Round>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{ROUND_SELECT} ORDER BY label DESC")))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(round_from).collect()
+            }
+
+            async fn round(&self, id: RoundId) -> Result<Option<Round>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ROUND_SELECT} WHERE id = $1")))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(round_from).transpose()
+            }
+
+            async fn transition_round(
+                &self,
+                id: RoundId,
+                from: RoundState,
+                to: RoundState,
+                actor: &Actor,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                move_state(&mut tx, id, from, to, actor, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn finalize_round(
+                &self,
+                id: RoundId,
+                frozen: &FrozenRanking,
+                actor: &Actor,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
+                let method = serde_json::to_string(&frozen.method).map_err(corrupt)?;
+                let mut tx = self.pool.begin().await?;
+                move_state(&mut tx, id, RoundState::Closed, RoundState::Finalized, actor, at).await?;
+                sqlx::query("UPDATE rounds SET method = $1 WHERE id = $2")
+                    .bind(&method)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM rankings WHERE round_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                for chunk in frozen.ranking.entries.chunks(MAX_BINDS / 8) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO rankings (round_id, unit_id, rank, score_milli, nominations, indicator_counts, substantiated_reports, override) ",
+                    );
+                    q.push_values(chunk, |mut b, e| {
+                        b.push_bind(id.0)
+                            .push_bind(e.unit_id.0)
+                            .push_bind(e.rank as i64)
+                            .push_bind(e.score_milli)
+                            .push_bind(e.nominations as i64)
+                            .push_bind(serde_json::to_string(&e.indicator_counts).unwrap_or_default())
+                            .push_bind(e.substantiated_reports as i64)
+                            .push_bind(e.r#override.map(|o| serde_json::to_value(o).ok().and_then(|v| v.as_str().map(String::from))).flatten());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn transitions(&self, id: RoundId) -> Result<Vec<Transition>> {
+                let rows = sqlx::query(
+                    "SELECT from_state, to_state, user_id, actor, at FROM round_transitions WHERE round_id = $1 ORDER BY id",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let from: String = r.try_get("from_state")?;
+                        let to: String = r.try_get("to_state")?;
+                        Ok(Transition {
+                            from: from.parse().map_err(corrupt)?,
+                            to: to.parse().map_err(corrupt)?,
+                            user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                            actor: r.try_get("actor")?,
+                            at: r.try_get("at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn frozen_ranking(&self, id: RoundId) -> Result<Option<FrozenRanking>> {
+                let method: Option<Option<String>> = sqlx::query_scalar("SELECT method FROM rounds WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(Some(method)) = method else { return Ok(None) };
+                let method: Method = serde_json::from_str(&method).map_err(corrupt)?;
+                let rows = sqlx::query(
+                    "SELECT unit_id, rank, score_milli, nominations, indicator_counts, substantiated_reports, override \
+                     FROM rankings WHERE round_id = $1 ORDER BY rank, unit_id",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                let entries = rows
+                    .iter()
+                    .map(|r| {
+                        let counts: String = r.try_get("indicator_counts")?;
+                        let over: Option<String> = r.try_get("override")?;
+                        Ok(RankedUnit {
+                            rank: r.try_get::<i64, _>("rank")? as u32,
+                            unit_id: UnitId(r.try_get("unit_id")?),
+                            score_milli: r.try_get("score_milli")?,
+                            nominations: r.try_get::<i64, _>("nominations")? as u64,
+                            indicator_counts: serde_json::from_str(&counts).map_err(corrupt)?,
+                            substantiated_reports: r.try_get::<i64, _>("substantiated_reports")? as u32,
+                            r#override: over
+                                .map(|o| serde_json::from_value(serde_json::Value::String(o)).map_err(corrupt))
+                                .transpose()?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let top_n = method.top_n;
+                Ok(Some(FrozenRanking { method, ranking: Ranking { entries, top_n } }))
+            }
+
+            async fn insert_ballots(
+                &self,
+                batch: &[NewBallot],
+            ) -> Result<Vec<std::result::Result<(), BallotRejected>>> {
+                let mut tx = self.pool.begin().await?;
+                let round_ids: BTreeSet<i64> = batch.iter().map(|b| b.round_id.0).collect();
+                let mut open = BTreeSet::new();
+                for id in round_ids {
+                    // Read the state inside the transaction: a round closed a moment ago
+                    // takes no more ballots, even ones already queued.
+                    let state: Option<String> = sqlx::query_scalar("SELECT state FROM rounds WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if state.as_deref() == Some("open") {
+                        open.insert(id);
+                    }
+                }
+                let accepted: Vec<&NewBallot> = batch.iter().filter(|b| open.contains(&b.round_id.0)).collect();
+                let mut ids = Vec::with_capacity(accepted.len());
+                for chunk in accepted.chunks(MAX_BINDS / 4) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO ballots (round_id, channel, receipt, received_on) ",
+                    );
+                    q.push_values(chunk, |mut b, nb| {
+                        b.push_bind(nb.round_id.0)
+                            .push_bind(nb.ballot.channel.as_str())
+                            .push_bind(nb.receipt.as_str())
+                            .push_bind(nb.received_on);
+                    });
+                    q.push(" RETURNING id, receipt");
+                    let rows = q.build().fetch_all(&mut *tx).await?;
+                    // RETURNING order is not promised: match ids back by receipt.
+                    let by_receipt: BTreeMap<String, i64> = rows
+                        .iter()
+                        .map(|r| Ok((r.try_get::<String, _>("receipt")?, r.try_get::<i64, _>("id")?)))
+                        .collect::<Result<_>>()?;
+                    for nb in chunk {
+                        ids.push(*by_receipt.get(nb.receipt.as_str()).ok_or_else(|| corrupt("ballot id not returned"))?);
+                    }
+                }
+                let noms: Vec<(i64, &NewBallot, &Nomination)> = accepted
+                    .iter()
+                    .zip(&ids)
+                    .flat_map(|(nb, id)| nb.ballot.nominations.iter().map(move |n| (*id, *nb, n)))
+                    .collect();
+                for chunk in noms.chunks(MAX_BINDS / 6) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO nominations (ballot_id, round_id, unit_id, channel, indicators, comment) ",
+                    );
+                    q.push_values(chunk, |mut b, (id, nb, n)| {
+                        b.push_bind(*id)
+                            .push_bind(nb.round_id.0)
+                            .push_bind(n.unit_id.0)
+                            .push_bind(nb.ballot.channel.as_str())
+                            .push_bind(n.indicators.0 as i64)
+                            .push_bind(n.comment.as_deref());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                let exposures: Vec<(i64, UnitId)> = accepted
+                    .iter()
+                    .zip(&ids)
+                    .flat_map(|(nb, id)| nb.ballot.exposure.iter().map(move |u| (*id, *u)))
+                    .collect();
+                for chunk in exposures.chunks(MAX_BINDS / 2) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO exposures (ballot_id, unit_id) ");
+                    q.push_values(chunk, |mut b, (id, u)| {
+                        b.push_bind(*id).push_bind(u.0);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(batch
+                    .iter()
+                    .map(|b| if open.contains(&b.round_id.0) { Ok(()) } else { Err(BallotRejected::RoundNotOpen) })
+                    .collect())
+            }
+
+            async fn ballot_by_receipt(&self, receipt: &str) -> Result<Option<StoredBallot>> {
+                let Some(row) = sqlx::query("SELECT id, round_id, channel, receipt, received_on FROM ballots WHERE receipt = $1")
+                    .bind(receipt)
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let id: i64 = row.try_get("id")?;
+                let channel: String = row.try_get("channel")?;
+                let noms = sqlx::query("SELECT unit_id, indicators, comment FROM nominations WHERE ballot_id = $1 ORDER BY unit_id")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let exposure: Vec<i64> = sqlx::query_scalar("SELECT unit_id FROM exposures WHERE ballot_id = $1 ORDER BY unit_id")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(Some(StoredBallot {
+                    round_id: RoundId(row.try_get("round_id")?),
+                    receipt: row.try_get("receipt")?,
+                    received_on: row.try_get("received_on")?,
+                    ballot: Ballot {
+                        channel: channel.parse().map_err(|()| corrupt(channel))?,
+                        code: None,
+                        nominations: noms
+                            .iter()
+                            .map(|r| {
+                                Ok(Nomination {
+                                    unit_id: UnitId(r.try_get("unit_id")?),
+                                    indicators: IndicatorMask(r.try_get::<i64, _>("indicators")? as u16),
+                                    comment: r.try_get("comment")?,
+                                })
+                            })
+                            .collect::<Result<_>>()?,
+                        exposure: exposure.into_iter().map(UnitId).collect(),
+                    },
+                }))
+            }
+
+            async fn ballot_count(&self, round: RoundId) -> Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ballots WHERE round_id = $1")
+                    .bind(round.0)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n as u64)
+            }
+
+            async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>> {
+                let mut sql = String::from("SELECT unit_id, channel, COUNT(*) AS n");
+                for i in 0..indicators {
+                    sql.push_str(&format!(", CAST(SUM((indicators >> {i}) & 1) AS BIGINT) AS i{i}"));
+                }
+                sql.push_str(" FROM nominations WHERE round_id = $1 GROUP BY unit_id, channel ORDER BY unit_id, channel");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(round.0).fetch_all(&self.pool).await?;
+                let mut by_unit: BTreeMap<i64, Tally> = BTreeMap::new();
+                for r in &rows {
+                    let unit: i64 = r.try_get("unit_id")?;
+                    let channel: String = r.try_get("channel")?;
+                    let channel: Channel = channel.parse().map_err(|()| corrupt(channel))?;
+                    let t = by_unit.entry(unit).or_insert_with(|| Tally::new(UnitId(unit), indicators));
+                    *t.nominations.entry(channel).or_default() += r.try_get::<i64, _>("n")? as u64;
+                    for i in 0..indicators {
+                        t.indicator_counts[i] += r.try_get::<i64, _>(format!("i{i}").as_str())? as u64;
+                    }
+                }
+                Ok(by_unit.into_values().collect())
+            }
+
+            async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT comment FROM nominations WHERE round_id = $1 AND unit_id = $2 AND comment IS NOT NULL ORDER BY ballot_id",
+                )
+                .bind(round.0)
+                .bind(unit.0)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn create_user(
+                &self,
+                name: &str,
+                role: Role,
+                unit: Option<UnitId>,
+                password_hash: &str,
+            ) -> Result<User> {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO users (name, role, unit_id, password_hash) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(name)
+                .bind(role.as_str())
+                .bind(unit.map(|u| u.0))
+                .bind(password_hash)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| conflict_or(e, "a user of that name exists"))?;
+                Ok(User {
+                    id: UserId(id),
+                    name: name.to_string(),
+                    role,
+                    unit_id: unit,
+                    password_hash: password_hash.to_string(),
+                })
+            }
+
+            async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{USER_SELECT} WHERE name = $1")))
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(user_from).transpose()
+            }
+
+            async fn user(&self, id: UserId) -> Result<Option<User>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{USER_SELECT} WHERE id = $1")))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(user_from).transpose()
+            }
+
+            async fn add_token(&self, user: UserId, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
+                sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(token_hash)
+                    .bind(user.0)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| conflict_or(e, "token exists"))?;
+                Ok(())
+            }
+
+            async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+                let row = sqlx::query(
+                    "SELECT u.id, u.name, u.role, u.unit_id, u.password_hash FROM api_tokens t \
+                     JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(user_from).transpose()
+            }
+
+            async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
+                    .bind(id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn save_session(&self, id: &str, data: &str, expires: DateTime<Utc>) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                )
+                .bind(id)
+                .bind(data)
+                .bind(expires)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, id: &str) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        async fn record_transition(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            id: i64,
+            from: &str,
+            to: &str,
+            actor: &Actor,
+            at: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO round_transitions (round_id, from_state, to_state, user_id, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .bind(actor.user_id.map(|u| u.0))
+            .bind(&actor.name)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        /// Compare-and-set on the round's state, then the record of who moved it.
+        async fn move_state(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            id: RoundId,
+            from: RoundState,
+            to: RoundState,
+            actor: &Actor,
+            at: DateTime<Utc>,
+        ) -> Result<()> {
+            if from.next() != Some(to) {
+                return Err(StorageError::Conflict(format!("a round cannot go from {from} to {to}")));
+            }
+            let done = sqlx::query("UPDATE rounds SET state = $1 WHERE id = $2 AND state = $3")
+                .bind(to.as_str())
+                .bind(id.0)
+                .bind(from.as_str())
+                .execute(&mut **tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                let exists: Option<String> = sqlx::query_scalar("SELECT state FROM rounds WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                return Err(match exists {
+                    None => StorageError::NotFound,
+                    Some(now) => StorageError::Conflict(format!("the round is {now}, not {from}")),
+                });
+            }
+            record_transition(tx, id.0, from.as_str(), to.as_str(), actor, at).await
+        }
+    };
+}
+
+pub(crate) use impl_storage;

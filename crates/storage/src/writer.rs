@@ -1,0 +1,84 @@
+//! Group commit for ballot intake: every request hands its ballot to one writer task, which
+//! stores whatever has queued up in a single transaction and answers each request only once
+//! that transaction is durable. Under load this turns many fsyncs into one.
+
+use crate::{BallotRejected, NewBallot, Storage};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most ballots one transaction takes.
+const MAX_BATCH: usize = 1024;
+
+/// Why a ballot was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteError {
+    /// The round closed (or never opened).
+    #[error("the round is not open")]
+    RoundNotOpen,
+    /// The database failed; nothing of the ballot was stored.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+struct Job {
+    ballot: NewBallot,
+    reply: oneshot::Sender<Result<(), WriteError>>,
+}
+
+/// A handle to the writer task; cheap to clone.
+#[derive(Clone)]
+pub struct BallotWriter {
+    queue: mpsc::Sender<Job>,
+}
+
+impl BallotWriter {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn spawn(store: Arc<dyn Storage>) -> Self {
+        let (queue, mut jobs) = mpsc::channel::<Job>(MAX_BATCH * 8);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                commit(store.as_ref(), std::mem::take(&mut batch)).await;
+            }
+        });
+        Self { queue }
+    }
+
+    /// Stores one ballot; returns once it is committed.
+    pub async fn write(&self, ballot: NewBallot) -> Result<(), WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { ballot, reply })
+            .await
+            .map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| WriteError::Unavailable("the writer has stopped".into()))?
+    }
+}
+
+async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
+    let ballots: Vec<NewBallot> = jobs.iter().map(|j| j.ballot.clone()).collect();
+    match store.insert_ballots(&ballots).await {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome.map_err(|BallotRejected::RoundNotOpen| WriteError::RoundNotOpen));
+            }
+        }
+        // One bad ballot must not sink the others: retry each on its own.
+        Err(_) if jobs.len() > 1 => {
+            for job in jobs {
+                let result = match store.insert_ballots(std::slice::from_ref(&job.ballot)).await {
+                    Ok(mut o) => o.pop().unwrap_or(Ok(())).map_err(|_| WriteError::RoundNotOpen),
+                    Err(e) => Err(WriteError::Unavailable(e.to_string())),
+                };
+                let _ = job.reply.send(result);
+            }
+        }
+        Err(e) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(WriteError::Unavailable(e.to_string())));
+            }
+        }
+    }
+}
