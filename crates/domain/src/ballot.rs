@@ -172,6 +172,18 @@ impl BallotError {
         }
     }
 
+    /// The position of the nomination the error is about, if it is about one.
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            BallotError::UnknownUnit { index, .. }
+            | BallotError::DuplicateUnit { index, .. }
+            | BallotError::NoIndicator { index, .. }
+            | BallotError::UnknownIndicator { index, .. }
+            | BallotError::CommentTooLong { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
     /// The message in Simplified Chinese.
     pub fn message_zh(&self) -> String {
         match self {

@@ -1,1 +1,4 @@
+//! minping (民评): the command line and the demo district.
 
+pub mod cli;
+pub mod demo;

@@ -1,1 +1,68 @@
+//! The minping web application: public pages, the organizer console and the JSON API.
+//!
+//! [`Application::build`] opens everything a server needs; tests start it on a random port
+//! or call its router directly.
 
+pub mod api;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod i18n;
+pub mod intake;
+pub mod lifecycle;
+pub mod pages;
+pub mod session;
+pub mod state;
+
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+use axum::Router;
+use std::{net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+
+pub use state::AppState;
+
+/// A built application, bound to a port, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds `listen` (port 0 picks a free port) and builds the router over `state`.
+    pub async fn build(state: AppState, listen: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    }
+}
+
+/// The whole router: pages, console, API, static files.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .layer(axum::middleware::from_fn(csrf::ensure_cookie))
+        .layer(session::layer(state.store.clone()))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(Arc::new(state))
+}

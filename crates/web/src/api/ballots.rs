@@ -1,0 +1,132 @@
+//! Ballot intake and receipts.
+
+use super::{ApiJson, ApiPath};
+use crate::{error::ApiError, intake, state::Shared};
+use axum::{Json, extract::State, http::StatusCode};
+use minping_domain::{BallotDraft, NominationDraft, RoundId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A ballot: up to K named units, each with at least one indicator.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BallotBody {
+    /// `open` (newspaper or website form) or `directed` (panel member, with `code`).
+    pub channel: String,
+    /// The one-time code of a directed ballot.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The named units.
+    pub nominations: Vec<NominationBody>,
+    /// Units the respondent dealt with this quarter (optional).
+    #[serde(default)]
+    pub exposure: Vec<i64>,
+}
+
+/// One named unit.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NominationBody {
+    /// The unit's id.
+    pub unit_id: i64,
+    /// Indicator codes: `cold`, `lazy`, `shirking`, `arbitrary`, `greedy`.
+    #[serde(default)]
+    pub indicators: Vec<String>,
+    /// Optional comment, at most 500 characters.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+impl From<BallotBody> for BallotDraft {
+    fn from(b: BallotBody) -> Self {
+        BallotDraft {
+            channel: b.channel,
+            code: b.code,
+            nominations: b
+                .nominations
+                .into_iter()
+                .map(|n| NominationDraft {
+                    unit_id: n.unit_id,
+                    indicators: n.indicators,
+                    comment: n.comment,
+                })
+                .collect(),
+            exposure: b.exposure,
+        }
+    }
+}
+
+/// Proof that a ballot was stored.
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptBody {
+    /// The receipt code.
+    pub receipt: String,
+}
+
+/// Casts a ballot in an open round. A 201 means it is on disk.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/ballots", request_body = BallotBody,
+    params(("id" = i64, Path, description = "round id")),
+    responses(
+        (status = 201, body = ReceiptBody),
+        (status = 400, description = "malformed JSON", body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "round not open", body = crate::error::ErrorBody),
+        (status = 422, description = "invalid ballot", body = crate::error::ErrorBody),
+    ))]
+pub async fn post_ballot(
+    State(state): State<Shared>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<BallotBody>,
+) -> Result<(StatusCode, Json<ReceiptBody>), ApiError> {
+    let receipt = intake::submit(&state, RoundId(id), body.into()).await?;
+    Ok((StatusCode::CREATED, Json(ReceiptBody { receipt: receipt.to_string() })))
+}
+
+/// A stored ballot, as its receipt holder (or the open data) sees it.
+#[derive(Serialize, ToSchema)]
+pub struct StoredBallotBody {
+    /// The receipt.
+    pub receipt: String,
+    /// The round.
+    pub round_id: i64,
+    /// `open` or `directed`.
+    pub channel: String,
+    /// The day it arrived.
+    pub received_on: chrono::NaiveDate,
+    /// The named units.
+    pub nominations: Vec<NominationBody>,
+    /// Units dealt with this quarter.
+    pub exposure: Vec<i64>,
+}
+
+/// Looks a ballot up by its receipt. A ballot names no person, so this is public.
+#[utoipa::path(get, path = "/api/v1/receipts/{receipt}", params(("receipt" = String, Path, description = "receipt code")),
+    responses((status = 200, body = StoredBallotBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_receipt(
+    State(state): State<Shared>,
+    ApiPath(receipt): ApiPath<String>,
+) -> Result<Json<StoredBallotBody>, ApiError> {
+    let stored = state
+        .store
+        .ballot_by_receipt(&receipt.trim().to_ascii_uppercase())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let round = state.round(stored.round_id).await?;
+    Ok(Json(StoredBallotBody {
+        receipt: stored.receipt,
+        round_id: stored.round_id.0,
+        channel: stored.ballot.channel.to_string(),
+        received_on: stored.received_on,
+        nominations: stored
+            .ballot
+            .nominations
+            .into_iter()
+            .map(|n| NominationBody {
+                unit_id: n.unit_id.0,
+                indicators: round.settings.indicators.codes(n.indicators).into_iter().map(String::from).collect(),
+                comment: n.comment,
+            })
+            .collect(),
+        exposure: stored.ballot.exposure.into_iter().map(|u| u.0).collect(),
+    }))
+}

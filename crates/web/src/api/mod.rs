@@ -1,0 +1,104 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`,
+//! which is generated from the same route declarations so it cannot drift.
+
+mod ballots;
+mod health;
+mod org;
+pub mod results;
+mod rounds;
+
+use crate::{error::ApiError, state::Shared};
+use axum::{
+    Json, Router,
+    extract::{FromRequest, FromRequestParts},
+    routing::get,
+};
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub use results::{ResultRow, ResultsBody, results_body};
+pub use rounds::RoundBody;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "minping (民评) API",
+        description = "Public evaluation of government service units: units, rounds, ballots, published results. \
+                       Staff routes need `Authorization: Bearer <token>` (see `minping user token`)."
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "token",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// The API routes with their OpenAPI description.
+pub fn openapi_router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(org::list_units, org::create_unit))
+        .routes(routes!(org::set_unit_active))
+        .routes(routes!(org::list_agencies, org::create_agency))
+        .routes(routes!(org::list_people, org::create_person))
+        .routes(routes!(org::list_posts, org::assign_post))
+        .routes(routes!(rounds::list_rounds, rounds::create_round))
+        .routes(routes!(rounds::get_round))
+        .routes(routes!(rounds::transition_round))
+        .routes(routes!(rounds::list_transitions))
+        .routes(routes!(rounds::preview))
+        .routes(routes!(results::get_results))
+        .routes(routes!(ballots::post_ballot))
+        .routes(routes!(ballots::get_receipt))
+        .routes(routes!(health::me))
+}
+
+/// The API router, with `/api/openapi.json` serving its own description.
+pub fn router() -> Router<Shared> {
+    let (router, openapi) = openapi_router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    router.route(
+        "/api/openapi.json",
+        get(move || {
+            let openapi = openapi.clone();
+            async move { Json(openapi.as_ref().clone()) }
+        }),
+    )
+}
+
+/// A JSON body whose rejections are API errors.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// A path parameter whose rejections are API errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// Checks a display name: trimmed, 1–100 characters.
+pub fn name(field: &str, value: &str) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > 100 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+            format!("{field} must have 1 to 100 characters"),
+        )
+        .with_field(field));
+    }
+    Ok(v.to_string())
+}

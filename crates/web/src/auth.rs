@@ -1,0 +1,210 @@
+//! Who is asking: a signed-in session or an API token (`Authorization: Bearer …`), and
+//! whether their role may use a route. Passwords are hashed with argon2; tokens are stored
+//! only as their SHA-256.
+
+use crate::{error::ApiError, state::Shared};
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use axum::{
+    extract::FromRequestParts,
+    http::{StatusCode, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use minping_domain::{Role, UserId};
+use minping_storage::User;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+
+/// The session key holding the signed-in user's id.
+pub const SESSION_USER: &str = "user_id";
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default parameters cannot fail")
+        .to_string()
+}
+
+/// Whether a password matches a stored argon2 hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A new API token and the hash to store for it.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = format!("mp_{}", hex::encode(bytes));
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Bit of each role in an [`Authorized`] mask.
+pub const fn role_bit(role: Role) -> u8 {
+    match role {
+        Role::Organizer => 1,
+        Role::Clerk => 2,
+        Role::Investigator => 4,
+        Role::Inspector => 8,
+        Role::Unit => 16,
+        Role::Leader => 32,
+    }
+}
+
+/// Every signed-in role.
+pub const STAFF: u8 = 63;
+/// Only the organizer.
+pub const ORGANIZER: u8 = role_bit(Role::Organizer);
+/// The organizer and leaders (read-only dashboards).
+pub const ORGANIZER_OR_LEADER: u8 = role_bit(Role::Organizer) | role_bit(Role::Leader);
+
+/// The signed-in user, if any. A bad API token is refused rather than treated as anonymous.
+pub struct CurrentUser(pub Option<User>);
+
+/// Why a request was not let through.
+pub enum AuthRejection {
+    /// No valid credentials.
+    Unauthenticated { api: bool, path: String },
+    /// The role may not use this route.
+    Forbidden { api: bool },
+    /// Storage failed while checking.
+    Storage(ApiError),
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        match self {
+            AuthRejection::Unauthenticated { api: true, .. } => ApiError::unauthorized().into_response(),
+            AuthRejection::Unauthenticated { api: false, path } => {
+                let next: String = url_encode(&path);
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            AuthRejection::Forbidden { api: true } => ApiError::forbidden().into_response(),
+            AuthRejection::Forbidden { api: false } => crate::error::PageError::new(
+                StatusCode::FORBIDDEN,
+                "您的角色无权访问此页面 · Your role may not open this page",
+            )
+            .into_response(),
+            AuthRejection::Storage(e) => e.into_response(),
+        }
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+fn is_api(parts: &Parts) -> bool {
+    parts.uri.path().starts_with("/api/")
+}
+
+impl FromRequestParts<Shared> for CurrentUser {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Self::Rejection> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            let user = match token {
+                Some(t) => state
+                    .store
+                    .user_by_token(&token_hash(t))
+                    .await
+                    .map_err(|e| AuthRejection::Storage(e.into()))?,
+                None => None,
+            };
+            return match user {
+                Some(u) => Ok(CurrentUser(Some(u))),
+                None => Err(AuthRejection::Unauthenticated {
+                    api: is_api(parts),
+                    path: parts.uri.path().to_string(),
+                }),
+            };
+        }
+        let Ok(session) = Session::from_request_parts(parts, state).await else {
+            return Ok(CurrentUser(None));
+        };
+        let Ok(Some(id)) = session.get::<i64>(SESSION_USER).await else {
+            return Ok(CurrentUser(None));
+        };
+        let user = state
+            .store
+            .user(UserId(id))
+            .await
+            .map_err(|e| AuthRejection::Storage(e.into()))?;
+        Ok(CurrentUser(user))
+    }
+}
+
+/// A signed-in user whose role is in the mask `ALLOWED` (see [`role_bit`]).
+pub struct Authorized<const ALLOWED: u8>(pub User);
+
+impl<const ALLOWED: u8> FromRequestParts<Shared> for Authorized<ALLOWED> {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let api = is_api(parts);
+        let Some(user) = user else {
+            let path = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string();
+            return Err(AuthRejection::Unauthenticated { api, path });
+        };
+        if role_bit(user.role) & ALLOWED == 0 {
+            return Err(AuthRejection::Forbidden { api });
+        }
+        Ok(Authorized(user))
+    }
+}
+
+impl<const ALLOWED: u8> Authorized<ALLOWED> {
+    /// The user as an actor for the record.
+    pub fn actor(&self) -> minping_storage::Actor {
+        minping_storage::Actor {
+            user_id: Some(self.0.id),
+            name: self.0.name.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_hash_and_nothing_else() {
+        let hash = hash_password("正确的密码");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("正确的密码", &hash));
+        assert!(!verify_password("错误的密码", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_only_as_a_hash() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a), ha);
+        assert!(!ha.contains(&a));
+    }
+}

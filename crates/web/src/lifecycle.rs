@@ -1,0 +1,58 @@
+//! Moving a round through `draft → open → closed → finalized → published`, shared by the
+//! console and the API. Finalizing freezes the ranking with its method.
+
+use crate::{error::ApiError, state::AppState};
+use axum::http::StatusCode;
+use chrono::Utc;
+use minping_domain::{Method, Ranking, Round, RoundId, RoundState, ranking};
+use minping_storage::{Actor, FrozenRanking};
+use std::collections::BTreeMap;
+
+/// Ranks a round from its stored ballots with the method its settings define.
+/// Reports are not handled yet, so no unit is placed by a substantiated report.
+pub async fn compute_ranking(state: &AppState, round: &Round) -> Result<(Method, Ranking), ApiError> {
+    let method = Method::weighted_nominations(&round.settings);
+    let tallies = state
+        .store
+        .tallies(round.id, round.settings.indicators.len())
+        .await?;
+    let ranking = ranking::rank(&tallies, &method, &BTreeMap::new());
+    Ok((method, ranking))
+}
+
+/// Moves a round one step to `to`. Only one round may be open at a time, so a ballot
+/// can never be cast into the wrong quarter by mistake.
+pub async fn advance(state: &AppState, id: RoundId, to: RoundState, actor: &Actor) -> Result<Round, ApiError> {
+    let round = state.round(id).await?;
+    if round.state.next() != Some(to) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_transition",
+            format!("a {} round cannot become {to}", round.state),
+        )
+        .with_field("to"));
+    }
+    let now = Utc::now();
+    match to {
+        RoundState::Open => {
+            let rounds = state.store.rounds().await?;
+            if let Some(other) = rounds.iter().find(|r| r.state == RoundState::Open) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "another_round_open",
+                    format!("round {} is open; close it first", other.label),
+                ));
+            }
+            state.store.transition_round(id, round.state, to, actor, now).await?;
+        }
+        RoundState::Finalized => {
+            let (method, ranking) = compute_ranking(state, &round).await?;
+            state
+                .store
+                .finalize_round(id, &FrozenRanking { method, ranking }, actor, now)
+                .await?;
+        }
+        _ => state.store.transition_round(id, round.state, to, actor, now).await?,
+    }
+    Ok(state.round(id).await?)
+}

@@ -1,0 +1,259 @@
+//! The public ballot form (评议表) for the open round, and the receipt page.
+
+use super::{Page, public::IndicatorView, public::round_title, render};
+use crate::{csrf::CsrfForm, error::PageError, intake, state::Shared};
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use minping_domain::{BallotDraft, NominationDraft, Round, RoundId, RoundState, UnitId};
+use std::collections::HashMap;
+
+struct IndicatorBox {
+    code: String,
+    name: String,
+    checked: bool,
+}
+
+struct UnitRow {
+    id: i64,
+    name: String,
+    boxes: Vec<IndicatorBox>,
+    exposure: bool,
+    comment: String,
+    error: Option<String>,
+}
+
+impl UnitRow {
+    fn named(&self) -> bool {
+        self.boxes.iter().any(|b| b.checked)
+    }
+}
+
+struct AgencyGroup {
+    name: String,
+    units: Vec<UnitRow>,
+}
+
+impl AgencyGroup {
+    fn open(&self) -> bool {
+        self.units.iter().any(|u| u.named() || u.error.is_some() || !u.comment.is_empty())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ballot.html")]
+struct BallotForm {
+    page: Page,
+    round_id: i64,
+    title: String,
+    indicators: Vec<IndicatorView>,
+    agencies: Vec<AgencyGroup>,
+    max_nominations: usize,
+    comment_max: usize,
+    error: Option<String>,
+}
+
+impl BallotForm {
+    fn instructions(&self) -> String {
+        self.page
+            .t("ballot.instructions")
+            .replace("%{k}", &self.max_nominations.to_string())
+    }
+}
+
+/// What was typed, so a refused form comes back exactly as it was sent.
+#[derive(Default)]
+struct Typed {
+    indicators: HashMap<i64, Vec<String>>,
+    comments: HashMap<i64, String>,
+    exposure: Vec<i64>,
+    order: Vec<i64>,
+}
+
+impl Typed {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut t = Typed::default();
+        for (k, v) in pairs {
+            if let Some(id) = k.strip_prefix('u').and_then(|s| s.parse::<i64>().ok()) {
+                if !t.order.contains(&id) {
+                    t.order.push(id);
+                }
+                t.indicators.entry(id).or_default().push(v);
+            } else if let Some(id) = k.strip_prefix('c').and_then(|s| s.parse::<i64>().ok()) {
+                if !v.trim().is_empty() && !t.order.contains(&id) {
+                    t.order.push(id);
+                }
+                t.comments.insert(id, v);
+            } else if k == "exposure"
+                && let Ok(id) = v.parse()
+            {
+                t.exposure.push(id);
+            }
+        }
+        t
+    }
+
+    /// A unit is named when an indicator is ticked or a comment typed; a comment without an
+    /// indicator is an error to show, not text to drop.
+    fn draft(&self) -> BallotDraft {
+        BallotDraft {
+            channel: "open".into(),
+            code: None,
+            nominations: self
+                .order
+                .iter()
+                .map(|id| NominationDraft {
+                    unit_id: *id,
+                    indicators: self.indicators.get(id).cloned().unwrap_or_default(),
+                    comment: self.comments.get(id).cloned(),
+                })
+                .collect(),
+            exposure: self.exposure.clone(),
+        }
+    }
+}
+
+async fn open_round(state: &Shared, id: i64) -> Result<Round, PageError> {
+    let round = state.store.round(RoundId(id)).await?.ok_or_else(PageError::not_found)?;
+    if round.state != RoundState::Open {
+        return Err(PageError::new(
+            StatusCode::CONFLICT,
+            "本轮评议未开放 · This round is not open for ballots",
+        ));
+    }
+    Ok(round)
+}
+
+async fn form_page(
+    state: &Shared,
+    page: Page,
+    round: &Round,
+    typed: &Typed,
+    error: Option<(String, Option<i64>)>,
+) -> Result<BallotForm, PageError> {
+    let en = page.en();
+    let units = state.store.units().await?;
+    let mut agencies: Vec<AgencyGroup> = Vec::new();
+    for u in units.into_iter().filter(|u| u.active) {
+        let ticked = typed.indicators.get(&u.id.0);
+        let row = UnitRow {
+            id: u.id.0,
+            name: u.name,
+            boxes: round
+                .settings
+                .indicators
+                .iter()
+                .map(|i| IndicatorBox {
+                    code: i.code.clone(),
+                    name: if en { i.name_en.clone() } else { i.name_zh.clone() },
+                    checked: ticked.is_some_and(|t| t.contains(&i.code)),
+                })
+                .collect(),
+            exposure: typed.exposure.contains(&u.id.0),
+            comment: typed.comments.get(&u.id.0).cloned().unwrap_or_default(),
+            error: error
+                .as_ref()
+                .filter(|(_, unit)| *unit == Some(u.id.0))
+                .map(|(m, _)| m.clone()),
+        };
+        match agencies.last_mut() {
+            Some(g) if g.name == u.agency => g.units.push(row),
+            _ => agencies.push(AgencyGroup {
+                name: u.agency,
+                units: vec![row],
+            }),
+        }
+    }
+    Ok(BallotForm {
+        round_id: round.id.0,
+        title: round_title(round, en),
+        indicators: round.settings.indicators.iter().map(|i| IndicatorView::new(i, en)).collect(),
+        agencies,
+        max_nominations: round.settings.max_nominations,
+        comment_max: round.settings.comment_max_chars,
+        error: error.map(|(m, _)| m),
+        page,
+    })
+}
+
+pub async fn form(State(state): State<Shared>, page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let round = open_round(&state, id).await?;
+    render(form_page(&state, page, &round, &Typed::default(), None).await?)
+}
+
+pub async fn submit(
+    State(state): State<Shared>,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let round = open_round(&state, id).await?;
+    let typed = Typed::from_pairs(pairs);
+    let draft = typed.draft();
+    match intake::submit(&state, round.id, draft.clone()).await {
+        Ok(receipt) => Ok(Redirect::to(&format!("/receipts/{receipt}")).into_response()),
+        Err(intake::IntakeError::Invalid(e)) => {
+            let unit = e
+                .unit_id()
+                .or_else(|| e.index().and_then(|i| draft.nominations.get(i)).map(|n| n.unit_id));
+            let message = if page.en() { e.to_string() } else { e.message_zh() };
+            let form = form_page(&state, page, &round, &typed, Some((message, unit))).await?;
+            let mut response = render(form)?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(e) => Err(crate::error::ApiError::from(e).into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    page: Page,
+    receipt: String,
+    title: String,
+    received_on: String,
+    named: Vec<(String, String, String)>,
+}
+
+pub async fn receipt(State(state): State<Shared>, page: Page, Path(receipt): Path<String>) -> Result<Response, PageError> {
+    let stored = state
+        .store
+        .ballot_by_receipt(&receipt.trim().to_ascii_uppercase())
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    let round = state.store.round(stored.round_id).await?.ok_or_else(PageError::not_found)?;
+    let en = page.en();
+    let units: HashMap<UnitId, _> = state.store.units().await?.into_iter().map(|u| (u.id, u)).collect();
+    let named = stored
+        .ballot
+        .nominations
+        .iter()
+        .map(|n| {
+            let unit = units.get(&n.unit_id);
+            let inds: Vec<String> = round
+                .settings
+                .indicators
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| n.indicators.contains(*i))
+                .map(|(_, ind)| if en { ind.name_en.clone() } else { ind.name_zh.clone() })
+                .collect();
+            (
+                unit.map(|u| u.name.clone()).unwrap_or_default(),
+                unit.map(|u| u.agency.clone()).unwrap_or_default(),
+                inds.join(if en { ", " } else { "、" }),
+            )
+        })
+        .collect();
+    render(ReceiptPage {
+        receipt: stored.receipt,
+        title: round_title(&round, en),
+        received_on: stored.received_on.to_string(),
+        named,
+        page,
+    })
+}

@@ -1,0 +1,453 @@
+//! The organizer console: the organisation, people and posts, rounds and their lifecycle.
+//! Every action here is also in the API, for scripts.
+
+use super::{Page, public::round_title, render};
+use crate::{
+    api::{ResultRow, name},
+    auth::{Authorized, ORGANIZER, STAFF},
+    csrf::CsrfForm,
+    error::{ApiError, PageError},
+    lifecycle,
+    state::Shared,
+};
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::{NaiveDate, Utc};
+use minping_domain::{AgencyId, PersonId, PostRole, RoundId, RoundLabel, RoundState, UnitId};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Deserialize, Default)]
+pub struct Flash {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// Back to a console page, carrying what happened.
+fn back(path: &str, outcome: Result<String, ApiError>) -> Response {
+    let (key, text) = match outcome {
+        Ok(done) => ("done", done),
+        Err(e) => ("error", e.message),
+    };
+    let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
+    Redirect::to(&format!("{path}?{query}")).into_response()
+}
+
+struct RoundLine {
+    id: i64,
+    label: String,
+    title: String,
+    state: String,
+    ballots: u64,
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct Dashboard {
+    page: Page,
+    rounds: Vec<RoundLine>,
+    units: usize,
+    agencies: usize,
+}
+
+pub async fn dashboard(State(state): State<Shared>, _: Authorized<STAFF>, page: Page) -> Result<Response, PageError> {
+    let en = page.en();
+    let mut rounds = Vec::new();
+    for r in state.store.rounds().await? {
+        rounds.push(RoundLine {
+            id: r.id.0,
+            label: r.label.to_string(),
+            title: round_title(&r, en),
+            state: r.state.to_string(),
+            ballots: state.store.ballot_count(r.id).await?,
+        });
+    }
+    let units = state.store.units().await?.iter().filter(|u| u.active).count();
+    let agencies = state.store.agencies().await?.len();
+    render(Dashboard {
+        page,
+        rounds,
+        units,
+        agencies,
+    })
+}
+
+struct AgencyUnits {
+    id: i64,
+    name: String,
+    units: Vec<minping_domain::Unit>,
+}
+
+#[derive(Template)]
+#[template(path = "console/units.html")]
+struct Units {
+    page: Page,
+    flash: Flash,
+    agencies: Vec<AgencyUnits>,
+    unit_kind: String,
+}
+
+pub async fn units(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    page: Page,
+    Query(flash): Query<Flash>,
+) -> Result<Response, PageError> {
+    let mut agencies: Vec<AgencyUnits> = state
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .map(|a| AgencyUnits {
+            id: a.id.0,
+            name: a.name,
+            units: Vec::new(),
+        })
+        .collect();
+    for u in state.store.units().await? {
+        if let Some(a) = agencies.iter_mut().find(|a| a.id == u.agency_id.0) {
+            a.units.push(u);
+        }
+    }
+    render(Units {
+        page,
+        flash,
+        agencies,
+        unit_kind: state.settings.unit_kind.clone(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NamedForm {
+    name: String,
+}
+
+pub async fn create_agency(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    CsrfForm(form): CsrfForm<NamedForm>,
+) -> Response {
+    let outcome = async {
+        let a = state.store.create_agency(&name("name", &form.name)?).await?;
+        Ok(a.name)
+    }
+    .await;
+    back("/console/units", outcome)
+}
+
+#[derive(Deserialize)]
+pub struct UnitForm {
+    agency_id: i64,
+    name: String,
+    #[serde(default)]
+    kind: String,
+}
+
+pub async fn create_unit(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    CsrfForm(form): CsrfForm<UnitForm>,
+) -> Response {
+    let outcome = async {
+        let kind = if form.kind.trim().is_empty() { state.settings.unit_kind.clone() } else { form.kind.clone() };
+        let u = state
+            .store
+            .create_unit(AgencyId(form.agency_id), &name("name", &form.name)?, &name("kind", &kind)?)
+            .await?;
+        state.units_changed();
+        Ok(format!("{} {}", u.agency, u.name))
+    }
+    .await;
+    back("/console/units", outcome)
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: String,
+}
+
+pub async fn set_unit_active(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ActiveForm>,
+) -> Response {
+    let outcome = async {
+        state.store.set_unit_active(UnitId(id), form.active == "true").await?;
+        state.units_changed();
+        Ok(String::from("✓"))
+    }
+    .await;
+    back("/console/units", outcome)
+}
+
+struct PostLine {
+    unit: String,
+    agency: String,
+    role: String,
+    person: String,
+    start: String,
+    end: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/people.html")]
+struct People {
+    page: Page,
+    flash: Flash,
+    people: Vec<minping_domain::Person>,
+    units: Vec<minping_domain::Unit>,
+    posts: Vec<PostLine>,
+    today: String,
+}
+
+pub async fn people(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    page: Page,
+    Query(flash): Query<Flash>,
+) -> Result<Response, PageError> {
+    let units = state.store.units().await?;
+    let by_id: HashMap<UnitId, &minping_domain::Unit> = units.iter().map(|u| (u.id, u)).collect();
+    let en = page.en();
+    let posts = state
+        .store
+        .posts()
+        .await?
+        .into_iter()
+        .rev()
+        .map(|p| PostLine {
+            unit: by_id.get(&p.unit_id).map(|u| u.name.clone()).unwrap_or_default(),
+            agency: by_id.get(&p.unit_id).map(|u| u.agency.clone()).unwrap_or_default(),
+            role: match (p.role, en) {
+                (PostRole::Head, false) => "科室负责人".into(),
+                (PostRole::Head, true) => "Unit head".into(),
+                (PostRole::SupervisingLeader, false) => "分管领导".into(),
+                (PostRole::SupervisingLeader, true) => "Supervising leader".into(),
+            },
+            person: p.person,
+            start: p.start.to_string(),
+            end: p.end.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    render(People {
+        page,
+        flash,
+        people: state.store.people().await?,
+        posts,
+        today: state.today().to_string(),
+        units,
+    })
+}
+
+pub async fn create_person(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    CsrfForm(form): CsrfForm<NamedForm>,
+) -> Response {
+    let outcome = async {
+        let p = state.store.create_person(&name("name", &form.name)?).await?;
+        Ok(p.name)
+    }
+    .await;
+    back("/console/people", outcome)
+}
+
+#[derive(Deserialize)]
+pub struct PostForm {
+    person_id: i64,
+    unit_id: i64,
+    role: String,
+    start: String,
+}
+
+pub async fn assign_post(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    CsrfForm(form): CsrfForm<PostForm>,
+) -> Response {
+    let outcome = async {
+        let bad = |m: &str| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
+        let role = PostRole::parse(&form.role).ok_or_else(|| bad("unknown post"))?;
+        let start: NaiveDate = form.start.parse().map_err(|_| bad("日期格式应为 YYYY-MM-DD · date must be YYYY-MM-DD"))?;
+        let p = state
+            .store
+            .assign_post(PersonId(form.person_id), UnitId(form.unit_id), role, start)
+            .await?;
+        Ok(format!("{} {}", p.person, p.start))
+    }
+    .await;
+    back("/console/people", outcome)
+}
+
+#[derive(Template)]
+#[template(path = "console/rounds.html")]
+struct Rounds {
+    page: Page,
+    flash: Flash,
+    rounds: Vec<RoundLine>,
+    suggested: String,
+}
+
+pub async fn rounds(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    page: Page,
+    Query(flash): Query<Flash>,
+) -> Result<Response, PageError> {
+    let en = page.en();
+    let all = state.store.rounds().await?;
+    let current = RoundLabel::containing(state.today());
+    let suggested = std::iter::successors(Some(current), |l| Some(l.next()))
+        .find(|l| all.iter().all(|r| r.label != *l))
+        .unwrap_or(current);
+    let mut rounds = Vec::new();
+    for r in all {
+        rounds.push(RoundLine {
+            id: r.id.0,
+            label: r.label.to_string(),
+            title: round_title(&r, en),
+            state: r.state.to_string(),
+            ballots: state.store.ballot_count(r.id).await?,
+        });
+    }
+    render(Rounds {
+        page,
+        flash,
+        rounds,
+        suggested: suggested.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RoundForm {
+    label: String,
+}
+
+pub async fn create_round(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    CsrfForm(form): CsrfForm<RoundForm>,
+) -> Response {
+    let outcome = async {
+        let label: RoundLabel = form.label.parse().map_err(|e: minping_domain::round::RoundLabelError| {
+            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_label", e.to_string())
+        })?;
+        let r = state
+            .store
+            .create_round(label, &state.settings.round_settings(), &who.actor(), Utc::now())
+            .await?;
+        Ok(r.label.to_string())
+    }
+    .await;
+    back("/console/rounds", outcome)
+}
+
+struct TransitionLine {
+    from: String,
+    to: String,
+    actor: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/round.html")]
+struct RoundPage {
+    page: Page,
+    flash: Flash,
+    id: i64,
+    title: String,
+    state: String,
+    next: Option<String>,
+    ballots: u64,
+    transitions: Vec<TransitionLine>,
+    ranking: Option<Vec<ResultRow>>,
+    ranking_frozen: bool,
+    indicators: Vec<super::public::IndicatorView>,
+}
+
+impl RoundPage {
+    fn count(&self, row: &ResultRow, code: &str) -> u64 {
+        row.indicators.get(code).copied().unwrap_or(0)
+    }
+}
+
+pub async fn round(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(flash): Query<Flash>,
+) -> Result<Response, PageError> {
+    let round = state.store.round(RoundId(id)).await?.ok_or_else(PageError::not_found)?;
+    let tz = state.settings.tz();
+    let transitions = state
+        .store
+        .transitions(round.id)
+        .await?
+        .into_iter()
+        .map(|t| TransitionLine {
+            from: t.from.to_string(),
+            to: t.to.to_string(),
+            actor: t.actor,
+            at: t.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        })
+        .collect();
+    let (ranking, ranking_frozen) = match round.state {
+        RoundState::Draft | RoundState::Open => (None, false),
+        RoundState::Closed => {
+            let (_, ranking) = lifecycle::compute_ranking(&state, &round).await?;
+            (Some(crate::api::results::rows(&state, &round, &ranking).await?), false)
+        }
+        RoundState::Finalized | RoundState::Published => (
+            crate::api::results_body(&state, &round).await?.map(|b| b.ranking),
+            true,
+        ),
+    };
+    let en = page.en();
+    render(RoundPage {
+        id,
+        title: round_title(&round, en),
+        state: round.state.to_string(),
+        next: round.state.next().map(|s| s.to_string()),
+        ballots: state.store.ballot_count(round.id).await?,
+        transitions,
+        ranking,
+        ranking_frozen,
+        indicators: round
+            .settings
+            .indicators
+            .iter()
+            .map(|i| super::public::IndicatorView::new(i, en))
+            .collect(),
+        page,
+        flash,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct TransitionForm {
+    to: String,
+}
+
+pub async fn transition(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<TransitionForm>,
+) -> Response {
+    let outcome = async {
+        let to: RoundState = form.to.parse().map_err(|m: String| {
+            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "unknown_state", m)
+        })?;
+        let r = lifecycle::advance(&state, RoundId(id), to, &who.actor()).await?;
+        Ok(r.state.to_string())
+    }
+    .await;
+    back(&format!("/console/rounds/{id}"), outcome)
+}

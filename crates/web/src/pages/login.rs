@@ -1,0 +1,99 @@
+//! Signing in and out.
+
+use super::{Page, render};
+use crate::{
+    auth::{SESSION_USER, verify_password},
+    csrf::CsrfForm,
+    error::PageError,
+    state::Shared,
+};
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login {
+    page: Page,
+    next: String,
+    name: String,
+    error: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Only same-site paths, so the sign-in page cannot be used to send people elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/console".to_string(),
+    }
+}
+
+pub async fn form(page: Page, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+    render(Login {
+        page,
+        next: safe_next(q.next.as_deref()),
+        name: String::new(),
+        error: false,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    name: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<Shared>,
+    page: Page,
+    session: Session,
+    CsrfForm(form): CsrfForm<Credentials>,
+) -> Result<Response, PageError> {
+    let user = state.store.user_by_name(form.name.trim()).await?;
+    let next = safe_next(form.next.as_deref());
+    match user {
+        Some(u) if verify_password(&form.password, &u.password_hash) => {
+            // A new session id on sign-in, so a planted id cannot be ridden.
+            session
+                .cycle_id()
+                .await
+                .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable"))?;
+            session
+                .insert(SESSION_USER, u.id.0)
+                .await
+                .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable"))?;
+            Ok(Redirect::to(&next).into_response())
+        }
+        _ => {
+            let mut response = render(Login {
+                page,
+                next,
+                name: form.name,
+                error: true,
+            })?;
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(response)
+        }
+    }
+}
+
+pub async fn logout(session: Session, CsrfForm(_): CsrfForm<Vec<(String, String)>>) -> Result<Response, PageError> {
+    session
+        .flush()
+        .await
+        .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable"))?;
+    Ok(Redirect::to("/").into_response())
+}

@@ -1,0 +1,166 @@
+//! Server-rendered pages: public ones, sign-in, and the organizer console. Every page works
+//! without JavaScript on a phone-sized screen; every form carries the CSRF token.
+
+mod ballot;
+mod console;
+mod login;
+mod public;
+
+use crate::{auth::CurrentUser, csrf::CsrfToken, i18n::Lang, state::Shared};
+use axum::{
+    Router,
+    extract::{FromRequestParts, Path},
+    http::{StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+    routing::{MethodRouter, get, post},
+};
+use minping_domain::Role;
+use rust_embed::RustEmbed;
+
+/// Who may use a page route. The handlers enforce it; the table lets tests check every
+/// route against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Only these roles.
+    Roles(&'static [Role]),
+}
+
+const ORGANIZER: Access = Access::Roles(&[Role::Organizer]);
+const STAFF: Access = Access::Roles(&Role::ALL);
+
+/// Every page route: path, method, who may use it.
+pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>)> {
+    vec![
+        ("/", "GET", Access::Public, get(public::home)),
+        ("/method", "GET", Access::Public, get(public::method)),
+        ("/results", "GET", Access::Public, get(public::results_list)),
+        ("/rounds/{id}/results", "GET", Access::Public, get(public::round_results)),
+        ("/rounds/{id}/ballot", "GET", Access::Public, get(ballot::form)),
+        ("/rounds/{id}/ballot", "POST", Access::Public, post(ballot::submit)),
+        ("/receipts/{receipt}", "GET", Access::Public, get(ballot::receipt)),
+        ("/login", "GET", Access::Public, get(login::form)),
+        ("/login", "POST", Access::Public, post(login::submit)),
+        ("/logout", "POST", Access::Public, post(login::logout)),
+        ("/static/{file}", "GET", Access::Public, get(asset)),
+        ("/console", "GET", STAFF, get(console::dashboard)),
+        ("/console/units", "GET", ORGANIZER, get(console::units)),
+        ("/console/agencies", "POST", ORGANIZER, post(console::create_agency)),
+        ("/console/units", "POST", ORGANIZER, post(console::create_unit)),
+        ("/console/units/{id}/active", "POST", ORGANIZER, post(console::set_unit_active)),
+        ("/console/people", "GET", ORGANIZER, get(console::people)),
+        ("/console/people", "POST", ORGANIZER, post(console::create_person)),
+        ("/console/posts", "POST", ORGANIZER, post(console::assign_post)),
+        ("/console/rounds", "GET", ORGANIZER, get(console::rounds)),
+        ("/console/rounds", "POST", ORGANIZER, post(console::create_round)),
+        ("/console/rounds/{id}", "GET", ORGANIZER, get(console::round)),
+        ("/console/rounds/{id}/transition", "POST", ORGANIZER, post(console::transition)),
+    ]
+}
+
+/// The page router.
+pub fn router() -> Router<Shared> {
+    routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, _, _, handler)| r.route(path, handler))
+        .layer(axum::middleware::from_fn(crate::i18n::remember))
+}
+
+/// What every page's layout needs: language, CSRF token, who is signed in.
+pub struct Page {
+    /// The visitor's language.
+    pub lang: Lang,
+    /// The CSRF token for forms on the page.
+    pub csrf: String,
+    /// The signed-in user's name and role, if any.
+    pub user: Option<(String, Role)>,
+    /// The path, for the language switch.
+    pub path: String,
+}
+
+impl Page {
+    /// Translates a key into the page's language.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// A round state's name in the page's language.
+    pub fn state_name(&self, state: &str) -> String {
+        self.t(&format!("state.{state}"))
+    }
+
+    /// Whether the page is in English.
+    pub fn en(&self) -> bool {
+        self.lang.is_en()
+    }
+
+    /// The signed-in user's name.
+    pub fn user_name(&self) -> String {
+        self.user.as_ref().map(|(n, _)| n.clone()).unwrap_or_default()
+    }
+
+    /// Whether the signed-in user is the organizer.
+    pub fn is_organizer(&self) -> bool {
+        matches!(self.user, Some((_, Role::Organizer)))
+    }
+}
+
+impl FromRequestParts<Shared> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Response> {
+        let lang = Lang::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let csrf = CsrfToken::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let user = CurrentUser::from_request_parts(parts, state)
+            .await
+            .map(|u| u.0)
+            .unwrap_or(None);
+        Ok(Page {
+            lang,
+            csrf: csrf.0,
+            user: user.map(|u| (u.name, u.role)),
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+/// Renders a template into a response.
+pub fn render(t: impl askama::Template) -> Result<Response, crate::error::PageError> {
+    Ok(axum::response::Html(t.render()?).into_response())
+}
+
+#[derive(RustEmbed)]
+#[folder = "static/"]
+struct Assets;
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match Assets::get(&file) {
+        Some(content) => {
+            let mime = if file.ends_with(".css") {
+                "text/css; charset=utf-8"
+            } else if file.ends_with(".js") {
+                "text/javascript; charset=utf-8"
+            } else if file.ends_with(".png") {
+                "image/png"
+            } else if file.ends_with(".svg") {
+                "image/svg+xml"
+            } else {
+                "application/octet-stream"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=3600"),
+                ],
+                content.data.into_owned(),
+            )
+                .into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,0 +1,163 @@
+//! Public pages: home, method, published results.
+
+use super::{Page, render};
+use crate::{api::ResultsBody, error::PageError, state::Shared};
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    response::Response,
+};
+use minping_domain::{Indicator, Round, RoundId, RoundState};
+
+/// An indicator as a page shows it, in the page's language.
+pub struct IndicatorView {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+}
+
+impl IndicatorView {
+    /// The indicator in a language.
+    pub fn new(i: &Indicator, en: bool) -> Self {
+        Self {
+            code: i.code.clone(),
+            name: if en { i.name_en.clone() } else { i.name_zh.clone() },
+            description: if en { i.description_en.clone() } else { i.description_zh.clone() },
+        }
+    }
+}
+
+/// A round's label in the page's language.
+pub fn round_title(round: &Round, en: bool) -> String {
+    if en {
+        round.label.to_string()
+    } else {
+        round.label.display_zh()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    page: Page,
+    district: String,
+    open: Option<(i64, String)>,
+    latest: Option<(i64, String, Vec<(u32, String, String)>)>,
+}
+
+pub async fn home(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
+    let rounds = state.store.rounds().await?;
+    let en = page.en();
+    let open = rounds
+        .iter()
+        .find(|r| r.state == RoundState::Open)
+        .map(|r| (r.id.0, round_title(r, en)));
+    let latest = match rounds.iter().find(|r| r.state == RoundState::Published) {
+        Some(r) => crate::api::results_body(&state, r).await?.map(|b| {
+            let top = b
+                .ranking
+                .iter()
+                .filter(|row| row.top)
+                .map(|row| (row.rank, row.unit.clone(), row.agency.clone()))
+                .collect();
+            (r.id.0, round_title(r, en), top)
+        }),
+        None => None,
+    };
+    render(Home {
+        page,
+        district: state.settings.district.clone(),
+        open,
+        latest,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "method.html")]
+struct Method {
+    page: Page,
+    indicators: Vec<IndicatorView>,
+    top_n: u32,
+    max_nominations: usize,
+}
+
+pub async fn method(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
+    let en = page.en();
+    render(Method {
+        indicators: state.settings.indicators.iter().map(|i| IndicatorView::new(i, en)).collect(),
+        top_n: state.settings.ranking.top_n,
+        max_nominations: state.settings.ballot.max_nominations,
+        page,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "results_list.html")]
+struct ResultsList {
+    page: Page,
+    rounds: Vec<(i64, String, u64)>,
+}
+
+pub async fn results_list(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
+    let en = page.en();
+    let mut rounds = Vec::new();
+    for r in state.store.rounds().await? {
+        if r.state == RoundState::Published {
+            rounds.push((r.id.0, round_title(&r, en), state.store.ballot_count(r.id).await?));
+        }
+    }
+    render(ResultsList { page, rounds })
+}
+
+#[derive(Template)]
+#[template(path = "results.html")]
+struct RoundResults {
+    page: Page,
+    title: String,
+    body: ResultsBody,
+    indicators: Vec<IndicatorView>,
+    show_all: bool,
+    others: Vec<(i64, String)>,
+}
+
+impl RoundResults {
+    fn count(&self, row: &crate::api::ResultRow, code: &str) -> u64 {
+        row.indicators.get(code).copied().unwrap_or(0)
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResultsQuery {
+    #[serde(default)]
+    all: Option<String>,
+}
+
+pub async fn round_results(
+    State(state): State<Shared>,
+    page: Page,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<ResultsQuery>,
+) -> Result<Response, PageError> {
+    let round = state.store.round(RoundId(id)).await?.ok_or_else(PageError::not_found)?;
+    if round.state != RoundState::Published {
+        return Err(PageError::not_found());
+    }
+    let body = crate::api::results_body(&state, &round).await?.ok_or_else(PageError::not_found)?;
+    let en = page.en();
+    let others = state
+        .store
+        .rounds()
+        .await?
+        .iter()
+        .filter(|r| r.state == RoundState::Published && r.id != round.id)
+        .map(|r| (r.id.0, round_title(r, en)))
+        .collect();
+    render(RoundResults {
+        title: round_title(&round, en),
+        indicators: round.settings.indicators.iter().map(|i| IndicatorView::new(i, en)).collect(),
+        body,
+        show_all: q.all.is_some(),
+        others,
+        page,
+    })
+}

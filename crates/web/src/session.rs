@@ -1,0 +1,65 @@
+//! Sign-in sessions, kept in minping's own database through the storage seam.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use minping_storage::Storage;
+use std::sync::Arc;
+use tower_sessions::{
+    Expiry, SessionManagerLayer,
+    cookie::{SameSite, time::Duration},
+    session::{Id, Record},
+    session_store::{self, SessionStore},
+};
+
+/// A [`SessionStore`] over [`Storage`].
+#[derive(Clone)]
+pub struct StorageSessionStore(pub Arc<dyn Storage>);
+
+impl std::fmt::Debug for StorageSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StorageSessionStore")
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn expiry(record: &Record) -> DateTime<Utc> {
+    DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0).unwrap_or_else(Utc::now)
+}
+
+#[async_trait]
+impl SessionStore for StorageSessionStore {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(record).map_err(backend)?;
+        self.0
+            .save_session(&record.id.to_string(), &data, expiry(record))
+            .await
+            .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let data = self
+            .0
+            .load_session(&id.to_string(), Utc::now())
+            .await
+            .map_err(backend)?;
+        data.map(|d| serde_json::from_str(&d).map_err(backend))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.0.delete_session(&id.to_string()).await.map_err(backend)
+    }
+}
+
+/// The session layer: an HttpOnly, SameSite=Lax cookie that lapses after 8 idle hours.
+pub fn layer(store: Arc<dyn Storage>) -> SessionManagerLayer<StorageSessionStore> {
+    SessionManagerLayer::new(StorageSessionStore(store))
+        .with_name("minping_session")
+        .with_secure(false)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(Duration::hours(8)))
+}
