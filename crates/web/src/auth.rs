@@ -152,6 +152,22 @@ impl FromRequestParts<Shared> for CurrentUser {
     }
 }
 
+/// Refuses any API request that carries a token we do not know, public routes included,
+/// so a script with a mistyped or revoked token finds out at once.
+pub async fn reject_bad_tokens(
+    axum::extract::State(state): axum::extract::State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    if parts.headers.contains_key(header::AUTHORIZATION)
+        && let Err(rejection) = CurrentUser::from_request_parts(&mut parts, &state).await
+    {
+        return rejection.into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body)).await
+}
+
 /// A signed-in user whose role is in the mask `ALLOWED` (see [`role_bit`]).
 pub struct Authorized<const ALLOWED: u8>(pub User);
 

@@ -58,11 +58,15 @@ impl Application {
 
 /// The whole router: pages, console, API, static files.
 pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
     Router::new()
         .merge(pages::router())
-        .merge(api::router())
+        .merge(api::router().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::reject_bad_tokens,
+        )))
         .layer(axum::middleware::from_fn(csrf::ensure_cookie))
         .layer(session::layer(state.store.clone()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(Arc::new(state))
+        .with_state(state)
 }

@@ -1,0 +1,194 @@
+//! Who may use which route: every role (and nobody) against every route, API and pages.
+//! The API list must match the OpenAPI document and the page list is the router's own
+//! table, so a new route cannot be added without being checked here.
+
+mod support;
+
+use minping_domain::Role;
+use minping_web::pages::{Access, routes};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use support::TestApp;
+
+/// Who an API route is for.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Public,
+    Signed,
+    Roles(&'static [Role]),
+}
+
+const ORGANIZER: Who = Who::Roles(&[Role::Organizer]);
+const ORGANIZER_OR_LEADER: Who = Who::Roles(&[Role::Organizer, Role::Leader]);
+
+const API: &[(&str, &str, Who)] = &[
+    ("GET", "/healthz", Who::Public),
+    ("GET", "/api/v1/me", Who::Signed),
+    ("GET", "/api/v1/units", Who::Public),
+    ("POST", "/api/v1/units", ORGANIZER),
+    ("POST", "/api/v1/units/{id}/active", ORGANIZER),
+    ("GET", "/api/v1/agencies", Who::Public),
+    ("POST", "/api/v1/agencies", ORGANIZER),
+    ("GET", "/api/v1/people", ORGANIZER_OR_LEADER),
+    ("POST", "/api/v1/people", ORGANIZER),
+    ("GET", "/api/v1/posts", ORGANIZER_OR_LEADER),
+    ("POST", "/api/v1/posts", ORGANIZER),
+    ("GET", "/api/v1/rounds", Who::Public),
+    ("POST", "/api/v1/rounds", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}", Who::Public),
+    ("POST", "/api/v1/rounds/{id}/transition", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/transitions", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/preview", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/results", Who::Public),
+    ("POST", "/api/v1/rounds/{id}/ballots", Who::Public),
+    ("GET", "/api/v1/receipts/{receipt}", Who::Public),
+];
+
+fn principals() -> Vec<Option<Role>> {
+    std::iter::once(None).chain(Role::ALL.into_iter().map(Some)).collect()
+}
+
+async fn fill(app: &TestApp, path: &str) -> String {
+    let receipt = {
+        let stored = app.store.rounds().await.unwrap();
+        assert!(!stored.is_empty());
+        // Any stored ballot's receipt will do: the closed round has one.
+        receipt_of(app).await
+    };
+    let id = if path.starts_with("/api/v1/units/") || path.starts_with("/console/units/") {
+        app.units[1].id.0
+    } else if path.ends_with("/ballot") || path.ends_with("/ballots") {
+        app.open_round.0
+    } else if path.ends_with("/results") {
+        app.published_round.0
+    } else {
+        app.closed_round.0
+    };
+    path.replace("{id}", &id.to_string())
+        .replace("{receipt}", &receipt)
+        .replace("{file}", "style.css")
+}
+
+async fn receipt_of(app: &TestApp) -> String {
+    let body = serde_json::json!({"channel": "open", "nominations": [{"unit_id": app.units[0].id.0, "indicators": ["cold"]}]});
+    let r: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/rounds/{}/ballots", app.open_round)))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["receipt"].as_str().unwrap().to_string()
+}
+
+both!(every_api_route_admits_exactly_its_roles, |app: TestApp| async move {
+    let doc: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), path.clone())))
+        .collect();
+    let tested: BTreeSet<(String, String)> = API.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(documented, tested, "every API route must be in this matrix");
+
+    for (method, path, who) in API {
+        let url = app.url(&fill(&app, path).await);
+        for principal in principals() {
+            let mut req = app.client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+            if let Some(role) = principal {
+                req = req.bearer_auth(app.token(role));
+            }
+            if *method == "POST" {
+                req = req.json(&serde_json::json!({}));
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status();
+            let allowed = match (who, principal) {
+                (Who::Public, _) => true,
+                (Who::Signed, p) => p.is_some(),
+                (Who::Roles(roles), Some(role)) => roles.contains(&role),
+                (Who::Roles(_), None) => false,
+            };
+            let context = format!("{method} {path} as {principal:?} → {status}");
+            if allowed {
+                assert!(status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN, "{context}");
+                assert!(!status.is_server_error(), "{context}");
+            } else {
+                let expected = if principal.is_none() { 401 } else { 403 };
+                assert_eq!(status.as_u16(), expected, "{context}");
+                let body: Value = r.json().await.unwrap();
+                assert!(body["error"]["code"].is_string(), "{context}");
+            }
+        }
+    }
+});
+
+both!(a_bad_api_token_is_refused_even_on_public_routes, |app: TestApp| async move {
+    let r = app.client.get(app.url("/api/v1/units")).bearer_auth("mp_forged").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+});
+
+async fn csrf_token(app: &TestApp) -> String {
+    let r = reqwest::Client::new().get(app.url("/login")).send().await.unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("minping_csrf="))
+        .expect("a csrf cookie is set")
+        .to_string();
+    assert!(cookie.contains("SameSite=Strict") && cookie.contains("HttpOnly"), "{cookie}");
+    cookie.trim_start_matches("minping_csrf=").split(';').next().unwrap().to_string()
+}
+
+both!(every_page_admits_exactly_its_roles_and_every_form_needs_its_csrf_token, |app: TestApp| async move {
+    let token = csrf_token(&app).await;
+    let client = support::client();
+    for (path, method, access, _) in routes() {
+        let url = app.url(&fill(&app, path).await);
+        for principal in principals() {
+            for with_csrf in [true, false] {
+                if method == "GET" && !with_csrf {
+                    continue;
+                }
+                let mut req = client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+                if let Some(role) = principal {
+                    req = req.bearer_auth(app.token(role));
+                }
+                if method == "POST" {
+                    req = req
+                        .header("cookie", format!("minping_csrf={token}"))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(if with_csrf { format!("_csrf={token}") } else { String::new() });
+                }
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("").to_string();
+                let allowed = match (access, principal) {
+                    (Access::Public, _) => true,
+                    (Access::Roles(roles), Some(role)) => roles.contains(&role),
+                    (Access::Roles(_), None) => false,
+                };
+                let context = format!("{method} {path} as {principal:?} csrf={with_csrf} → {status} {location}");
+                assert!(!status.is_server_error(), "{context}");
+                match (allowed, principal) {
+                    (true, _) if method == "POST" && !with_csrf => assert_eq!(status, 403, "{context}"),
+                    (true, _) => {
+                        assert!(status != 401 && status != 403 && !location.starts_with("/login"), "{context}")
+                    }
+                    (false, None) => {
+                        assert_eq!(status, 303, "{context}");
+                        assert!(location.starts_with("/login?next="), "{context}");
+                    }
+                    (false, Some(_)) => assert_eq!(status, 403, "{context}"),
+                }
+            }
+        }
+    }
+});

@@ -1,0 +1,220 @@
+//! Starts the application on a random port over a fresh database: a temp SQLite file, or a
+//! fresh schema on the PostgreSQL server named by `TEST_DATABASE_URL`.
+
+#![allow(dead_code)]
+
+use chrono::{NaiveDate, Utc};
+use minping_domain::{AgencyId, Role, RoundId, RoundLabel, RoundState, Settings, Unit, UnitId};
+use minping_storage::{Actor, PgStore, SqliteStore, Storage};
+use minping_web::{AppState, Application, auth};
+use std::{collections::HashMap, sync::Arc};
+
+/// Runs a test body once per backend: `both!(name, |app| async move { … })` makes
+/// `name::sqlite` and `name::postgres` (the latter skipped without `TEST_DATABASE_URL`).
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let app = support::TestApp::spawn(support::Db::Sqlite).await;
+                ($body)(app).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let Some(app) = support::TestApp::spawn_pg().await else {
+                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL skipped");
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+/// Which database.
+pub enum Db {
+    Sqlite,
+    Postgres(String),
+}
+
+/// A running application with a small district and one account per role.
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn Storage>,
+    /// Anonymous client that keeps cookies and does not follow redirects.
+    pub client: reqwest::Client,
+    /// An API token per role.
+    pub tokens: HashMap<Role, String>,
+    pub units: Vec<Unit>,
+    pub open_round: RoundId,
+    pub published_round: RoundId,
+    pub closed_round: RoundId,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = self.pg.take() {
+            // Best effort: a leftover schema is harmless, each test uses a new one.
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Runtime::new()
+                    .map(|rt| rt.block_on(PgStore::drop_schema(&url, &schema)))
+            })
+            .join();
+        }
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn spawn_pg() -> Option<Self> {
+        let url = std::env::var("TEST_DATABASE_URL").ok()?;
+        Some(Self::spawn(Db::Postgres(url)).await)
+    }
+
+    pub async fn spawn(db: Db) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, pg): (Arc<dyn Storage>, _) = match db {
+            Db::Sqlite => (Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap()), None),
+            Db::Postgres(url) => {
+                let schema = format!("t_{}", hex::encode(rand::random::<[u8; 6]>()));
+                let store = PgStore::connect(&url, Some(&schema)).await.unwrap();
+                (Arc::new(store), Some((url, schema)))
+            }
+        };
+        let settings = Settings::default();
+        let (units, rounds) = district(store.as_ref(), &settings).await;
+        let mut tokens = HashMap::new();
+        for role in Role::ALL {
+            let unit = (role == Role::Unit).then_some(units[0].id);
+            let user = store
+                .create_user(role.as_str(), role, unit, &auth::hash_password(PASSWORD))
+                .await
+                .unwrap();
+            let (token, hash) = auth::new_token();
+            store.add_token(user.id, &hash, Utc::now()).await.unwrap();
+            tokens.insert(role, token);
+        }
+        let app = Application::build(AppState::new(store.clone(), settings, "http://test".into()), "127.0.0.1:0")
+            .await
+            .unwrap();
+        let base = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run());
+        Self {
+            base,
+            store,
+            client: client(),
+            tokens,
+            units,
+            open_round: rounds[0],
+            published_round: rounds[1],
+            closed_round: rounds[2],
+            _dir: dir,
+            pg,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn token(&self, role: Role) -> &str {
+        &self.tokens[&role]
+    }
+
+    /// A unit by name.
+    pub fn unit(&self, name: &str) -> UnitId {
+        self.units.iter().find(|u| u.name == name).unwrap().id
+    }
+}
+
+/// A fresh cookie-keeping client that does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Two agencies, five units (one retired), a published round with ballots, a closed one
+/// and an open one.
+async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [RoundId; 3]) {
+    let a = store.create_agency("区规划和自然资源局").await.unwrap();
+    let b = store.create_agency("区市场监管局").await.unwrap();
+    let mk = |agency: AgencyId, name: &'static str| async move { store.create_unit(agency, name, "科室").await.unwrap() };
+    let mut units = vec![
+        mk(a.id, "不动产登记中心").await,
+        mk(a.id, "规划许可科").await,
+        mk(b.id, "企业注册科").await,
+        mk(b.id, "食品经营许可科").await,
+        mk(b.id, "已撤销的科").await,
+    ];
+    store.set_unit_active(units[4].id, false).await.unwrap();
+    units[4].active = false;
+    let person = store.create_person("吴小琴").await.unwrap();
+    store
+        .assign_post(person.id, units[0].id, minping_domain::PostRole::Head, NaiveDate::from_ymd_opt(2019, 1, 1).unwrap())
+        .await
+        .unwrap();
+
+    let sys = Actor::system();
+    let now = Utc::now();
+    let rs = settings.round_settings();
+    let published = store.create_round(RoundLabel::new(2026, 2).unwrap(), &rs, &sys, now).await.unwrap();
+    let closed = store.create_round(RoundLabel::new(2026, 3).unwrap(), &rs, &sys, now).await.unwrap();
+    let open = store.create_round(RoundLabel::new(2026, 4).unwrap(), &rs, &sys, now).await.unwrap();
+    for r in [&published, &closed] {
+        store.transition_round(r.id, RoundState::Draft, RoundState::Open, &sys, now).await.unwrap();
+    }
+    // Published round: 不动产登记中心 named by 3, 企业注册科 by 2 (one ticking 贪), 规划许可科 by 2.
+    let ballots = [
+        (published.id, vec![(0, 0b00001)]),
+        (published.id, vec![(0, 0b00011), (2, 0b10000)]),
+        (published.id, vec![(0, 0b00100), (2, 0b00001), (1, 0b00001)]),
+        (published.id, vec![(1, 0b00010)]),
+        (closed.id, vec![(3, 0b00001)]),
+    ];
+    let batch: Vec<_> = ballots
+        .iter()
+        .map(|(round, noms)| minping_storage::NewBallot {
+            round_id: *round,
+            ballot: minping_domain::Ballot {
+                channel: minping_domain::Channel::Open,
+                code: None,
+                nominations: noms
+                    .iter()
+                    .map(|(u, mask)| minping_domain::Nomination {
+                        unit_id: units[*u].id,
+                        indicators: minping_domain::IndicatorMask(*mask),
+                        comment: None,
+                    })
+                    .collect(),
+                exposure: vec![],
+            },
+            receipt: minping_domain::Receipt::generate(&mut rand::thread_rng()),
+            received_on: now.date_naive(),
+        })
+        .collect();
+    store.insert_ballots(&batch).await.unwrap();
+    for r in [&published, &closed] {
+        store.transition_round(r.id, RoundState::Open, RoundState::Closed, &sys, now).await.unwrap();
+    }
+    let method = minping_domain::Method::weighted_nominations(&rs);
+    let tallies = store.tallies(published.id, 5).await.unwrap();
+    let ranking = minping_domain::ranking::rank(&tallies, &method, &Default::default());
+    store
+        .finalize_round(published.id, &minping_storage::FrozenRanking { method, ranking }, &sys, now)
+        .await
+        .unwrap();
+    store
+        .transition_round(published.id, RoundState::Finalized, RoundState::Published, &sys, now)
+        .await
+        .unwrap();
+    store.transition_round(open.id, RoundState::Draft, RoundState::Open, &sys, now).await.unwrap();
+    (units, [open.id, published.id, closed.id])
+}
