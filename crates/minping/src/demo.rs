@@ -59,7 +59,7 @@ const PANEL_SIZE: f64 = 1000.0;
 /// the bind limits of both backends.
 const BATCH: usize = 500;
 /// Candidate ballot sets tried for a round whose article unit is biased towards a rank.
-const ATTEMPTS: usize = 8;
+const ATTEMPTS: usize = 16;
 /// The model's indicators, in the default set's order.
 const MODEL_CODES: [&str; 5] = ["cold", "lazy", "shirking", "arbitrary", "greedy"];
 
@@ -539,6 +539,8 @@ struct ModelUnit {
     last_top: Option<usize>,
     /// Consecutive rounds in the top 3, for the 免职 rules.
     top3_streak: u32,
+    /// Never relapses nor meets a new problem (the article's units).
+    steady: bool,
 }
 
 /// Planned post assignments; written once history is known, in date order, because
@@ -636,7 +638,10 @@ pub async fn seed_district(
                 .create_unit(agency.id, spec.name, &settings.unit_kind)
                 .await
                 .with_context(|| format!("creating {agency_name} {}", spec.name))?;
-            by_name.insert((agency_name.to_string(), spec.name.to_string()), units.len());
+            by_name.insert(
+                (agency_name.to_string(), spec.name.to_string()),
+                units.len(),
+            );
             members.push(units.len());
             units.push(new_model_unit(&mut rng, unit.id, spec));
         }
@@ -648,12 +653,14 @@ pub async fn seed_district(
             .copied()
             .with_context(|| format!("{agency} {unit} is missing from the catalogue"))
     };
-    // The article units rectified for good after their time in the list: a low long-run
-    // difficulty, so they drift down once the scripted rounds are over.
+    // The article units rectified for good after their time in the list ("最差"变"最优"):
+    // a low long-run difficulty and no relapses, so they stay off the list once their
+    // biased rounds are over.
     for (agency, unit) in ARTICLE_UNITS {
         let i = index(agency, unit)?;
-        units[i].base = -0.6 + 0.1 * normal(&mut rng);
+        units[i].base = -1.0 + 0.1 * normal(&mut rng);
         units[i].ln_d = units[i].base;
+        units[i].steady = true;
     }
     let by_id: BTreeMap<UnitId, usize> = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
 
@@ -693,7 +700,13 @@ pub async fn seed_district(
             .await
             .with_context(|| format!("creating round {label}"))?;
         store
-            .transition_round(round.id, RoundState::Draft, RoundState::Open, &actor, opened)
+            .transition_round(
+                round.id,
+                RoundState::Draft,
+                RoundState::Open,
+                &actor,
+                opened,
+            )
             .await?;
 
         let scripts: Vec<(usize, u32, u32)> = SCRIPTS
@@ -715,17 +728,19 @@ pub async fn seed_district(
         };
         let days = (next - start).num_days();
         let method = Method::weighted_nominations(&round.settings);
+        // A round that should show an article unit at some rank keeps the closest of a
+        // few candidate ballot sets: every candidate is an honest sample of the model.
         let mut best: Option<(u32, Vec<(NaiveDate, Ballot)>)> = None;
         for _ in 0..if scripts.is_empty() { 1 } else { ATTEMPTS } {
             let ballots = generate(&mut rng, &units, &shape, directed, open, start, days);
-            let miss = scripts
+            let off = scripts
                 .iter()
                 .map(|&(i, lo, hi)| miss(&ballots, &method, units[i].id, lo, hi))
                 .sum::<u32>();
-            if best.as_ref().is_none_or(|(m, _)| miss < *m) {
-                best = Some((miss, ballots));
+            if best.as_ref().is_none_or(|(m, _)| off < *m) {
+                best = Some((off, ballots));
             }
-            if miss == 0 {
+            if off == 0 {
                 break;
             }
         }
@@ -733,7 +748,13 @@ pub async fn seed_district(
         ballots_total += insert(store, &mut rng, round.id, ballots).await?;
 
         store
-            .transition_round(round.id, RoundState::Open, RoundState::Closed, &actor, closed)
+            .transition_round(
+                round.id,
+                RoundState::Open,
+                RoundState::Closed,
+                &actor,
+                closed,
+            )
             .await?;
         let n = round.settings.indicators.len();
         let ranking = ranking::rank(
@@ -754,10 +775,19 @@ pub async fn seed_district(
                 published,
             )
             .await?;
-        tracing::debug!(round = %label, top = ?frozen.ranking.top().map(|e| e.unit_id.0).collect::<Vec<_>>(), "demo round published");
+        let top: Vec<i64> = frozen.ranking.top().map(|e| e.unit_id.0).collect();
+        tracing::debug!(round = %label, ?top, "demo round published");
 
         let publication = published.with_timezone(&settings.tz()).date_naive();
-        apply_accountability(&mut rng, &mut units, &by_id, &mut plan, &frozen, publication, today);
+        apply_accountability(
+            &mut rng,
+            &mut units,
+            &by_id,
+            &mut plan,
+            &frozen,
+            publication,
+            today,
+        );
         for (i, ln_d) in unbiased {
             units[i].ln_d = units[i].ln_d.min(ln_d);
         }
@@ -788,7 +818,13 @@ pub async fn seed_district(
         .await
         .with_context(|| format!("creating round {label}"))?;
     store
-        .transition_round(round.id, RoundState::Draft, RoundState::Open, &actor, opened)
+        .transition_round(
+            round.id,
+            RoundState::Draft,
+            RoundState::Open,
+            &actor,
+            opened,
+        )
         .await?;
     let count = rng.gen_range(30..=60usize);
     let directed = count * 3 / 5;
@@ -797,7 +833,15 @@ pub async fn seed_district(
         trend: 1.0,
     };
     let days = (today - start).num_days() + 1;
-    let ballots = generate(&mut rng, &units, &shape, directed, count - directed, start, days);
+    let ballots = generate(
+        &mut rng,
+        &units,
+        &shape,
+        directed,
+        count - directed,
+        start,
+        days,
+    );
     ballots_total += insert(store, &mut rng, round.id, ballots).await?;
     progress.inc(1);
 
@@ -822,16 +866,17 @@ fn new_model_unit(rng: &mut ChaCha8Rng, id: UnitId, spec: &'static UnitSpec) -> 
     for i in 0..5 {
         profile[i] = mix[i] * lean[i] * (0.35 * normal(rng)).exp();
     }
-    let base = 0.45 * normal(rng);
+    let base = 0.4 * normal(rng);
     ModelUnit {
         id,
         spec,
         base,
-        ln_d: base + 0.35 * normal(rng),
+        ln_d: base + 0.3 * normal(rng),
         profile,
         active: true,
         last_top: None,
         top3_streak: 0,
+        steady: false,
     }
 }
 
@@ -945,26 +990,32 @@ fn apply_accountability(
         match unit.top3_streak {
             2 => plan.replace_head(rng, i, date),
             3 => plan.replace_leader(rng, i, date),
-            _ => {}
+            _ => continue,
         }
+        // A new head or leader starts by fixing what got the predecessor removed.
+        unit.ln_d = unit.ln_d.min(unit.base);
     }
 }
 
 /// Moves every unit's difficulty to the next quarter.
 fn evolve(rng: &mut ChaCha8Rng, units: &mut [ModelUnit], frozen: &FrozenRanking, r: usize) {
-    let top: BTreeSet<UnitId> = frozen.ranking.top().map(|e| e.unit_id).collect();
+    let top: BTreeMap<UnitId, u32> = frozen.ranking.top().map(|e| (e.unit_id, e.rank)).collect();
     for unit in units.iter_mut() {
-        if top.contains(&unit.id) {
+        if let Some(&rank) = top.get(&unit.id) {
             // 约谈, 整改: the listed unit fixes much of what people named, and some of it
-            // sticks for good.
-            unit.ln_d -= rng.gen_range(0.35..0.75);
+            // sticks for good. The top 3 face removal next time, so they try hardest.
+            unit.ln_d -= if rank <= 3 {
+                rng.gen_range(0.6..1.0)
+            } else {
+                rng.gen_range(0.35..0.75)
+            };
             unit.base -= rng.gen_range(0.1..0.3);
             unit.last_top = Some(r);
-        } else if unit.last_top.is_some_and(|t| r - t >= 4) && rng.gen_bool(0.07) {
+        } else if unit.last_top.is_some_and(|t| r - t >= 4) && rng.gen_bool(0.07) && !unit.steady {
             // "服务稍有不到位，民意就会反弹": vigilance fades, the unit relapses.
             unit.ln_d += rng.gen_range(0.5..0.9);
         }
-        if rng.gen_bool(0.025) {
+        if rng.gen_bool(0.025) && !unit.steady {
             // A new problem: a staff change, a new procedure, a backlog.
             unit.ln_d += rng.gen_range(0.4..0.8);
         }
@@ -1004,7 +1055,7 @@ fn nomination_weight(u: &ModelUnit) -> f64 {
 /// people but is also more used to crowds, and undamped the three busiest units would hold
 /// the top of the list every quarter.
 fn reach(spec: &UnitSpec) -> f64 {
-    spec.traffic.powf(0.6)
+    spec.traffic.powf(0.8)
 }
 
 /// How far a unit's rank in a candidate ballot set is from `lo..=hi`.
@@ -1258,7 +1309,10 @@ fn at_local(settings: &Settings, date: NaiveDate, hour: u32, minute: u32) -> Dat
 
 /// Keeps a round's step times in order and never after `cap` (midday of `today`): the last
 /// round may have closed later than a real calendar would allow, but never in the future.
-fn clamp_steps<const N: usize>(steps: [DateTime<Utc>; N], cap: DateTime<Utc>) -> [DateTime<Utc>; N] {
+fn clamp_steps<const N: usize>(
+    steps: [DateTime<Utc>; N],
+    cap: DateTime<Utc>,
+) -> [DateTime<Utc>; N] {
     let mut out = steps;
     for (k, t) in out.iter_mut().enumerate() {
         let latest = cap - Duration::minutes(10 * (N - 1 - k) as i64);
@@ -1280,9 +1334,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
         let started = std::time::Instant::now();
-        let summary = seed_district(&store, &Settings::default(), today(), seed, &ProgressBar::hidden())
-            .await
-            .unwrap();
+        let summary = seed_district(
+            &store,
+            &Settings::default(),
+            today(),
+            seed,
+            &ProgressBar::hidden(),
+        )
+        .await
+        .unwrap();
         eprintln!("seeded in {:?}: {summary:?}", started.elapsed());
         (dir, store, summary)
     }
@@ -1312,10 +1372,15 @@ mod tests {
         let units = store.units().await.unwrap();
         assert!(agencies.len() >= 25, "{} agencies", agencies.len());
         assert!(units.len() >= 90, "{} units", units.len());
-        assert_eq!((summary.agencies, summary.units), (agencies.len(), units.len()));
+        assert_eq!(
+            (summary.agencies, summary.units),
+            (agencies.len(), units.len())
+        );
         for (agency, name) in ARTICLE_UNITS {
             assert!(
-                units.iter().any(|u| u.agency == agency && u.name == name && u.kind == "科室"),
+                units
+                    .iter()
+                    .any(|u| u.agency == agency && u.name == name && u.kind == "科室"),
                 "{agency} {name} is missing"
             );
         }
@@ -1326,40 +1391,98 @@ mod tests {
             .iter()
             .filter(|r| r.state == RoundState::Published)
             .collect();
-        let open: Vec<_> = rounds.iter().filter(|r| r.state == RoundState::Open).collect();
+        let open: Vec<_> = rounds
+            .iter()
+            .filter(|r| r.state == RoundState::Open)
+            .collect();
         assert!(published.len() >= 16, "{} published", published.len());
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].label.to_string(), "2026Q4");
         assert_eq!(open[0].id, summary.open_round);
-        assert_eq!(rounds.len(), published.len() + 1, "no round in another state");
+        assert_eq!(
+            rounds.len(),
+            published.len() + 1,
+            "no round in another state"
+        );
         let in_open = store.ballot_count(open[0].id).await.unwrap();
-        assert!((20..=100).contains(&in_open), "{in_open} ballots in the open round");
+        assert!(
+            (20..=100).contains(&in_open),
+            "{in_open} ballots in the open round"
+        );
 
         // Every published round has a frozen ranking of at least 10 units; the top 10
         // changes, and units listed once leave the list later.
         let mut tops: Vec<BTreeSet<UnitId>> = Vec::new();
+        let mut ranks: Vec<BTreeMap<UnitId, u32>> = Vec::new();
         for round in published.iter().rev() {
-            let frozen = store.frozen_ranking(round.id).await.unwrap().expect("frozen");
+            let frozen = store
+                .frozen_ranking(round.id)
+                .await
+                .unwrap()
+                .expect("frozen");
             assert!(frozen.ranking.entries.len() >= 10, "{}", round.label);
             tops.push(frozen.ranking.top().map(|e| e.unit_id).collect());
+            ranks.push(
+                frozen
+                    .ranking
+                    .entries
+                    .iter()
+                    .map(|e| (e.unit_id, e.rank))
+                    .collect(),
+            );
             let t = store.transitions(round.id).await.unwrap();
-            assert!(t.windows(2).all(|w| w[0].at <= w[1].at), "{} steps in order", round.label);
-            assert!(t.iter().all(|s| s.at.date_naive() <= today()), "{} not in the future", round.label);
+            assert!(
+                t.windows(2).all(|w| w[0].at <= w[1].at),
+                "{} steps in order",
+                round.label
+            );
+            assert!(
+                t.iter().all(|s| s.at.date_naive() <= today()),
+                "{} not in the future",
+                round.label
+            );
         }
-        assert!(tops.windows(2).any(|w| w[0] != w[1]), "the top 10 never changes");
+        assert!(
+            tops.windows(2).any(|w| w[0] != w[1]),
+            "the top 10 never changes"
+        );
+        // For this seed the article's story shows: 殡仪馆 listed in two consecutive early
+        // rounds and not in the last two years, 不动产登记中心 at ranks 1 and 4, 基础教育科 at 7.
+        let id_of = |agency: &str, name: &str| {
+            units
+                .iter()
+                .find(|u| u.agency == agency && u.name == name)
+                .unwrap()
+                .id
+        };
+        let funeral = id_of("区民政局", "殡仪馆");
+        assert!(tops[0].contains(&funeral) && tops[1].contains(&funeral));
+        assert!(tops[tops.len() - 8..].iter().all(|t| !t.contains(&funeral)));
+        let ranks_of = |unit: UnitId| -> Vec<u32> {
+            ranks.iter().filter_map(|r| r.get(&unit).copied()).collect()
+        };
+        let registry = ranks_of(id_of("区规划和自然资源局", "不动产登记中心"));
+        assert!(
+            registry.contains(&1) && registry.contains(&4),
+            "{registry:?}"
+        );
+        let education = ranks_of(id_of("区教委", "基础教育科"));
+        assert!(education.contains(&7), "{education:?}");
         let ever: BTreeSet<UnitId> = tops.iter().flatten().copied().collect();
         assert!(ever.len() > 20, "only {} units ever listed", ever.len());
-        let dropped_out = tops
-            .iter()
-            .enumerate()
-            .any(|(i, top)| top.iter().any(|u| tops[i + 1..].iter().any(|later| !later.contains(u))));
+        let dropped_out = tops.iter().enumerate().any(|(i, top)| {
+            top.iter()
+                .any(|u| tops[i + 1..].iter().any(|later| !later.contains(u)))
+        });
         assert!(dropped_out, "no listed unit ever left the list");
 
         // Every unit has a head; heads change over the years; the article's people are there.
         let posts = store.posts().await.unwrap();
         for unit in &units {
             assert!(
-                posts.iter().any(|p| p.unit_id == unit.id && p.role == PostRole::Head),
+                posts
+                    .iter()
+                    .any(|p| p.unit_id == unit.id && p.role == PostRole::Head),
                 "{} {} has no head",
                 unit.agency,
                 unit.name
@@ -1373,7 +1496,12 @@ mod tests {
                 unit.name
             );
         }
-        assert!(posts.iter().any(|p| p.role == PostRole::Head && p.end.is_some()), "no head ever changed");
+        assert!(
+            posts
+                .iter()
+                .any(|p| p.role == PostRole::Head && p.end.is_some()),
+            "no head ever changed"
+        );
         let people = store.people().await.unwrap();
         assert_eq!(people.len(), summary.people);
         for name in ["吴小琴", "周萍", "刘高勇"] {
@@ -1394,7 +1522,14 @@ mod tests {
         assert_eq!(rankings(&store).await, rankings(&again).await);
 
         // Seeding is only for an empty store.
-        let err = seed_district(&store, &Settings::default(), today(), 1, &ProgressBar::hidden()).await;
+        let err = seed_district(
+            &store,
+            &Settings::default(),
+            today(),
+            1,
+            &ProgressBar::hidden(),
+        )
+        .await;
         assert!(err.is_err());
     }
 }

@@ -18,8 +18,10 @@ impl PgStore {
         let mut options = PgConnectOptions::from_str(url)?;
         if let Some(schema) = schema {
             let mut conn = PgConnection::connect_with(&options).await?;
-            conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
-                .await?;
+            conn.execute(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+            )))
+            .await?;
             conn.close().await?;
             options = options.options([("search_path", schema)]);
         }
@@ -35,10 +37,18 @@ impl PgStore {
     /// Drops a test schema and everything in it.
     pub async fn drop_schema(url: &str, schema: &str) -> crate::Result<()> {
         let mut conn = PgConnection::connect_with(&PgConnectOptions::from_str(url)?).await?;
-        conn.execute(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")))
-            .await?;
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+        )))
+        .await?;
         Ok(())
     }
 }
 
-crate::sql::impl_storage!(PgStore, sqlx::Postgres, Backend::Postgres);
+crate::sql::impl_storage!(
+    PgStore,
+    sqlx::Postgres,
+    Backend::Postgres,
+    begin = "BEGIN",
+    share_lock = " FOR SHARE"
+);

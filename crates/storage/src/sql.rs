@@ -2,13 +2,25 @@
 //! `RETURNING`, `CAST(.. AS BIGINT)`), and expanded for each backend's driver by
 //! [`impl_storage!`]. Column types are chosen per backend in the migrations so that the
 //! same Rust types decode from both.
+//!
+//! Two things differ per backend, passed to the macro as literals:
+//! - `begin`, how a write transaction starts. SQLite needs `BEGIN IMMEDIATE`: a deferred
+//!   transaction that reads before it writes (ballot intake checks the round, a new post
+//!   checks for later holders) cannot wait for the write lock once it holds a read
+//!   snapshot, and fails at once with "database is locked" whenever any other write is
+//!   under way. Taking the write lock up front makes it wait (`busy_timeout`) instead.
+//! - `share_lock`, appended to the read of a round's state during ballot intake. On
+//!   PostgreSQL `FOR SHARE` holds the round's row until the ballots commit, so closing the
+//!   round waits for them, and ballots that read the state after the close see it closed;
+//!   without it a batch could commit after the close. SQLite has one writer at a time and
+//!   needs nothing.
 
 /// Bind parameters a single multi-row INSERT may carry on both backends.
 pub(crate) const MAX_BINDS: usize = 30_000;
 
 /// Implements [`crate::Storage`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
 macro_rules! impl_storage {
-    ($store:ty, $db:ty, $backend:expr) => {
+    ($store:ty, $db:ty, $backend:expr, begin = $begin:literal, share_lock = $share_lock:literal) => {
         use crate::{
             Actor, Backend, BallotRejected, FrozenRanking, NewBallot, Result, Storage,
             StorageError, StoredBallot, User, sql::MAX_BINDS,
@@ -182,7 +194,7 @@ macro_rules! impl_storage {
                 role: PostRole,
                 start: NaiveDate,
             ) -> Result<Post> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let later: Option<i64> = sqlx::query_scalar(
                     "SELECT id FROM posts WHERE unit_id = $1 AND role = $2 AND start_on >= $3",
                 )
@@ -237,9 +249,12 @@ macro_rules! impl_storage {
                 at: DateTime<Utc>,
             ) -> Result<Round> {
                 let settings_json = serde_json::to_string(settings).map_err(corrupt)?;
-                let mut tx = self.pool.begin().await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO rounds (label, state, settings, created_at) VALUES ($1, 'draft', $2, $3) RETURNING id",
+                let mut tx = self.pool.begin_with($begin).await?;
+                // The stored row is returned, so the round equals what reading it gives
+                // (PostgreSQL keeps microseconds, not the nanoseconds of `at`).
+                let row = sqlx::query(
+                    "INSERT INTO rounds (label, state, settings, created_at) VALUES ($1, 'draft', $2, $3) \
+                     RETURNING id, label, state, settings, created_at",
                 )
                 .bind(label.to_string())
                 .bind(&settings_json)
@@ -247,15 +262,10 @@ macro_rules! impl_storage {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| conflict_or(e, "a round for that quarter exists"))?;
-                record_transition(&mut tx, id, "draft", "draft", actor, at).await?;
+                let round = round_from(&row)?;
+                record_transition(&mut tx, round.id.0, "draft", "draft", actor, at).await?;
                 tx.commit().await?;
-                Ok(Round {
-                    id: RoundId(id),
-                    label,
-                    state: RoundState::Draft,
-                    settings: settings.clone(),
-                    created_at: at,
-                })
+                Ok(round)
             }
 
             async fn rounds(&self) -> Result<Vec<Round>> {
@@ -281,7 +291,7 @@ macro_rules! impl_storage {
                 actor: &Actor,
                 at: DateTime<Utc>,
             ) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 move_state(&mut tx, id, from, to, actor, at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -295,7 +305,7 @@ macro_rules! impl_storage {
                 at: DateTime<Utc>,
             ) -> Result<()> {
                 let method = serde_json::to_string(&frozen.method).map_err(corrupt)?;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 move_state(&mut tx, id, RoundState::Closed, RoundState::Finalized, actor, at).await?;
                 sqlx::query("UPDATE rounds SET method = $1 WHERE id = $2")
                     .bind(&method)
@@ -388,13 +398,19 @@ macro_rules! impl_storage {
                 &self,
                 batch: &[NewBallot],
             ) -> Result<Vec<std::result::Result<(), BallotRejected>>> {
-                let mut tx = self.pool.begin().await?;
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.pool.begin_with($begin).await?;
                 let round_ids: BTreeSet<i64> = batch.iter().map(|b| b.round_id.0).collect();
                 let mut open = BTreeSet::new();
                 for id in round_ids {
                     // Read the state inside the transaction: a round closed a moment ago
-                    // takes no more ballots, even ones already queued.
-                    let state: Option<String> = sqlx::query_scalar("SELECT state FROM rounds WHERE id = $1")
+                    // takes no more ballots, even ones already queued. On PostgreSQL the row
+                    // stays share-locked until commit, so a close waits for these ballots
+                    // (rounds are locked in id order: two batches never deadlock).
+                    let state: Option<String> =
+                        sqlx::query_scalar(concat!("SELECT state FROM rounds WHERE id = $1", $share_lock))
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await?;

@@ -33,4 +33,10 @@ impl SqliteStore {
     }
 }
 
-crate::sql::impl_storage!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+crate::sql::impl_storage!(
+    SqliteStore,
+    sqlx::Sqlite,
+    Backend::Sqlite,
+    begin = "BEGIN IMMEDIATE",
+    share_lock = ""
+);

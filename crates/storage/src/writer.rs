@@ -62,14 +62,22 @@ async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
     match store.insert_ballots(&ballots).await {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let _ = job.reply.send(outcome.map_err(|BallotRejected::RoundNotOpen| WriteError::RoundNotOpen));
+                let _ = job
+                    .reply
+                    .send(outcome.map_err(|BallotRejected::RoundNotOpen| WriteError::RoundNotOpen));
             }
         }
         // One bad ballot must not sink the others: retry each on its own.
         Err(_) if jobs.len() > 1 => {
             for job in jobs {
-                let result = match store.insert_ballots(std::slice::from_ref(&job.ballot)).await {
-                    Ok(mut o) => o.pop().unwrap_or(Ok(())).map_err(|_| WriteError::RoundNotOpen),
+                let result = match store
+                    .insert_ballots(std::slice::from_ref(&job.ballot))
+                    .await
+                {
+                    Ok(mut o) => o
+                        .pop()
+                        .unwrap_or(Ok(()))
+                        .map_err(|_| WriteError::RoundNotOpen),
                     Err(e) => Err(WriteError::Unavailable(e.to_string())),
                 };
                 let _ = job.reply.send(result);

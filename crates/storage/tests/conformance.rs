@@ -16,8 +16,7 @@ use minping_domain::{
     settings::RoundSettings,
 };
 use minping_storage::{
-    Actor, BallotRejected, BallotWriter, FrozenRanking, NewBallot, StorageError,
-    WriteError,
+    Actor, BallotRejected, BallotWriter, FrozenRanking, NewBallot, StorageError, WriteError,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use std::{collections::BTreeMap, sync::Arc};
@@ -56,10 +55,8 @@ fn random_ballots(seed: u64, round: RoundId, units: &[UnitId], n: usize) -> Vec<
                 })
                 .collect();
             let exposed = rng.gen_range(0..4);
-            let mut exposure: Vec<UnitId> = units
-                .choose_multiple(&mut rng, exposed)
-                .copied()
-                .collect();
+            let mut exposure: Vec<UnitId> =
+                units.choose_multiple(&mut rng, exposed).copied().collect();
             exposure.sort();
             let mut b = ballot(
                 round,
@@ -103,14 +100,23 @@ conformance!(
             .collect();
         assert_eq!(listed, names);
 
-        let funeral = store.create_unit(minzheng.id, "殡仪馆", "科室").await.unwrap();
+        let funeral = store
+            .create_unit(minzheng.id, "殡仪馆", "科室")
+            .await
+            .unwrap();
         assert_eq!(funeral.agency_id, minzheng.id);
         assert_eq!(funeral.agency, "民政局");
         assert_eq!(funeral.name, "殡仪馆");
         assert_eq!(funeral.kind, "科室");
         assert!(funeral.active);
-        let household = store.create_unit(gongan.id, "户籍科", "科室").await.unwrap();
-        let marriage = store.create_unit(minzheng.id, "婚姻登记处", "窗口").await.unwrap();
+        let household = store
+            .create_unit(gongan.id, "户籍科", "科室")
+            .await
+            .unwrap();
+        let marriage = store
+            .create_unit(minzheng.id, "婚姻登记处", "窗口")
+            .await
+            .unwrap();
 
         let units = store.units().await.unwrap();
         assert_eq!(units.len(), 3);
@@ -118,19 +124,24 @@ conformance!(
         assert!(units.contains(&household));
         assert!(units.contains(&marriage));
         // By agency, then by name.
-        let keys: Vec<(String, String)> =
-            units.iter().map(|u| (u.agency.clone(), u.name.clone())).collect();
+        let keys: Vec<(String, String)> = units
+            .iter()
+            .map(|u| (u.agency.clone(), u.name.clone()))
+            .collect();
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
     }
 );
 
-conformance!(a_second_agency_of_the_same_name_is_a_conflict, |store| async move {
-    store.create_agency("民政局").await.unwrap();
-    assert!(is_conflict(store.create_agency("民政局").await));
-    assert_eq!(store.agencies().await.unwrap().len(), 1);
-});
+conformance!(
+    a_second_agency_of_the_same_name_is_a_conflict,
+    |store| async move {
+        store.create_agency("民政局").await.unwrap();
+        assert!(is_conflict(store.create_agency("民政局").await));
+        assert_eq!(store.agencies().await.unwrap().len(), 1);
+    }
+);
 
 conformance!(
     a_unit_name_is_unique_within_its_agency_but_another_agency_may_use_it,
@@ -145,14 +156,17 @@ conformance!(
     }
 );
 
-conformance!(a_unit_of_an_unknown_agency_is_not_found, |store| async move {
-    assert!(is_not_found(
-        store
-            .create_unit(minping_domain::AgencyId(999), "殡仪馆", "科室")
-            .await
-    ));
-    assert!(store.units().await.unwrap().is_empty());
-});
+conformance!(
+    a_unit_of_an_unknown_agency_is_not_found,
+    |store| async move {
+        assert!(is_not_found(
+            store
+                .create_unit(minping_domain::AgencyId(999), "殡仪馆", "科室")
+                .await
+        ));
+        assert!(store.units().await.unwrap().is_empty());
+    }
+);
 
 conformance!(
     a_retired_unit_stays_listed_as_inactive_and_can_be_brought_back,
@@ -168,7 +182,9 @@ conformance!(
 
         store.set_unit_active(units[0].id, true).await.unwrap();
         assert!(store.units().await.unwrap().iter().all(|u| u.active));
-        assert!(is_not_found(store.set_unit_active(UnitId(999), false).await));
+        assert!(is_not_found(
+            store.set_unit_active(UnitId(999), false).await
+        ));
     }
 );
 
@@ -238,7 +254,10 @@ conformance!(
         assert_eq!(head_on(day(2024, 3, 15)), ["李娜"]);
         // The other post of the unit and the same person's post elsewhere are untouched.
         assert_eq!(posts.iter().find(|p| p.id == leader.id).unwrap(), &leader);
-        assert_eq!(posts.iter().find(|p| p.id == elsewhere.id).unwrap(), &elsewhere);
+        assert_eq!(
+            posts.iter().find(|p| p.id == elsewhere.id).unwrap(),
+            &elsewhere
+        );
     }
 );
 
@@ -272,27 +291,42 @@ conformance!(
     }
 );
 
-conformance!(a_post_for_an_unknown_person_is_not_found, |store| async move {
-    let unit = units(store.as_ref(), 1).await[0].id;
-    assert!(is_not_found(
-        store
-            .assign_post(minping_domain::PersonId(999), unit, PostRole::Head, day(2024, 1, 1))
-            .await
-    ));
-    assert!(store.posts().await.unwrap().is_empty());
-});
+conformance!(
+    a_post_for_an_unknown_person_is_not_found,
+    |store| async move {
+        let unit = units(store.as_ref(), 1).await[0].id;
+        assert!(is_not_found(
+            store
+                .assign_post(
+                    minping_domain::PersonId(999),
+                    unit,
+                    PostRole::Head,
+                    day(2024, 1, 1)
+                )
+                .await
+        ));
+        assert!(store.posts().await.unwrap().is_empty());
+    }
+);
 
 // ---------------------------------------------------------------- rounds
 
 conformance!(
     a_new_round_is_a_draft_that_reads_back_with_its_settings,
     |store| async move {
-        let mut settings = RoundSettings::default();
-        settings.top_n = 3;
-        settings.max_nominations = 5;
-        settings.channel_weights.insert(Channel::Directed, 1.5);
+        let settings = RoundSettings {
+            top_n: 3,
+            max_nominations: 5,
+            channel_weights: BTreeMap::from([(Channel::Directed, 1.5), (Channel::Open, 1.0)]),
+            ..RoundSettings::default()
+        };
         let created = store
-            .create_round(quarter("2024Q2"), &settings, &organizer(), at(2024, 4, 1, 8, 30, 0))
+            .create_round(
+                quarter("2024Q2"),
+                &settings,
+                &organizer(),
+                at(2024, 4, 1, 8, 30, 0),
+            )
             .await
             .unwrap();
         assert_eq!(created.state, RoundState::Draft);
@@ -333,19 +367,32 @@ conformance!(
     }
 );
 
-conformance!(a_second_round_for_the_same_quarter_is_a_conflict, |store| async move {
-    let settings = RoundSettings::default();
-    store
-        .create_round(quarter("2024Q2"), &settings, &organizer(), at(2024, 4, 1, 8, 0, 0))
-        .await
-        .unwrap();
-    assert!(is_conflict(
+conformance!(
+    a_second_round_for_the_same_quarter_is_a_conflict,
+    |store| async move {
+        let settings = RoundSettings::default();
         store
-            .create_round(quarter("2024Q2"), &settings, &organizer(), at(2024, 4, 2, 8, 0, 0))
+            .create_round(
+                quarter("2024Q2"),
+                &settings,
+                &organizer(),
+                at(2024, 4, 1, 8, 0, 0),
+            )
             .await
-    ));
-    assert_eq!(store.rounds().await.unwrap().len(), 1);
-});
+            .unwrap();
+        assert!(is_conflict(
+            store
+                .create_round(
+                    quarter("2024Q2"),
+                    &settings,
+                    &organizer(),
+                    at(2024, 4, 2, 8, 0, 0)
+                )
+                .await
+        ));
+        assert_eq!(store.rounds().await.unwrap().len(), 1);
+    }
+);
 
 conformance!(
     a_round_goes_from_draft_to_published_and_every_step_is_recorded_in_order,
@@ -353,7 +400,12 @@ conformance!(
         let units = units(store.as_ref(), 3).await;
         let settings = RoundSettings::default();
         let round = store
-            .create_round(quarter("2024Q2"), &settings, &organizer(), at(2024, 4, 1, 8, 0, 0))
+            .create_round(
+                quarter("2024Q2"),
+                &settings,
+                &organizer(),
+                at(2024, 4, 1, 8, 0, 0),
+            )
             .await
             .unwrap();
         let clerk = Actor {
@@ -361,18 +413,39 @@ conformance!(
             name: "督查室 李明".into(),
         };
         store
-            .transition_round(round.id, RoundState::Draft, RoundState::Open, &organizer(), at(2024, 4, 2, 9, 0, 0))
+            .transition_round(
+                round.id,
+                RoundState::Draft,
+                RoundState::Open,
+                &organizer(),
+                at(2024, 4, 2, 9, 0, 0),
+            )
             .await
             .unwrap();
-        assert_eq!(store.round(round.id).await.unwrap().unwrap().state, RoundState::Open);
+        assert_eq!(
+            store.round(round.id).await.unwrap().unwrap().state,
+            RoundState::Open
+        );
         store
-            .transition_round(round.id, RoundState::Open, RoundState::Closed, &clerk, at(2024, 6, 30, 17, 0, 0))
+            .transition_round(
+                round.id,
+                RoundState::Open,
+                RoundState::Closed,
+                &clerk,
+                at(2024, 6, 30, 17, 0, 0),
+            )
             .await
             .unwrap();
-        assert_eq!(store.round(round.id).await.unwrap().unwrap().state, RoundState::Closed);
+        assert_eq!(
+            store.round(round.id).await.unwrap().unwrap().state,
+            RoundState::Closed
+        );
 
         let method = Method::weighted_nominations(&settings);
-        let noms = [nom(units[0].id, &[0, 4], None), nom(units[1].id, &[1], None)];
+        let noms = [
+            nom(units[0].id, &[0, 4], None),
+            nom(units[1].id, &[1], None),
+        ];
         let tallies = tally(noms.iter().map(|n| (Channel::Open, n)), 5);
         let frozen = FrozenRanking {
             ranking: rank(&tallies, &method, &BTreeMap::new()),
@@ -382,12 +455,24 @@ conformance!(
             .finalize_round(round.id, &frozen, &organizer(), at(2024, 7, 5, 10, 0, 0))
             .await
             .unwrap();
-        assert_eq!(store.round(round.id).await.unwrap().unwrap().state, RoundState::Finalized);
+        assert_eq!(
+            store.round(round.id).await.unwrap().unwrap().state,
+            RoundState::Finalized
+        );
         store
-            .transition_round(round.id, RoundState::Finalized, RoundState::Published, &Actor::system(), at(2024, 7, 10, 10, 0, 0))
+            .transition_round(
+                round.id,
+                RoundState::Finalized,
+                RoundState::Published,
+                &Actor::system(),
+                at(2024, 7, 10, 10, 0, 0),
+            )
             .await
             .unwrap();
-        assert_eq!(store.round(round.id).await.unwrap().unwrap().state, RoundState::Published);
+        assert_eq!(
+            store.round(round.id).await.unwrap().unwrap().state,
+            RoundState::Published
+        );
         // The frozen ranking is still there once published.
         assert_eq!(store.frozen_ranking(round.id).await.unwrap(), Some(frozen));
 
@@ -404,16 +489,51 @@ conformance!(
             steps,
             [
                 // Creation is recorded too, as draft → draft.
-                (Draft, Draft, o.user_id, o.name.clone(), at(2024, 4, 1, 8, 0, 0)),
-                (Draft, Open, o.user_id, o.name.clone(), at(2024, 4, 2, 9, 0, 0)),
-                (Open, Closed, Some(UserId(3)), "督查室 李明".into(), at(2024, 6, 30, 17, 0, 0)),
-                (Closed, Finalized, o.user_id, o.name.clone(), at(2024, 7, 5, 10, 0, 0)),
-                (Finalized, Published, None, "system".into(), at(2024, 7, 10, 10, 0, 0)),
+                (
+                    Draft,
+                    Draft,
+                    o.user_id,
+                    o.name.clone(),
+                    at(2024, 4, 1, 8, 0, 0)
+                ),
+                (
+                    Draft,
+                    Open,
+                    o.user_id,
+                    o.name.clone(),
+                    at(2024, 4, 2, 9, 0, 0)
+                ),
+                (
+                    Open,
+                    Closed,
+                    Some(UserId(3)),
+                    "督查室 李明".into(),
+                    at(2024, 6, 30, 17, 0, 0)
+                ),
+                (
+                    Closed,
+                    Finalized,
+                    o.user_id,
+                    o.name.clone(),
+                    at(2024, 7, 5, 10, 0, 0)
+                ),
+                (
+                    Finalized,
+                    Published,
+                    None,
+                    "system".into(),
+                    at(2024, 7, 10, 10, 0, 0)
+                ),
             ]
         );
         // Another round's record is its own.
         let other = store
-            .create_round(quarter("2024Q3"), &settings, &organizer(), at(2024, 7, 1, 8, 0, 0))
+            .create_round(
+                quarter("2024Q3"),
+                &settings,
+                &organizer(),
+                at(2024, 7, 1, 8, 0, 0),
+            )
             .await
             .unwrap();
         assert_eq!(store.transitions(other.id).await.unwrap().len(), 1);
@@ -425,22 +545,40 @@ conformance!(
     |store| async move {
         let units = units(store.as_ref(), 12).await;
         let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
-        let mut settings = RoundSettings::default();
-        settings.top_n = 3;
-        settings.channel_weights.insert(Channel::Directed, 2.0);
-        settings.channel_weights.insert(Channel::Open, 0.75);
+        let settings = RoundSettings {
+            top_n: 3,
+            channel_weights: BTreeMap::from([(Channel::Directed, 2.0), (Channel::Open, 0.75)]),
+            ..RoundSettings::default()
+        };
         let round = store
-            .create_round(quarter("2024Q2"), &settings, &organizer(), at(2024, 4, 1, 8, 0, 0))
+            .create_round(
+                quarter("2024Q2"),
+                &settings,
+                &organizer(),
+                at(2024, 4, 1, 8, 0, 0),
+            )
             .await
             .unwrap();
         store
-            .transition_round(round.id, RoundState::Draft, RoundState::Open, &organizer(), at(2024, 4, 2, 8, 0, 0))
+            .transition_round(
+                round.id,
+                RoundState::Draft,
+                RoundState::Open,
+                &organizer(),
+                at(2024, 4, 2, 8, 0, 0),
+            )
             .await
             .unwrap();
         let ballots = random_ballots(11, round.id, &ids[..10], 120);
         store.insert_ballots(&ballots).await.unwrap();
         store
-            .transition_round(round.id, RoundState::Open, RoundState::Closed, &organizer(), at(2024, 6, 30, 8, 0, 0))
+            .transition_round(
+                round.id,
+                RoundState::Open,
+                RoundState::Closed,
+                &organizer(),
+                at(2024, 6, 30, 8, 0, 0),
+            )
             .await
             .unwrap();
         assert_eq!(store.frozen_ranking(round.id).await.unwrap(), None);
@@ -493,7 +631,10 @@ conformance!(
                 .await
                 .is_err()
         );
-        assert_eq!(store.round(round.id).await.unwrap().unwrap().state, RoundState::Closed);
+        assert_eq!(
+            store.round(round.id).await.unwrap().unwrap().state,
+            RoundState::Closed
+        );
         assert_eq!(store.frozen_ranking(round.id).await.unwrap(), None);
         assert_eq!(store.transitions(round.id).await.unwrap(), before);
     }
@@ -560,9 +701,17 @@ conformance!(
             round.id,
             Channel::Directed,
             vec![
-                nom(units[0].id, &[0, 4], Some("办个低保证明跑了五趟，还要请吃饭。")),
+                nom(
+                    units[0].id,
+                    &[0, 4],
+                    Some("办个低保证明跑了五趟，还要请吃饭。"),
+                ),
                 nom(units[1].id, &[2], None),
-                nom(units[3].id, &[0, 1, 2, 3, 4], Some("It's \"fine\" — 不过态度冷漠 😠")),
+                nom(
+                    units[3].id,
+                    &[0, 1, 2, 3, 4],
+                    Some("It's \"fine\" — 不过态度冷漠 😠"),
+                ),
             ],
             "K7Q2-M9XP-4RTB",
         );
@@ -580,18 +729,32 @@ conformance!(
             .unwrap();
         assert_eq!(outcomes, [Ok(()), Ok(())]);
 
-        let read = store.ballot_by_receipt("K7Q2-M9XP-4RTB").await.unwrap().unwrap();
+        let read = store
+            .ballot_by_receipt("K7Q2-M9XP-4RTB")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(read.round_id, round.id);
         assert_eq!(read.receipt, "K7Q2-M9XP-4RTB");
         assert_eq!(read.received_on, day(2024, 5, 31));
         assert_eq!(read.ballot, as_stored(&directed));
         // The one-time code is spent, never kept with the ballot.
         assert_eq!(read.ballot.code, None);
-        let read = store.ballot_by_receipt("ABCD-EFGH-JKMN").await.unwrap().unwrap();
+        let read = store
+            .ballot_by_receipt("ABCD-EFGH-JKMN")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(read.ballot, as_stored(&open));
         assert_eq!(read.received_on, day(2024, 5, 20));
 
-        assert!(store.ballot_by_receipt("ZZZZ-ZZZZ-ZZZZ").await.unwrap().is_none());
+        assert!(
+            store
+                .ballot_by_receipt("ZZZZ-ZZZZ-ZZZZ")
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(store.ballot_count(round.id).await.unwrap(), 2);
     }
 );
@@ -605,16 +768,49 @@ conformance!(
         let draft = round_in(store.as_ref(), "2024Q3", RoundState::Draft).await;
         let u = units[0].id;
         let batch = [
-            ballot(closed.id, Channel::Open, vec![nom(u, &[0], Some("晚了"))], "CLSD-0000-0001"),
-            ballot(open.id, Channel::Open, vec![nom(u, &[0], Some("按时"))], "OPEN-0000-0001"),
-            ballot(draft.id, Channel::Directed, vec![nom(u, &[1], None)], "DRFT-0000-0001"),
-            ballot(open.id, Channel::Directed, vec![nom(u, &[1], None)], "OPEN-0000-0002"),
-            ballot(RoundId(9999), Channel::Open, vec![nom(u, &[1], None)], "NONE-0000-0001"),
-            ballot(closed.id, Channel::Open, vec![nom(units[1].id, &[2], None)], "CLSD-0000-0002"),
+            ballot(
+                closed.id,
+                Channel::Open,
+                vec![nom(u, &[0], Some("晚了"))],
+                "CLSD-0000-0001",
+            ),
+            ballot(
+                open.id,
+                Channel::Open,
+                vec![nom(u, &[0], Some("按时"))],
+                "OPEN-0000-0001",
+            ),
+            ballot(
+                draft.id,
+                Channel::Directed,
+                vec![nom(u, &[1], None)],
+                "DRFT-0000-0001",
+            ),
+            ballot(
+                open.id,
+                Channel::Directed,
+                vec![nom(u, &[1], None)],
+                "OPEN-0000-0002",
+            ),
+            ballot(
+                RoundId(9999),
+                Channel::Open,
+                vec![nom(u, &[1], None)],
+                "NONE-0000-0001",
+            ),
+            ballot(
+                closed.id,
+                Channel::Open,
+                vec![nom(units[1].id, &[2], None)],
+                "CLSD-0000-0002",
+            ),
         ];
         let outcomes = store.insert_ballots(&batch).await.unwrap();
         let no = Err(BallotRejected::RoundNotOpen);
-        assert_eq!(outcomes, [no.clone(), Ok(()), no.clone(), Ok(()), no.clone(), no]);
+        assert_eq!(
+            outcomes,
+            [no.clone(), Ok(()), no.clone(), Ok(()), no.clone(), no]
+        );
 
         assert_eq!(store.ballot_count(open.id).await.unwrap(), 2);
         for r in [closed.id, draft.id, RoundId(9999)] {
@@ -622,11 +818,25 @@ conformance!(
             assert!(store.tallies(r, 5).await.unwrap().is_empty());
             assert!(store.comments(r, u).await.unwrap().is_empty());
         }
-        for receipt in ["CLSD-0000-0001", "DRFT-0000-0001", "NONE-0000-0001", "CLSD-0000-0002"] {
-            assert!(store.ballot_by_receipt(receipt).await.unwrap().is_none(), "{receipt}");
+        for receipt in [
+            "CLSD-0000-0001",
+            "DRFT-0000-0001",
+            "NONE-0000-0001",
+            "CLSD-0000-0002",
+        ] {
+            assert!(
+                store.ballot_by_receipt(receipt).await.unwrap().is_none(),
+                "{receipt}"
+            );
         }
         assert_eq!(store.comments(open.id, u).await.unwrap(), ["按时"]);
-        assert!(store.ballot_by_receipt("OPEN-0000-0002").await.unwrap().is_some());
+        assert!(
+            store
+                .ballot_by_receipt("OPEN-0000-0002")
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 );
 
@@ -635,16 +845,44 @@ conformance!(
     |store| async move {
         let u = units(store.as_ref(), 1).await[0].id;
         let round = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
-        let first = ballot(round.id, Channel::Open, vec![nom(u, &[0], Some("第一张"))], "SAME-SAME-SAME");
-        store.insert_ballots(std::slice::from_ref(&first)).await.unwrap();
+        let first = ballot(
+            round.id,
+            Channel::Open,
+            vec![nom(u, &[0], Some("第一张"))],
+            "SAME-SAME-SAME",
+        );
+        store
+            .insert_ballots(std::slice::from_ref(&first))
+            .await
+            .unwrap();
         let batch = [
-            ballot(round.id, Channel::Open, vec![nom(u, &[1], None)], "FRSH-0000-0001"),
-            ballot(round.id, Channel::Open, vec![nom(u, &[2], Some("第二张"))], "SAME-SAME-SAME"),
+            ballot(
+                round.id,
+                Channel::Open,
+                vec![nom(u, &[1], None)],
+                "FRSH-0000-0001",
+            ),
+            ballot(
+                round.id,
+                Channel::Open,
+                vec![nom(u, &[2], Some("第二张"))],
+                "SAME-SAME-SAME",
+            ),
         ];
         assert!(store.insert_ballots(&batch).await.is_err());
         assert_eq!(store.ballot_count(round.id).await.unwrap(), 1);
-        assert!(store.ballot_by_receipt("FRSH-0000-0001").await.unwrap().is_none());
-        let kept = store.ballot_by_receipt("SAME-SAME-SAME").await.unwrap().unwrap();
+        assert!(
+            store
+                .ballot_by_receipt("FRSH-0000-0001")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let kept = store
+            .ballot_by_receipt("SAME-SAME-SAME")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(kept.ballot, as_stored(&first));
         assert_eq!(store.comments(round.id, u).await.unwrap(), ["第一张"]);
     }
@@ -659,7 +897,11 @@ conformance!(
         let other = round_in(store.as_ref(), "2024Q1", RoundState::Open).await;
         // Unit 15 is never named in this round.
         let ballots = random_ballots(2024, round.id, &ids[..14], 400);
-        assert!(ballots.iter().any(|b| b.ballot.channel == Channel::Directed));
+        assert!(
+            ballots
+                .iter()
+                .any(|b| b.ballot.channel == Channel::Directed)
+        );
         assert!(ballots.iter().any(|b| b.ballot.channel == Channel::Open));
         for chunk in ballots.chunks(97) {
             let outcomes = store.insert_ballots(chunk).await.unwrap();
@@ -685,7 +927,11 @@ conformance!(
         );
         // Every ballot reads back exactly.
         for b in ballots.iter().step_by(37) {
-            let read = store.ballot_by_receipt(b.receipt.as_str()).await.unwrap().unwrap();
+            let read = store
+                .ballot_by_receipt(b.receipt.as_str())
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(read.ballot, as_stored(b));
             assert_eq!(read.received_on, b.received_on);
         }
@@ -709,9 +955,24 @@ conformance!(
         let (a, b) = (units[0].id, units[1].id);
         let round = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
         let batch = [
-            ballot(round.id, Channel::Open, vec![nom(a, &[0, 4], None), nom(b, &[3], None)], "R000-0000-0001"),
-            ballot(round.id, Channel::Directed, vec![nom(a, &[4], None)], "R000-0000-0002"),
-            ballot(round.id, Channel::Directed, vec![nom(a, &[1, 2, 3, 4], None)], "R000-0000-0003"),
+            ballot(
+                round.id,
+                Channel::Open,
+                vec![nom(a, &[0, 4], None), nom(b, &[3], None)],
+                "R000-0000-0001",
+            ),
+            ballot(
+                round.id,
+                Channel::Directed,
+                vec![nom(a, &[4], None)],
+                "R000-0000-0002",
+            ),
+            ballot(
+                round.id,
+                Channel::Directed,
+                vec![nom(a, &[1, 2, 3, 4], None)],
+                "R000-0000-0003",
+            ),
         ];
         store.insert_ballots(&batch).await.unwrap();
         let tallies = store.tallies(round.id, 5).await.unwrap();
@@ -736,16 +997,34 @@ conformance!(
         let round = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
         store
             .insert_ballots(&[
-                ballot(round.id, Channel::Open, vec![nom(a, &[0], Some("态度冷漠")), nom(b, &[1], Some("拖拉"))], "C000-0000-0001"),
-                ballot(round.id, Channel::Open, vec![nom(a, &[0], None)], "C000-0000-0002"),
+                ballot(
+                    round.id,
+                    Channel::Open,
+                    vec![nom(a, &[0], Some("态度冷漠")), nom(b, &[1], Some("拖拉"))],
+                    "C000-0000-0001",
+                ),
+                ballot(
+                    round.id,
+                    Channel::Open,
+                    vec![nom(a, &[0], None)],
+                    "C000-0000-0002",
+                ),
             ])
             .await
             .unwrap();
         store
-            .insert_ballots(&[ballot(round.id, Channel::Directed, vec![nom(a, &[4], Some("要红包"))], "C000-0000-0003")])
+            .insert_ballots(&[ballot(
+                round.id,
+                Channel::Directed,
+                vec![nom(a, &[4], Some("要红包"))],
+                "C000-0000-0003",
+            )])
             .await
             .unwrap();
-        assert_eq!(store.comments(round.id, a).await.unwrap(), ["态度冷漠", "要红包"]);
+        assert_eq!(
+            store.comments(round.id, a).await.unwrap(),
+            ["态度冷漠", "要红包"]
+        );
         assert_eq!(store.comments(round.id, b).await.unwrap(), ["拖拉"]);
     }
 );
@@ -781,7 +1060,10 @@ conformance!(
         assert_eq!(outcomes.len(), 500);
         assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
         assert_eq!(store.ballot_count(round.id).await.unwrap(), 500);
-        assert_eq!(store.tallies(round.id, 5).await.unwrap(), pure_tally(&ballots));
+        assert_eq!(
+            store.tallies(round.id, 5).await.unwrap(),
+            pure_tally(&ballots)
+        );
         for b in &ballots {
             let read = store.ballot_by_receipt(b.receipt.as_str()).await.unwrap();
             assert_eq!(read.map(|r| r.ballot), Some(as_stored(b)));
@@ -830,7 +1112,10 @@ conformance!(
         let round = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
         let mut ballots = random_ballots(13, round.id, &ids, 40);
         let original = ballots[0].clone();
-        store.insert_ballots(std::slice::from_ref(&original)).await.unwrap();
+        store
+            .insert_ballots(std::slice::from_ref(&original))
+            .await
+            .unwrap();
         ballots[0] = random_ballots(14, round.id, &ids, 1).remove(0);
         ballots[0].receipt = original.receipt.clone();
         let writer = BallotWriter::spawn(Arc::clone(&store));
@@ -841,13 +1126,20 @@ conformance!(
         }
         for (i, outcome) in tasks.join_all().await {
             if i == 0 {
-                assert!(matches!(outcome, Err(WriteError::Unavailable(_))), "{outcome:?}");
+                assert!(
+                    matches!(outcome, Err(WriteError::Unavailable(_))),
+                    "{outcome:?}"
+                );
             } else {
                 assert_eq!(outcome, Ok(()), "ballot {i}");
             }
         }
         assert_eq!(store.ballot_count(round.id).await.unwrap(), 40);
-        let kept = store.ballot_by_receipt(original.receipt.as_str()).await.unwrap().unwrap();
+        let kept = store
+            .ballot_by_receipt(original.receipt.as_str())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(kept.ballot, as_stored(&original));
     }
 );
@@ -857,7 +1149,12 @@ conformance!(
 conformance!(a_user_is_found_by_name_and_by_id, |store| async move {
     let unit = units(store.as_ref(), 1).await[0].id;
     let organizer = store
-        .create_user("wangfang", Role::Organizer, None, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+        .create_user(
+            "wangfang",
+            Role::Organizer,
+            None,
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        )
         .await
         .unwrap();
     let unit_user = store
@@ -869,7 +1166,10 @@ conformance!(a_user_is_found_by_name_and_by_id, |store| async move {
     assert_eq!(organizer.unit_id, None);
     assert_ne!(organizer.id, unit_user.id);
 
-    assert_eq!(store.user_by_name("wangfang").await.unwrap(), Some(organizer.clone()));
+    assert_eq!(
+        store.user_by_name("wangfang").await.unwrap(),
+        Some(organizer.clone())
+    );
     assert_eq!(store.user(organizer.id).await.unwrap(), Some(organizer));
     let read = store.user_by_name("殡仪馆").await.unwrap().unwrap();
     assert_eq!(read, unit_user);
@@ -881,40 +1181,86 @@ conformance!(a_user_is_found_by_name_and_by_id, |store| async move {
     assert_eq!(store.user(UserId(9999)).await.unwrap(), None);
 });
 
-conformance!(a_second_user_of_the_same_name_is_a_conflict, |store| async move {
-    let first = store
-        .create_user("clerk1", Role::Clerk, None, "hash-one")
-        .await
-        .unwrap();
-    assert!(is_conflict(
-        store.create_user("clerk1", Role::Leader, None, "hash-two").await
-    ));
-    assert_eq!(store.user_by_name("clerk1").await.unwrap(), Some(first));
-});
+conformance!(
+    a_second_user_of_the_same_name_is_a_conflict,
+    |store| async move {
+        let first = store
+            .create_user("clerk1", Role::Clerk, None, "hash-one")
+            .await
+            .unwrap();
+        assert!(is_conflict(
+            store
+                .create_user("clerk1", Role::Leader, None, "hash-two")
+                .await
+        ));
+        assert_eq!(store.user_by_name("clerk1").await.unwrap(), Some(first));
+    }
+);
 
 conformance!(
     an_api_token_finds_its_user_and_an_unknown_token_finds_nobody,
     |store| async move {
-        let alice = store.create_user("alice", Role::Organizer, None, "h1").await.unwrap();
-        let bob = store.create_user("bob", Role::Clerk, None, "h2").await.unwrap();
+        let alice = store
+            .create_user("alice", Role::Organizer, None, "h1")
+            .await
+            .unwrap();
+        let bob = store
+            .create_user("bob", Role::Clerk, None, "h2")
+            .await
+            .unwrap();
         let now = at(2024, 5, 1, 9, 0, 0);
-        store.add_token(alice.id, "sha256-of-alices-token", now).await.unwrap();
-        store.add_token(alice.id, "sha256-of-alices-second", now).await.unwrap();
-        store.add_token(bob.id, "sha256-of-bobs-token", now).await.unwrap();
+        store
+            .add_token(alice.id, "sha256-of-alices-token", now)
+            .await
+            .unwrap();
+        store
+            .add_token(alice.id, "sha256-of-alices-second", now)
+            .await
+            .unwrap();
+        store
+            .add_token(bob.id, "sha256-of-bobs-token", now)
+            .await
+            .unwrap();
 
-        assert_eq!(store.user_by_token("sha256-of-alices-token").await.unwrap(), Some(alice.clone()));
-        assert_eq!(store.user_by_token("sha256-of-alices-second").await.unwrap(), Some(alice));
-        assert_eq!(store.user_by_token("sha256-of-bobs-token").await.unwrap(), Some(bob.clone()));
-        assert_eq!(store.user_by_token("sha256-of-nothing").await.unwrap(), None);
+        assert_eq!(
+            store.user_by_token("sha256-of-alices-token").await.unwrap(),
+            Some(alice.clone())
+        );
+        assert_eq!(
+            store
+                .user_by_token("sha256-of-alices-second")
+                .await
+                .unwrap(),
+            Some(alice)
+        );
+        assert_eq!(
+            store.user_by_token("sha256-of-bobs-token").await.unwrap(),
+            Some(bob.clone())
+        );
+        assert_eq!(
+            store.user_by_token("sha256-of-nothing").await.unwrap(),
+            None
+        );
         assert_eq!(store.user_by_token("").await.unwrap(), None);
         // A token hash names one user only.
-        assert!(is_conflict(store.add_token(bob.id, "sha256-of-alices-token", now).await));
+        assert!(is_conflict(
+            store.add_token(bob.id, "sha256-of-alices-token", now).await
+        ));
         assert_eq!(
-            store.user_by_token("sha256-of-alices-token").await.unwrap().map(|u| u.name),
+            store
+                .user_by_token("sha256-of-alices-token")
+                .await
+                .unwrap()
+                .map(|u| u.name),
             Some("alice".into())
         );
         // A token for a user that does not exist is refused.
-        assert!(store.add_token(UserId(9999), "sha256-of-orphan", now).await.is_err());
+        assert!(
+            store
+                .add_token(UserId(9999), "sha256-of-orphan", now)
+                .await
+                .is_err()
+        );
         assert_eq!(store.user_by_token("sha256-of-orphan").await.unwrap(), None);
     }
 );
@@ -927,17 +1273,26 @@ conformance!(
         let now = at(2024, 5, 1, 9, 0, 0);
         let later = at(2024, 5, 2, 9, 0, 0);
         assert_eq!(store.load_session("s1", now).await.unwrap(), None);
-        store.save_session("s1", r#"{"user":1,"lang":"zh"}"#, later).await.unwrap();
+        store
+            .save_session("s1", r#"{"user":1,"lang":"zh"}"#, later)
+            .await
+            .unwrap();
         store.save_session("s2", "other", later).await.unwrap();
         assert_eq!(
             store.load_session("s1", now).await.unwrap().as_deref(),
             Some(r#"{"user":1,"lang":"zh"}"#)
         );
         store.save_session("s1", "换了语言", later).await.unwrap();
-        assert_eq!(store.load_session("s1", now).await.unwrap().as_deref(), Some("换了语言"));
+        assert_eq!(
+            store.load_session("s1", now).await.unwrap().as_deref(),
+            Some("换了语言")
+        );
         store.delete_session("s1").await.unwrap();
         assert_eq!(store.load_session("s1", now).await.unwrap(), None);
-        assert_eq!(store.load_session("s2", now).await.unwrap().as_deref(), Some("other"));
+        assert_eq!(
+            store.load_session("s2", now).await.unwrap().as_deref(),
+            Some("other")
+        );
         // Deleting what is not there is fine.
         store.delete_session("s1").await.unwrap();
     }
@@ -947,22 +1302,74 @@ conformance!(an_expired_session_is_not_loaded, |store| async move {
     let expires = at(2024, 5, 1, 12, 0, 0);
     store.save_session("s", "data", expires).await.unwrap();
     let ms = chrono::Duration::milliseconds;
-    assert_eq!(store.load_session("s", expires - ms(1)).await.unwrap().as_deref(), Some("data"));
-    assert_eq!(store.load_session("s", at(2024, 4, 30, 12, 0, 0)).await.unwrap().as_deref(), Some("data"));
+    assert_eq!(
+        store
+            .load_session("s", expires - ms(1))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("data")
+    );
+    assert_eq!(
+        store
+            .load_session("s", at(2024, 4, 30, 12, 0, 0))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("data")
+    );
     assert_eq!(store.load_session("s", expires).await.unwrap(), None);
-    assert_eq!(store.load_session("s", expires + ms(1)).await.unwrap(), None);
-    assert_eq!(store.load_session("s", expires + ms(500)).await.unwrap(), None);
-    assert_eq!(store.load_session("s", at(2025, 1, 1, 0, 0, 0)).await.unwrap(), None);
+    assert_eq!(
+        store.load_session("s", expires + ms(1)).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.load_session("s", expires + ms(500)).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .load_session("s", at(2025, 1, 1, 0, 0, 0))
+            .await
+            .unwrap(),
+        None
+    );
     // Saving it again with a later expiry brings it back.
-    store.save_session("s", "renewed", expires + chrono::Duration::hours(1)).await.unwrap();
-    assert_eq!(store.load_session("s", expires + ms(1)).await.unwrap().as_deref(), Some("renewed"));
+    store
+        .save_session("s", "renewed", expires + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .load_session("s", expires + ms(1))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("renewed")
+    );
     // Expiry with sub-second precision still compares as time.
     let precise = expires + ms(250);
     store.save_session("p", "precise", precise).await.unwrap();
-    assert_eq!(store.load_session("p", expires).await.unwrap().as_deref(), Some("precise"));
-    assert_eq!(store.load_session("p", expires + ms(249)).await.unwrap().as_deref(), Some("precise"));
-    assert_eq!(store.load_session("p", expires + ms(250)).await.unwrap(), None);
-    assert_eq!(store.load_session("p", expires + ms(251)).await.unwrap(), None);
+    assert_eq!(
+        store.load_session("p", expires).await.unwrap().as_deref(),
+        Some("precise")
+    );
+    assert_eq!(
+        store
+            .load_session("p", expires + ms(249))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("precise")
+    );
+    assert_eq!(
+        store.load_session("p", expires + ms(250)).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.load_session("p", expires + ms(251)).await.unwrap(),
+        None
+    );
 });
 
 // ---------------------------------------------------------------- concurrency
@@ -980,7 +1387,9 @@ conformance!(
             tokio::spawn(async move {
                 let expires = at(2030, 1, 1, 0, 0, 0);
                 for i in 0..300 {
-                    store.save_session(&format!("s{}", i % 20), "data", expires).await?;
+                    store
+                        .save_session(&format!("s{}", i % 20), "data", expires)
+                        .await?;
                     if i % 10 == 0 {
                         store.create_person(&format!("张{i}")).await?;
                     }
@@ -999,7 +1408,10 @@ conformance!(
         }
         others.await.unwrap().expect("the other writes succeed too");
         assert_eq!(store.ballot_count(round.id).await.unwrap(), 300);
-        assert_eq!(store.tallies(round.id, 5).await.unwrap(), pure_tally(&ballots));
+        assert_eq!(
+            store.tallies(round.id, 5).await.unwrap(),
+            pure_tally(&ballots)
+        );
     }
 );
 
@@ -1016,7 +1428,10 @@ conformance!(
             let (writer, ids) = (writer.clone(), ids.clone());
             senders.spawn(async move {
                 let mut stored = 0u64;
-                for (i, b) in random_ballots(100 + s, round.id, &ids, 10_000).into_iter().enumerate() {
+                for (i, b) in random_ballots(100 + s, round.id, &ids, 1_000)
+                    .into_iter()
+                    .enumerate()
+                {
                     match writer.write(b).await {
                         Ok(()) => stored += 1,
                         Err(WriteError::RoundNotOpen) => return (stored, i),
@@ -1026,16 +1441,49 @@ conformance!(
                 panic!("the round never closed");
             });
         }
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Close while ballots are flowing.
+        while store.ballot_count(round.id).await.unwrap() < 300 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         store
-            .transition_round(round.id, RoundState::Open, RoundState::Closed, &organizer(), at(2024, 6, 30, 17, 0, 0))
+            .transition_round(
+                round.id,
+                RoundState::Open,
+                RoundState::Closed,
+                &organizer(),
+                at(2024, 6, 30, 17, 0, 0),
+            )
             .await
             .unwrap();
         let at_close = store.ballot_count(round.id).await.unwrap();
-        let answered: u64 = senders.join_all().await.iter().map(|(stored, _)| stored).sum();
+        let answered: u64 = senders
+            .join_all()
+            .await
+            .iter()
+            .map(|(stored, _)| stored)
+            .sum();
         let after = store.ballot_count(round.id).await.unwrap();
         assert!(at_close > 0, "no ballot got in before the close");
-        assert_eq!(after, at_close, "ballots were stored after the round closed");
+        assert_eq!(
+            after, at_close,
+            "ballots were stored after the round closed"
+        );
         assert_eq!(answered, after, "every ballot answered as stored is stored");
+    }
+);
+
+conformance!(
+    a_round_created_with_the_current_time_reads_back_equal_to_what_create_returned,
+    |store| async move {
+        let created = store
+            .create_round(
+                quarter("2024Q2"),
+                &RoundSettings::default(),
+                &organizer(),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.round(created.id).await.unwrap(), Some(created));
     }
 );

@@ -56,7 +56,9 @@ where
     F: FnOnce(Arc<dyn Storage>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(url) = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
+    let Some(url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
     else {
         static SKIPPED: Once = Once::new();
         // Written past the test harness's capture so it shows in a normal run.
@@ -90,7 +92,9 @@ pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// A whole-second instant (PostgreSQL keeps microseconds, so whole seconds compare exactly).
 pub fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, min, s).single().expect("a real instant")
+    Utc.with_ymd_and_hms(y, m, d, h, min, s)
+        .single()
+        .expect("a real instant")
 }
 
 /// A quarter label.

@@ -36,13 +36,16 @@ pub fn round_title(round: &Round, en: bool) -> String {
     }
 }
 
+/// A published round's top list as the home page shows it: (rank, unit, agency).
+type TopList = (i64, String, Vec<(u32, String, String)>);
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home {
     page: Page,
     district: String,
     open: Option<(i64, String)>,
-    latest: Option<(i64, String, Vec<(u32, String, String)>)>,
+    latest: Option<TopList>,
 }
 
 pub async fn home(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
