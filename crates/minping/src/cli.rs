@@ -45,6 +45,16 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Rate limits on public submissions and sign-in; `off` only for load tests on loopback.
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub rate_limit: Switch,
+}
+
+/// On or off.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Args, Debug)]
@@ -58,6 +68,9 @@ pub struct DemoArgs {
     /// Seed and exit without serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Rate limits on public submissions and sign-in; `off` only for load tests on loopback.
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub rate_limit: Switch,
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,7 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let (store, settings) = open(&cli.global).await?;
-            serve(store, settings, &args.listen).await
+            serve(store, settings, &args.listen, args.rate_limit).await
         }
         Command::Demo(args) => {
             let (store, settings) = open(&cli.global).await?;
@@ -120,7 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.no_serve {
                 return Ok(());
             }
-            serve(store, settings, &args.listen).await
+            serve(store, settings, &args.listen, args.rate_limit).await
         }
         Command::User(UserCommand::Add { name, role, password, unit }) => {
             let (store, _) = open(&cli.global).await?;
@@ -142,8 +155,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(store: Arc<dyn Storage>, settings: Settings, listen: &str) -> anyhow::Result<()> {
-    let app = Application::build(AppState::new(store, settings, format!("http://{listen}")), listen)
+async fn serve(store: Arc<dyn Storage>, settings: Settings, listen: &str, limits: Switch) -> anyhow::Result<()> {
+    let mut state = AppState::new(store, settings, format!("http://{listen}"));
+    if limits == Switch::Off {
+        state = state.without_rate_limit();
+    }
+    let app = Application::build(state, listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     println!("minping is serving on http://{}/", app.local_addr());

@@ -32,8 +32,11 @@ pub fn hash_password(password: &str) -> String {
 
 /// Whether a password matches a stored argon2 hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A new API token and the hash to store for it.
@@ -85,7 +88,9 @@ pub enum AuthRejection {
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
         match self {
-            AuthRejection::Unauthenticated { api: true, .. } => ApiError::unauthorized().into_response(),
+            AuthRejection::Unauthenticated { api: true, .. } => {
+                ApiError::unauthorized().into_response()
+            }
             AuthRejection::Unauthenticated { api: false, path } => {
                 let next: String = url_encode(&path);
                 Redirect::to(&format!("/login?next={next}")).into_response()
@@ -114,7 +119,10 @@ fn is_api(parts: &Parts) -> bool {
 impl FromRequestParts<Shared> for CurrentUser {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -165,7 +173,8 @@ pub async fn reject_bad_tokens(
     {
         return rejection.into_response();
     }
-    next.run(axum::extract::Request::from_parts(parts, body)).await
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// A signed-in user whose role is in the mask `ALLOWED` (see [`role_bit`]).
@@ -174,7 +183,10 @@ pub struct Authorized<const ALLOWED: u8>(pub User);
 impl<const ALLOWED: u8> FromRequestParts<Shared> for Authorized<ALLOWED> {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
         let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
         let api = is_api(parts);
         let Some(user) = user else {

@@ -77,12 +77,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let expected = cookie(req.headers(), COOKIE).map(String::from);
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form"))?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-            .map_err(|_| PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form"))?;
-        let sent = pairs.iter().find(|(k, _)| k == FIELD).map(|(_, v)| v.as_str());
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")
+        })?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
+            PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")
+        })?;
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == FIELD)
+            .map(|(_, v)| v.as_str());
         let valid = matches!((expected.as_deref(), sent), (Some(a), Some(b)) if constant_time_eq(a.as_bytes(), b.as_bytes()));
         if !valid {
             return Err(PageError::new(
@@ -92,7 +96,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         }
         serde_urlencoded::from_bytes(&body)
             .map(CsrfForm)
-            .map_err(|e| PageError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("表单内容有误 · Invalid form: {e}")))
+            .map_err(|e| {
+                PageError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("表单内容有误 · Invalid form: {e}"),
+                )
+            })
     }
 }
 

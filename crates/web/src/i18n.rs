@@ -93,10 +93,8 @@ pub async fn remember(req: Request, next: Next) -> Response {
     let chosen = query_lang(&parts);
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(lang) = chosen
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "{COOKIE}={}; Path=/; SameSite=Lax",
-            lang.code()
-        ))
+        && let Ok(v) =
+            HeaderValue::from_str(&format!("{COOKIE}={}; Path=/; SameSite=Lax", lang.code()))
     {
         response.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -38,14 +38,17 @@ impl From<StorageError> for IntakeError {
 impl From<IntakeError> for ApiError {
     fn from(e: IntakeError) -> Self {
         match e {
-            IntakeError::RoundNotFound => ApiError::new(StatusCode::NOT_FOUND, "round_not_found", "no such round"),
+            IntakeError::RoundNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "round_not_found", "no such round")
+            }
             IntakeError::RoundNotOpen => ApiError::new(
                 StatusCode::CONFLICT,
                 "round_not_open",
                 "this round is not open for ballots",
             ),
             IntakeError::Invalid(e) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()).with_field(e.field())
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+                    .with_field(e.field())
             }
             IntakeError::CodeInvalid => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -66,7 +69,11 @@ impl From<IntakeError> for ApiError {
 }
 
 /// Checks and stores a ballot; the receipt is returned only once the ballot is durable.
-pub async fn submit(state: &AppState, round_id: RoundId, draft: BallotDraft) -> Result<Receipt, IntakeError> {
+pub async fn submit(
+    state: &AppState,
+    round_id: RoundId,
+    draft: BallotDraft,
+) -> Result<Receipt, IntakeError> {
     let round = state.round(round_id).await?;
     if round.state != RoundState::Open {
         return Err(IntakeError::RoundNotOpen);

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod intake;
 pub mod lifecycle;
 pub mod pages;
+pub mod ratelimit;
 pub mod session;
 pub mod state;
 
@@ -59,13 +60,19 @@ impl Application {
 /// The whole router: pages, console, API, static files.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
-    Router::new()
-        .merge(pages::router())
+    let limited = state.rate_limit;
+    let app = Router::new()
+        .merge(pages::router(limited))
         .merge(api::router().layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::reject_bad_tokens,
-        )))
-        .layer(axum::middleware::from_fn(csrf::ensure_cookie))
+        )));
+    let app = if limited {
+        app.layer(ratelimit::submissions())
+    } else {
+        app
+    };
+    app.layer(axum::middleware::from_fn(csrf::ensure_cookie))
         .layer(session::layer(state.store.clone()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 
 /// Ranks a round from its stored ballots with the method its settings define.
 /// Reports are not handled yet, so no unit is placed by a substantiated report.
-pub async fn compute_ranking(state: &AppState, round: &Round) -> Result<(Method, Ranking), ApiError> {
+pub async fn compute_ranking(
+    state: &AppState,
+    round: &Round,
+) -> Result<(Method, Ranking), ApiError> {
     let method = Method::weighted_nominations(&round.settings);
     let tallies = state
         .store
@@ -22,7 +25,12 @@ pub async fn compute_ranking(state: &AppState, round: &Round) -> Result<(Method,
 
 /// Moves a round one step to `to`. Only one round may be open at a time, so a ballot
 /// can never be cast into the wrong quarter by mistake.
-pub async fn advance(state: &AppState, id: RoundId, to: RoundState, actor: &Actor) -> Result<Round, ApiError> {
+pub async fn advance(
+    state: &AppState,
+    id: RoundId,
+    to: RoundState,
+    actor: &Actor,
+) -> Result<Round, ApiError> {
     let round = state.round(id).await?;
     if round.state.next() != Some(to) {
         return Err(ApiError::new(
@@ -43,7 +51,10 @@ pub async fn advance(state: &AppState, id: RoundId, to: RoundState, actor: &Acto
                     format!("round {} is open; close it first", other.label),
                 ));
             }
-            state.store.transition_round(id, round.state, to, actor, now).await?;
+            state
+                .store
+                .transition_round(id, round.state, to, actor, now)
+                .await?;
         }
         RoundState::Finalized => {
             let (method, ranking) = compute_ranking(state, &round).await?;
@@ -52,7 +63,12 @@ pub async fn advance(state: &AppState, id: RoundId, to: RoundState, actor: &Acto
                 .finalize_round(id, &FrozenRanking { method, ranking }, actor, now)
                 .await?;
         }
-        _ => state.store.transition_round(id, round.state, to, actor, now).await?,
+        _ => {
+            state
+                .store
+                .transition_round(id, round.state, to, actor, now)
+                .await?
+        }
     }
     Ok(state.round(id).await?)
 }

@@ -50,7 +50,10 @@ impl SessionStore for StorageSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.0.delete_session(&id.to_string()).await.map_err(backend)
+        self.0
+            .delete_session(&id.to_string())
+            .await
+            .map_err(backend)
     }
 }
 

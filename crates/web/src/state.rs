@@ -19,6 +19,8 @@ pub struct AppState {
     pub settings: Settings,
     /// The public base URL, for links printed elsewhere.
     pub base_url: String,
+    /// Whether public submissions and sign-ins are rate-limited (on unless turned off).
+    pub rate_limit: bool,
     evaluated: RwLock<Option<(Instant, Arc<HashSet<UnitId>>)>>,
 }
 
@@ -37,8 +39,15 @@ impl AppState {
             store,
             settings,
             base_url,
+            rate_limit: true,
             evaluated: RwLock::new(None),
         }
+    }
+
+    /// The same state without rate limits, for load tests on loopback.
+    pub fn without_rate_limit(mut self) -> Self {
+        self.rate_limit = false;
+        self
     }
 
     /// Today in the deployment's time zone.

@@ -46,7 +46,9 @@ const API: &[(&str, &str, Who)] = &[
 ];
 
 fn principals() -> Vec<Option<Role>> {
-    std::iter::once(None).chain(Role::ALL.into_iter().map(Some)).collect()
+    std::iter::once(None)
+        .chain(Role::ALL.into_iter().map(Some))
+        .collect()
 }
 
 async fn fill(app: &TestApp, path: &str) -> String {
@@ -85,56 +87,93 @@ async fn receipt_of(app: &TestApp) -> String {
     r["receipt"].as_str().unwrap().to_string()
 }
 
-both!(every_api_route_admits_exactly_its_roles, |app: TestApp| async move {
-    let doc: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    let documented: BTreeSet<(String, String)> = doc["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), path.clone())))
-        .collect();
-    let tested: BTreeSet<(String, String)> = API.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
-    assert_eq!(documented, tested, "every API route must be in this matrix");
+both!(
+    every_api_route_admits_exactly_its_roles,
+    |app: TestApp| async move {
+        let doc: Value = app
+            .client
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let documented: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, ops)| {
+                ops.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| (m.to_uppercase(), path.clone()))
+            })
+            .collect();
+        let tested: BTreeSet<(String, String)> = API
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(documented, tested, "every API route must be in this matrix");
 
-    for (method, path, who) in API {
-        let url = app.url(&fill(&app, path).await);
-        for principal in principals() {
-            let mut req = app.client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
-            if let Some(role) = principal {
-                req = req.bearer_auth(app.token(role));
-            }
-            if *method == "POST" {
-                req = req.json(&serde_json::json!({}));
-            }
-            let r = req.send().await.unwrap();
-            let status = r.status();
-            let allowed = match (who, principal) {
-                (Who::Public, _) => true,
-                (Who::Signed, p) => p.is_some(),
-                (Who::Roles(roles), Some(role)) => roles.contains(&role),
-                (Who::Roles(_), None) => false,
-            };
-            let context = format!("{method} {path} as {principal:?} → {status}");
-            if allowed {
-                assert!(status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN, "{context}");
-                assert!(!status.is_server_error(), "{context}");
-            } else {
-                let expected = if principal.is_none() { 401 } else { 403 };
-                assert_eq!(status.as_u16(), expected, "{context}");
-                let body: Value = r.json().await.unwrap();
-                assert!(body["error"]["code"].is_string(), "{context}");
+        for (method, path, who) in API {
+            let url = app.url(&fill(&app, path).await);
+            for principal in principals() {
+                let mut req = app
+                    .client
+                    .request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+                if let Some(role) = principal {
+                    req = req.bearer_auth(app.token(role));
+                }
+                if *method == "POST" {
+                    req = req.json(&serde_json::json!({}));
+                }
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                let allowed = match (who, principal) {
+                    (Who::Public, _) => true,
+                    (Who::Signed, p) => p.is_some(),
+                    (Who::Roles(roles), Some(role)) => roles.contains(&role),
+                    (Who::Roles(_), None) => false,
+                };
+                let context = format!("{method} {path} as {principal:?} → {status}");
+                if allowed {
+                    assert!(
+                        status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                        "{context}"
+                    );
+                    assert!(!status.is_server_error(), "{context}");
+                } else {
+                    let expected = if principal.is_none() { 401 } else { 403 };
+                    assert_eq!(status.as_u16(), expected, "{context}");
+                    let body: Value = r.json().await.unwrap();
+                    assert!(body["error"]["code"].is_string(), "{context}");
+                }
             }
         }
     }
-});
+);
 
-both!(a_bad_api_token_is_refused_even_on_public_routes, |app: TestApp| async move {
-    let r = app.client.get(app.url("/api/v1/units")).bearer_auth("mp_forged").send().await.unwrap();
-    assert_eq!(r.status(), 401);
-});
+both!(
+    a_bad_api_token_is_refused_even_on_public_routes,
+    |app: TestApp| async move {
+        let r = app
+            .client
+            .get(app.url("/api/v1/units"))
+            .bearer_auth("mp_forged")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+);
 
 async fn csrf_token(app: &TestApp) -> String {
-    let r = reqwest::Client::new().get(app.url("/login")).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap();
     let cookie = r
         .headers()
         .get_all("set-cookie")
@@ -143,52 +182,133 @@ async fn csrf_token(app: &TestApp) -> String {
         .find(|v| v.starts_with("minping_csrf="))
         .expect("a csrf cookie is set")
         .to_string();
-    assert!(cookie.contains("SameSite=Strict") && cookie.contains("HttpOnly"), "{cookie}");
-    cookie.trim_start_matches("minping_csrf=").split(';').next().unwrap().to_string()
+    assert!(
+        cookie.contains("SameSite=Strict") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    cookie
+        .trim_start_matches("minping_csrf=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
-both!(every_page_admits_exactly_its_roles_and_every_form_needs_its_csrf_token, |app: TestApp| async move {
-    let token = csrf_token(&app).await;
-    let client = support::client();
-    for (path, method, access, _) in routes() {
-        let url = app.url(&fill(&app, path).await);
-        for principal in principals() {
-            for with_csrf in [true, false] {
-                if method == "GET" && !with_csrf {
-                    continue;
-                }
-                let mut req = client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
-                if let Some(role) = principal {
-                    req = req.bearer_auth(app.token(role));
-                }
-                if method == "POST" {
-                    req = req
-                        .header("cookie", format!("minping_csrf={token}"))
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(if with_csrf { format!("_csrf={token}") } else { String::new() });
-                }
-                let r = req.send().await.unwrap();
-                let status = r.status();
-                let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("").to_string();
-                let allowed = match (access, principal) {
-                    (Access::Public, _) => true,
-                    (Access::Roles(roles), Some(role)) => roles.contains(&role),
-                    (Access::Roles(_), None) => false,
-                };
-                let context = format!("{method} {path} as {principal:?} csrf={with_csrf} → {status} {location}");
-                assert!(!status.is_server_error(), "{context}");
-                match (allowed, principal) {
-                    (true, _) if method == "POST" && !with_csrf => assert_eq!(status, 403, "{context}"),
-                    (true, _) => {
-                        assert!(status != 401 && status != 403 && !location.starts_with("/login"), "{context}")
+both!(
+    every_page_admits_exactly_its_roles_and_every_form_needs_its_csrf_token,
+    |app: TestApp| async move {
+        let token = csrf_token(&app).await;
+        let client = support::client();
+        for (path, method, access, _) in routes() {
+            let url = app.url(&fill(&app, path).await);
+            for principal in principals() {
+                for with_csrf in [true, false] {
+                    if method == "GET" && !with_csrf {
+                        continue;
                     }
-                    (false, None) => {
-                        assert_eq!(status, 303, "{context}");
-                        assert!(location.starts_with("/login?next="), "{context}");
+                    let mut req =
+                        client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+                    if let Some(role) = principal {
+                        req = req.bearer_auth(app.token(role));
                     }
-                    (false, Some(_)) => assert_eq!(status, 403, "{context}"),
+                    if method == "POST" {
+                        req = req
+                            .header("cookie", format!("minping_csrf={token}"))
+                            .header("content-type", "application/x-www-form-urlencoded")
+                            .body(if with_csrf {
+                                format!("_csrf={token}")
+                            } else {
+                                String::new()
+                            });
+                    }
+                    let r = req.send().await.unwrap();
+                    let status = r.status();
+                    let location = r
+                        .headers()
+                        .get("location")
+                        .and_then(|l| l.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    let allowed = match (access, principal) {
+                        (Access::Public, _) => true,
+                        (Access::Roles(roles), Some(role)) => roles.contains(&role),
+                        (Access::Roles(_), None) => false,
+                    };
+                    let context = format!(
+                        "{method} {path} as {principal:?} csrf={with_csrf} → {status} {location}"
+                    );
+                    assert!(!status.is_server_error(), "{context}");
+                    match (allowed, principal) {
+                        (true, _) if method == "POST" && !with_csrf => {
+                            assert_eq!(status, 403, "{context}")
+                        }
+                        (true, _) => {
+                            assert!(
+                                status != 401 && status != 403 && !location.starts_with("/login"),
+                                "{context}"
+                            )
+                        }
+                        (false, None) => {
+                            assert_eq!(status, 303, "{context}");
+                            assert!(location.starts_with("/login?next="), "{context}");
+                        }
+                        (false, Some(_)) => assert_eq!(status, 403, "{context}"),
+                    }
                 }
             }
         }
     }
-});
+);
+
+both!(
+    a_flood_of_submissions_from_one_address_is_slowed_down,
+    limited,
+    |app: TestApp| async move {
+        let body = serde_json::json!({"channel": "open", "nominations": [{"unit_id": app.units[0].id.0, "indicators": ["cold"]}]});
+        let url = app.url(&format!("/api/v1/rounds/{}/ballots", app.open_round));
+        let mut refused = None;
+        for _ in 0..200 {
+            let r = app.client.post(&url).json(&body).send().await.unwrap();
+            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                assert!(r.headers().contains_key("retry-after"));
+                refused = Some(r.json::<Value>().await.unwrap());
+                break;
+            }
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        let refused = refused.expect("the limit is reached within 200 quick submissions");
+        assert_eq!(refused["error"]["code"], "rate_limited");
+        // Reading is never limited.
+        assert_eq!(
+            app.client
+                .get(app.url("/api/v1/units"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+);
+
+both!(
+    repeated_sign_in_attempts_are_slowed_down,
+    limited,
+    |app: TestApp| async move {
+        let token = csrf_token(&app).await;
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            let r = reqwest::Client::new()
+                .post(app.url("/login"))
+                .header("cookie", format!("minping_csrf={token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("_csrf={token}&name=organizer&password=guess"))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(&statuses[..10], &[401; 10]);
+        assert_eq!(statuses[11], 429);
+    }
+);

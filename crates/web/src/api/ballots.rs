@@ -79,7 +79,12 @@ pub async fn post_ballot(
     ApiJson(body): ApiJson<BallotBody>,
 ) -> Result<(StatusCode, Json<ReceiptBody>), ApiError> {
     let receipt = intake::submit(&state, RoundId(id), body.into()).await?;
-    Ok((StatusCode::CREATED, Json(ReceiptBody { receipt: receipt.to_string() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(ReceiptBody {
+            receipt: receipt.to_string(),
+        }),
+    ))
 }
 
 /// A stored ballot, as its receipt holder (or the open data) sees it.
@@ -123,7 +128,13 @@ pub async fn get_receipt(
             .into_iter()
             .map(|n| NominationBody {
                 unit_id: n.unit_id.0,
-                indicators: round.settings.indicators.codes(n.indicators).into_iter().map(String::from).collect(),
+                indicators: round
+                    .settings
+                    .indicators
+                    .codes(n.indicators)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
                 comment: n.comment,
             })
             .collect(),

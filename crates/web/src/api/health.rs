@@ -9,7 +9,11 @@ use utoipa::ToSchema;
 #[utoipa::path(get, path = "/healthz", responses((status = 200, description = "healthy"), (status = 503, description = "database unreachable")))]
 pub async fn healthz(State(state): State<Shared>) -> Result<&'static str, ApiError> {
     state.store.rounds().await.map_err(|_| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "database unreachable")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "database unreachable",
+        )
     })?;
     Ok("ok")
 }

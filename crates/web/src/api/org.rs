@@ -45,7 +45,15 @@ impl From<Unit> for UnitBody {
 /// Every unit, retired ones too (with `active: false`).
 #[utoipa::path(get, path = "/api/v1/units", responses((status = 200, body = Vec<UnitBody>)))]
 pub async fn list_units(State(state): State<Shared>) -> Result<Json<Vec<UnitBody>>, ApiError> {
-    Ok(Json(state.store.units().await?.into_iter().map(UnitBody::from).collect()))
+    Ok(Json(
+        state
+            .store
+            .units()
+            .await?
+            .into_iter()
+            .map(UnitBody::from)
+            .collect(),
+    ))
 }
 
 /// A unit to create.
@@ -69,16 +77,21 @@ pub async fn create_unit(
     ApiJson(body): ApiJson<NewUnit>,
 ) -> Result<(StatusCode, Json<UnitBody>), ApiError> {
     let unit_name = name("name", &body.name)?;
-    let kind = name("kind", body.kind.as_deref().unwrap_or(&state.settings.unit_kind))?;
+    let kind = name(
+        "kind",
+        body.kind.as_deref().unwrap_or(&state.settings.unit_kind),
+    )?;
     let unit = state
         .store
         .create_unit(AgencyId(body.agency_id), &unit_name, &kind)
         .await
         .map_err(|e| match e {
-            minping_storage::StorageError::NotFound => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_agency", "no such agency")
-                    .with_field("agency_id")
-            }
+            minping_storage::StorageError::NotFound => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_agency",
+                "no such agency",
+            )
+            .with_field("agency_id"),
             e => e.into(),
         })?;
     state.units_changed();
@@ -121,7 +134,14 @@ pub struct AgencyBody {
 #[utoipa::path(get, path = "/api/v1/agencies", responses((status = 200, body = Vec<AgencyBody>)))]
 pub async fn list_agencies(State(state): State<Shared>) -> Result<Json<Vec<AgencyBody>>, ApiError> {
     let list = state.store.agencies().await?;
-    Ok(Json(list.into_iter().map(|a| AgencyBody { id: a.id.0, name: a.name }).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|a| AgencyBody {
+                id: a.id.0,
+                name: a.name,
+            })
+            .collect(),
+    ))
 }
 
 /// A name for a new agency or person.
@@ -140,8 +160,17 @@ pub async fn create_agency(
     _: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewNamed>,
 ) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
-    let a = state.store.create_agency(&name("name", &body.name)?).await?;
-    Ok((StatusCode::CREATED, Json(AgencyBody { id: a.id.0, name: a.name })))
+    let a = state
+        .store
+        .create_agency(&name("name", &body.name)?)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AgencyBody {
+            id: a.id.0,
+            name: a.name,
+        }),
+    ))
 }
 
 /// A person who holds or held a post.
@@ -160,7 +189,14 @@ pub async fn list_people(
     _: Authorized<ORGANIZER_OR_LEADER>,
 ) -> Result<Json<Vec<PersonBody>>, ApiError> {
     let list = state.store.people().await?;
-    Ok(Json(list.into_iter().map(|p| PersonBody { id: p.id.0, name: p.name }).collect()))
+    Ok(Json(
+        list.into_iter()
+            .map(|p| PersonBody {
+                id: p.id.0,
+                name: p.name,
+            })
+            .collect(),
+    ))
 }
 
 /// Adds a person (organizer).
@@ -171,8 +207,17 @@ pub async fn create_person(
     _: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewNamed>,
 ) -> Result<(StatusCode, Json<PersonBody>), ApiError> {
-    let p = state.store.create_person(&name("name", &body.name)?).await?;
-    Ok((StatusCode::CREATED, Json(PersonBody { id: p.id.0, name: p.name })))
+    let p = state
+        .store
+        .create_person(&name("name", &body.name)?)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PersonBody {
+            id: p.id.0,
+            name: p.name,
+        }),
+    ))
 }
 
 /// A dated post: `head` (科室负责人) or `supervising_leader` (分管领导).
@@ -238,7 +283,12 @@ pub async fn assign_post(
     })?;
     let p = state
         .store
-        .assign_post(PersonId(body.person_id), UnitId(body.unit_id), role, body.start)
+        .assign_post(
+            PersonId(body.person_id),
+            UnitId(body.unit_id),
+            role,
+            body.start,
+        )
         .await
         .map_err(|e| match e {
             minping_storage::StorageError::NotFound => ApiError::new(

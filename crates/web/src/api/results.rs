@@ -51,8 +51,18 @@ pub struct ResultsBody {
 }
 
 /// Ranking lines with unit and agency names.
-pub async fn rows(state: &AppState, round: &Round, ranking: &Ranking) -> Result<Vec<ResultRow>, ApiError> {
-    let units: HashMap<UnitId, _> = state.store.units().await?.into_iter().map(|u| (u.id, u)).collect();
+pub async fn rows(
+    state: &AppState,
+    round: &Round,
+    ranking: &Ranking,
+) -> Result<Vec<ResultRow>, ApiError> {
+    let units: HashMap<UnitId, _> = state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
     Ok(ranking
         .entries
         .iter()
@@ -80,7 +90,10 @@ pub async fn rows(state: &AppState, round: &Round, ranking: &Ranking) -> Result<
 }
 
 /// The results of a frozen round; `None` if the round is not finalized or published.
-pub async fn results_body(state: &AppState, round: &Round) -> Result<Option<ResultsBody>, ApiError> {
+pub async fn results_body(
+    state: &AppState,
+    round: &Round,
+) -> Result<Option<ResultsBody>, ApiError> {
     let Some(frozen) = state.store.frozen_ranking(round.id).await? else {
         return Ok(None);
     };
@@ -102,10 +115,16 @@ pub async fn get_results(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResultsBody>, ApiError> {
     let round = state.round(RoundId(id)).await?;
-    let insider = user.0.is_some_and(|u| role_bit(u.role) & ORGANIZER_OR_LEADER != 0);
-    let visible = round.state == RoundState::Published || (insider && round.state == RoundState::Finalized);
+    let insider = user
+        .0
+        .is_some_and(|u| role_bit(u.role) & ORGANIZER_OR_LEADER != 0);
+    let visible =
+        round.state == RoundState::Published || (insider && round.state == RoundState::Finalized);
     if !visible {
         return Err(ApiError::not_found());
     }
-    results_body(&state, &round).await?.map(Json).ok_or_else(ApiError::not_found)
+    results_body(&state, &round)
+        .await?
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
 }

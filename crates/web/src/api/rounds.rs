@@ -41,7 +41,12 @@ impl From<&Round> for RoundBody {
             label: r.label.to_string(),
             state: r.state.to_string(),
             label_zh: r.label.display_zh(),
-            indicators: r.settings.indicators.iter().map(|i| i.code.clone()).collect(),
+            indicators: r
+                .settings
+                .indicators
+                .iter()
+                .map(|i| i.code.clone())
+                .collect(),
             max_nominations: r.settings.max_nominations,
             top_n: r.settings.top_n,
             created_at: r.created_at,
@@ -52,13 +57,24 @@ impl From<&Round> for RoundBody {
 /// Every round, newest quarter first.
 #[utoipa::path(get, path = "/api/v1/rounds", responses((status = 200, body = Vec<RoundBody>)))]
 pub async fn list_rounds(State(state): State<Shared>) -> Result<Json<Vec<RoundBody>>, ApiError> {
-    Ok(Json(state.store.rounds().await?.iter().map(RoundBody::from).collect()))
+    Ok(Json(
+        state
+            .store
+            .rounds()
+            .await?
+            .iter()
+            .map(RoundBody::from)
+            .collect(),
+    ))
 }
 
 /// One round.
 #[utoipa::path(get, path = "/api/v1/rounds/{id}", params(("id" = i64, Path, description = "round id")),
     responses((status = 200, body = RoundBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_round(State(state): State<Shared>, ApiPath(id): ApiPath<i64>) -> Result<Json<RoundBody>, ApiError> {
+pub async fn get_round(
+    State(state): State<Shared>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RoundBody>, ApiError> {
     Ok(Json(RoundBody::from(&state.round(RoundId(id)).await?)))
 }
 
@@ -78,12 +94,25 @@ pub async fn create_round(
     who: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewRound>,
 ) -> Result<(StatusCode, Json<RoundBody>), ApiError> {
-    let label: RoundLabel = body.label.parse().map_err(|e: minping_domain::round::RoundLabelError| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_label", e.to_string()).with_field("label")
-    })?;
+    let label: RoundLabel =
+        body.label
+            .parse()
+            .map_err(|e: minping_domain::round::RoundLabelError| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_label",
+                    e.to_string(),
+                )
+                .with_field("label")
+            })?;
     let round = state
         .store
-        .create_round(label, &state.settings.round_settings(), &who.actor(), Utc::now())
+        .create_round(
+            label,
+            &state.settings.round_settings(),
+            &who.actor(),
+            Utc::now(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(RoundBody::from(&round))))
 }

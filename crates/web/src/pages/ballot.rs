@@ -39,7 +39,9 @@ struct AgencyGroup {
 
 impl AgencyGroup {
     fn open(&self) -> bool {
-        self.units.iter().any(|u| u.named() || u.error.is_some() || !u.comment.is_empty())
+        self.units
+            .iter()
+            .any(|u| u.named() || u.error.is_some() || !u.comment.is_empty())
     }
 }
 
@@ -117,7 +119,11 @@ impl Typed {
 }
 
 async fn open_round(state: &Shared, id: i64) -> Result<Round, PageError> {
-    let round = state.store.round(RoundId(id)).await?.ok_or_else(PageError::not_found)?;
+    let round = state
+        .store
+        .round(RoundId(id))
+        .await?
+        .ok_or_else(PageError::not_found)?;
     if round.state != RoundState::Open {
         return Err(PageError::new(
             StatusCode::CONFLICT,
@@ -148,7 +154,11 @@ async fn form_page(
                 .iter()
                 .map(|i| IndicatorBox {
                     code: i.code.clone(),
-                    name: if en { i.name_en.clone() } else { i.name_zh.clone() },
+                    name: if en {
+                        i.name_en.clone()
+                    } else {
+                        i.name_zh.clone()
+                    },
                     checked: ticked.is_some_and(|t| t.contains(&i.code)),
                 })
                 .collect(),
@@ -170,7 +180,12 @@ async fn form_page(
     Ok(BallotForm {
         round_id: round.id.0,
         title: round_title(round, en),
-        indicators: round.settings.indicators.iter().map(|i| IndicatorView::new(i, en)).collect(),
+        indicators: round
+            .settings
+            .indicators
+            .iter()
+            .map(|i| IndicatorView::new(i, en))
+            .collect(),
         agencies,
         max_nominations: round.settings.max_nominations,
         comment_max: round.settings.comment_max_chars,
@@ -179,7 +194,11 @@ async fn form_page(
     })
 }
 
-pub async fn form(State(state): State<Shared>, page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn form(
+    State(state): State<Shared>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let round = open_round(&state, id).await?;
     render(form_page(&state, page, &round, &Typed::default(), None).await?)
 }
@@ -196,10 +215,16 @@ pub async fn submit(
     match intake::submit(&state, round.id, draft.clone()).await {
         Ok(receipt) => Ok(Redirect::to(&format!("/receipts/{receipt}")).into_response()),
         Err(intake::IntakeError::Invalid(e)) => {
-            let unit = e
-                .unit_id()
-                .or_else(|| e.index().and_then(|i| draft.nominations.get(i)).map(|n| n.unit_id));
-            let message = if page.en() { e.to_string() } else { e.message_zh() };
+            let unit = e.unit_id().or_else(|| {
+                e.index()
+                    .and_then(|i| draft.nominations.get(i))
+                    .map(|n| n.unit_id)
+            });
+            let message = if page.en() {
+                e.to_string()
+            } else {
+                e.message_zh()
+            };
             let form = form_page(&state, page, &round, &typed, Some((message, unit))).await?;
             let mut response = render(form)?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -219,15 +244,29 @@ struct ReceiptPage {
     named: Vec<(String, String, String)>,
 }
 
-pub async fn receipt(State(state): State<Shared>, page: Page, Path(receipt): Path<String>) -> Result<Response, PageError> {
+pub async fn receipt(
+    State(state): State<Shared>,
+    page: Page,
+    Path(receipt): Path<String>,
+) -> Result<Response, PageError> {
     let stored = state
         .store
         .ballot_by_receipt(&receipt.trim().to_ascii_uppercase())
         .await?
         .ok_or_else(PageError::not_found)?;
-    let round = state.store.round(stored.round_id).await?.ok_or_else(PageError::not_found)?;
+    let round = state
+        .store
+        .round(stored.round_id)
+        .await?
+        .ok_or_else(PageError::not_found)?;
     let en = page.en();
-    let units: HashMap<UnitId, _> = state.store.units().await?.into_iter().map(|u| (u.id, u)).collect();
+    let units: HashMap<UnitId, _> = state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
     let named = stored
         .ballot
         .nominations
@@ -240,7 +279,13 @@ pub async fn receipt(State(state): State<Shared>, page: Page, Path(receipt): Pat
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| n.indicators.contains(*i))
-                .map(|(_, ind)| if en { ind.name_en.clone() } else { ind.name_zh.clone() })
+                .map(|(_, ind)| {
+                    if en {
+                        ind.name_en.clone()
+                    } else {
+                        ind.name_zh.clone()
+                    }
+                })
                 .collect();
             (
                 unit.map(|u| u.name.clone()).unwrap_or_default(),

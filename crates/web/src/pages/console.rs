@@ -55,7 +55,11 @@ struct Dashboard {
     agencies: usize,
 }
 
-pub async fn dashboard(State(state): State<Shared>, _: Authorized<STAFF>, page: Page) -> Result<Response, PageError> {
+pub async fn dashboard(
+    State(state): State<Shared>,
+    _: Authorized<STAFF>,
+    page: Page,
+) -> Result<Response, PageError> {
     let en = page.en();
     let mut rounds = Vec::new();
     for r in state.store.rounds().await? {
@@ -67,7 +71,13 @@ pub async fn dashboard(State(state): State<Shared>, _: Authorized<STAFF>, page: 
             ballots: state.store.ballot_count(r.id).await?,
         });
     }
-    let units = state.store.units().await?.iter().filter(|u| u.active).count();
+    let units = state
+        .store
+        .units()
+        .await?
+        .iter()
+        .filter(|u| u.active)
+        .count();
     let agencies = state.store.agencies().await?.len();
     render(Dashboard {
         page,
@@ -133,7 +143,10 @@ pub async fn create_agency(
     CsrfForm(form): CsrfForm<NamedForm>,
 ) -> Response {
     let outcome = async {
-        let a = state.store.create_agency(&name("name", &form.name)?).await?;
+        let a = state
+            .store
+            .create_agency(&name("name", &form.name)?)
+            .await?;
         Ok(a.name)
     }
     .await;
@@ -154,10 +167,18 @@ pub async fn create_unit(
     CsrfForm(form): CsrfForm<UnitForm>,
 ) -> Response {
     let outcome = async {
-        let kind = if form.kind.trim().is_empty() { state.settings.unit_kind.clone() } else { form.kind.clone() };
+        let kind = if form.kind.trim().is_empty() {
+            state.settings.unit_kind.clone()
+        } else {
+            form.kind.clone()
+        };
         let u = state
             .store
-            .create_unit(AgencyId(form.agency_id), &name("name", &form.name)?, &name("kind", &kind)?)
+            .create_unit(
+                AgencyId(form.agency_id),
+                &name("name", &form.name)?,
+                &name("kind", &kind)?,
+            )
             .await?;
         state.units_changed();
         Ok(format!("{} {}", u.agency, u.name))
@@ -178,7 +199,10 @@ pub async fn set_unit_active(
     CsrfForm(form): CsrfForm<ActiveForm>,
 ) -> Response {
     let outcome = async {
-        state.store.set_unit_active(UnitId(id), form.active == "true").await?;
+        state
+            .store
+            .set_unit_active(UnitId(id), form.active == "true")
+            .await?;
         state.units_changed();
         Ok(String::from("✓"))
     }
@@ -222,8 +246,14 @@ pub async fn people(
         .into_iter()
         .rev()
         .map(|p| PostLine {
-            unit: by_id.get(&p.unit_id).map(|u| u.name.clone()).unwrap_or_default(),
-            agency: by_id.get(&p.unit_id).map(|u| u.agency.clone()).unwrap_or_default(),
+            unit: by_id
+                .get(&p.unit_id)
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            agency: by_id
+                .get(&p.unit_id)
+                .map(|u| u.agency.clone())
+                .unwrap_or_default(),
             role: match (p.role, en) {
                 (PostRole::Head, false) => "科室负责人".into(),
                 (PostRole::Head, true) => "Unit head".into(),
@@ -251,7 +281,10 @@ pub async fn create_person(
     CsrfForm(form): CsrfForm<NamedForm>,
 ) -> Response {
     let outcome = async {
-        let p = state.store.create_person(&name("name", &form.name)?).await?;
+        let p = state
+            .store
+            .create_person(&name("name", &form.name)?)
+            .await?;
         Ok(p.name)
     }
     .await;
@@ -272,9 +305,13 @@ pub async fn assign_post(
     CsrfForm(form): CsrfForm<PostForm>,
 ) -> Response {
     let outcome = async {
-        let bad = |m: &str| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
+        let bad =
+            |m: &str| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
         let role = PostRole::parse(&form.role).ok_or_else(|| bad("unknown post"))?;
-        let start: NaiveDate = form.start.parse().map_err(|_| bad("日期格式应为 YYYY-MM-DD · date must be YYYY-MM-DD"))?;
+        let start: NaiveDate = form
+            .start
+            .parse()
+            .map_err(|_| bad("日期格式应为 YYYY-MM-DD · date must be YYYY-MM-DD"))?;
         let p = state
             .store
             .assign_post(PersonId(form.person_id), UnitId(form.unit_id), role, start)
@@ -335,12 +372,24 @@ pub async fn create_round(
     CsrfForm(form): CsrfForm<RoundForm>,
 ) -> Response {
     let outcome = async {
-        let label: RoundLabel = form.label.parse().map_err(|e: minping_domain::round::RoundLabelError| {
-            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_label", e.to_string())
-        })?;
+        let label: RoundLabel =
+            form.label
+                .parse()
+                .map_err(|e: minping_domain::round::RoundLabelError| {
+                    ApiError::new(
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_label",
+                        e.to_string(),
+                    )
+                })?;
         let r = state
             .store
-            .create_round(label, &state.settings.round_settings(), &who.actor(), Utc::now())
+            .create_round(
+                label,
+                &state.settings.round_settings(),
+                &who.actor(),
+                Utc::now(),
+            )
             .await?;
         Ok(r.label.to_string())
     }
@@ -384,7 +433,11 @@ pub async fn round(
     Path(id): Path<i64>,
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
-    let round = state.store.round(RoundId(id)).await?.ok_or_else(PageError::not_found)?;
+    let round = state
+        .store
+        .round(RoundId(id))
+        .await?
+        .ok_or_else(PageError::not_found)?;
     let tz = state.settings.tz();
     let transitions = state
         .store
@@ -402,10 +455,15 @@ pub async fn round(
         RoundState::Draft | RoundState::Open => (None, false),
         RoundState::Closed => {
             let (_, ranking) = lifecycle::compute_ranking(&state, &round).await?;
-            (Some(crate::api::results::rows(&state, &round, &ranking).await?), false)
+            (
+                Some(crate::api::results::rows(&state, &round, &ranking).await?),
+                false,
+            )
         }
         RoundState::Finalized | RoundState::Published => (
-            crate::api::results_body(&state, &round).await?.map(|b| b.ranking),
+            crate::api::results_body(&state, &round)
+                .await?
+                .map(|b| b.ranking),
             true,
         ),
     };
@@ -443,7 +501,11 @@ pub async fn transition(
 ) -> Response {
     let outcome = async {
         let to: RoundState = form.to.parse().map_err(|m: String| {
-            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "unknown_state", m)
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_state",
+                m,
+            )
         })?;
         let r = lifecycle::advance(&state, RoundId(id), to, &who.actor()).await?;
         Ok(r.state.to_string())

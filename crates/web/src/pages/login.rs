@@ -67,14 +67,12 @@ pub async fn submit(
     match user {
         Some(u) if verify_password(&form.password, &u.password_hash) => {
             // A new session id on sign-in, so a planted id cannot be ridden.
-            session
-                .cycle_id()
-                .await
-                .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable"))?;
-            session
-                .insert(SESSION_USER, u.id.0)
-                .await
-                .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable"))?;
+            session.cycle_id().await.map_err(|_| {
+                PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
+            })?;
+            session.insert(SESSION_USER, u.id.0).await.map_err(|_| {
+                PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
+            })?;
             Ok(Redirect::to(&next).into_response())
         }
         _ => {
@@ -90,10 +88,12 @@ pub async fn submit(
     }
 }
 
-pub async fn logout(session: Session, CsrfForm(_): CsrfForm<Vec<(String, String)>>) -> Result<Response, PageError> {
-    session
-        .flush()
-        .await
-        .map_err(|_| PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable"))?;
+pub async fn logout(
+    session: Session,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.flush().await.map_err(|_| {
+        PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
+    })?;
     Ok(Redirect::to("/").into_response())
 }

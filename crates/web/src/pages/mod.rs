@@ -36,34 +36,101 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
         ("/", "GET", Access::Public, get(public::home)),
         ("/method", "GET", Access::Public, get(public::method)),
         ("/results", "GET", Access::Public, get(public::results_list)),
-        ("/rounds/{id}/results", "GET", Access::Public, get(public::round_results)),
-        ("/rounds/{id}/ballot", "GET", Access::Public, get(ballot::form)),
-        ("/rounds/{id}/ballot", "POST", Access::Public, post(ballot::submit)),
-        ("/receipts/{receipt}", "GET", Access::Public, get(ballot::receipt)),
+        (
+            "/rounds/{id}/results",
+            "GET",
+            Access::Public,
+            get(public::round_results),
+        ),
+        (
+            "/rounds/{id}/ballot",
+            "GET",
+            Access::Public,
+            get(ballot::form),
+        ),
+        (
+            "/rounds/{id}/ballot",
+            "POST",
+            Access::Public,
+            post(ballot::submit),
+        ),
+        (
+            "/receipts/{receipt}",
+            "GET",
+            Access::Public,
+            get(ballot::receipt),
+        ),
         ("/login", "GET", Access::Public, get(login::form)),
         ("/login", "POST", Access::Public, post(login::submit)),
         ("/logout", "POST", Access::Public, post(login::logout)),
         ("/static/{file}", "GET", Access::Public, get(asset)),
         ("/console", "GET", STAFF, get(console::dashboard)),
         ("/console/units", "GET", ORGANIZER, get(console::units)),
-        ("/console/agencies", "POST", ORGANIZER, post(console::create_agency)),
-        ("/console/units", "POST", ORGANIZER, post(console::create_unit)),
-        ("/console/units/{id}/active", "POST", ORGANIZER, post(console::set_unit_active)),
+        (
+            "/console/agencies",
+            "POST",
+            ORGANIZER,
+            post(console::create_agency),
+        ),
+        (
+            "/console/units",
+            "POST",
+            ORGANIZER,
+            post(console::create_unit),
+        ),
+        (
+            "/console/units/{id}/active",
+            "POST",
+            ORGANIZER,
+            post(console::set_unit_active),
+        ),
         ("/console/people", "GET", ORGANIZER, get(console::people)),
-        ("/console/people", "POST", ORGANIZER, post(console::create_person)),
-        ("/console/posts", "POST", ORGANIZER, post(console::assign_post)),
+        (
+            "/console/people",
+            "POST",
+            ORGANIZER,
+            post(console::create_person),
+        ),
+        (
+            "/console/posts",
+            "POST",
+            ORGANIZER,
+            post(console::assign_post),
+        ),
         ("/console/rounds", "GET", ORGANIZER, get(console::rounds)),
-        ("/console/rounds", "POST", ORGANIZER, post(console::create_round)),
-        ("/console/rounds/{id}", "GET", ORGANIZER, get(console::round)),
-        ("/console/rounds/{id}/transition", "POST", ORGANIZER, post(console::transition)),
+        (
+            "/console/rounds",
+            "POST",
+            ORGANIZER,
+            post(console::create_round),
+        ),
+        (
+            "/console/rounds/{id}",
+            "GET",
+            ORGANIZER,
+            get(console::round),
+        ),
+        (
+            "/console/rounds/{id}/transition",
+            "POST",
+            ORGANIZER,
+            post(console::transition),
+        ),
     ]
 }
 
-/// The page router.
-pub fn router() -> Router<Shared> {
+/// The page router; with `limited`, sign-in attempts are rate-limited per address.
+pub fn router(limited: bool) -> Router<Shared> {
     routes()
         .into_iter()
-        .fold(Router::new(), |r, (path, _, _, handler)| r.route(path, handler))
+        .fold(Router::new(), |r, (path, method, _, handler)| {
+            let handler = if limited && path == "/login" && method == "POST" {
+                handler.layer(crate::ratelimit::sign_in())
+            } else {
+                handler
+            };
+            r.route(path, handler)
+        })
         .layer(axum::middleware::from_fn(crate::i18n::remember))
 }
 
@@ -97,7 +164,10 @@ impl Page {
 
     /// The signed-in user's name.
     pub fn user_name(&self) -> String {
-        self.user.as_ref().map(|(n, _)| n.clone()).unwrap_or_default()
+        self.user
+            .as_ref()
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default()
     }
 
     /// Whether the signed-in user is the organizer.

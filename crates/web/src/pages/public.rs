@@ -21,8 +21,16 @@ impl IndicatorView {
     pub fn new(i: &Indicator, en: bool) -> Self {
         Self {
             code: i.code.clone(),
-            name: if en { i.name_en.clone() } else { i.name_zh.clone() },
-            description: if en { i.description_en.clone() } else { i.description_zh.clone() },
+            name: if en {
+                i.name_en.clone()
+            } else {
+                i.name_zh.clone()
+            },
+            description: if en {
+                i.description_en.clone()
+            } else {
+                i.description_zh.clone()
+            },
         }
     }
 }
@@ -87,7 +95,12 @@ struct Method {
 pub async fn method(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
     let en = page.en();
     render(Method {
-        indicators: state.settings.indicators.iter().map(|i| IndicatorView::new(i, en)).collect(),
+        indicators: state
+            .settings
+            .indicators
+            .iter()
+            .map(|i| IndicatorView::new(i, en))
+            .collect(),
         top_n: state.settings.ranking.top_n,
         max_nominations: state.settings.ballot.max_nominations,
         page,
@@ -106,7 +119,11 @@ pub async fn results_list(State(state): State<Shared>, page: Page) -> Result<Res
     let mut rounds = Vec::new();
     for r in state.store.rounds().await? {
         if r.state == RoundState::Published {
-            rounds.push((r.id.0, round_title(&r, en), state.store.ballot_count(r.id).await?));
+            rounds.push((
+                r.id.0,
+                round_title(&r, en),
+                state.store.ballot_count(r.id).await?,
+            ));
         }
     }
     render(ResultsList { page, rounds })
@@ -141,11 +158,17 @@ pub async fn round_results(
     Path(id): Path<i64>,
     axum::extract::Query(q): axum::extract::Query<ResultsQuery>,
 ) -> Result<Response, PageError> {
-    let round = state.store.round(RoundId(id)).await?.ok_or_else(PageError::not_found)?;
+    let round = state
+        .store
+        .round(RoundId(id))
+        .await?
+        .ok_or_else(PageError::not_found)?;
     if round.state != RoundState::Published {
         return Err(PageError::not_found());
     }
-    let body = crate::api::results_body(&state, &round).await?.ok_or_else(PageError::not_found)?;
+    let body = crate::api::results_body(&state, &round)
+        .await?
+        .ok_or_else(PageError::not_found)?;
     let en = page.en();
     let others = state
         .store
@@ -157,7 +180,12 @@ pub async fn round_results(
         .collect();
     render(RoundResults {
         title: round_title(&round, en),
-        indicators: round.settings.indicators.iter().map(|i| IndicatorView::new(i, en)).collect(),
+        indicators: round
+            .settings
+            .indicators
+            .iter()
+            .map(|i| IndicatorView::new(i, en))
+            .collect(),
         body,
         show_all: q.all.is_some(),
         others,

@@ -11,19 +11,27 @@ use std::{collections::HashMap, sync::Arc};
 
 /// Runs a test body once per backend: `both!(name, |app| async move { … })` makes
 /// `name::sqlite` and `name::postgres` (the latter skipped without `TEST_DATABASE_URL`).
+/// Apps run without rate limits, as a load test on loopback would, unless the test says
+/// `both!(name, limited, |app| …)`.
 #[macro_export]
 macro_rules! both {
     ($name:ident, $body:expr) => {
+        both!($name, false, $body);
+    };
+    ($name:ident, limited, $body:expr) => {
+        both!($name, true, $body);
+    };
+    ($name:ident, $limited:literal, $body:expr) => {
         mod $name {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                let app = support::TestApp::spawn(support::Db::Sqlite).await;
+                let app = support::TestApp::spawn(support::Db::Sqlite, $limited).await;
                 ($body)(app).await;
             }
             #[tokio::test]
             async fn postgres() {
-                let Some(app) = support::TestApp::spawn_pg().await else {
+                let Some(app) = support::TestApp::spawn_pg($limited).await else {
                     eprintln!("TEST_DATABASE_URL is not set: PostgreSQL skipped");
                     return;
                 };
@@ -71,15 +79,18 @@ impl Drop for TestApp {
 pub const PASSWORD: &str = "correct horse battery";
 
 impl TestApp {
-    pub async fn spawn_pg() -> Option<Self> {
+    pub async fn spawn_pg(limited: bool) -> Option<Self> {
         let url = std::env::var("TEST_DATABASE_URL").ok()?;
-        Some(Self::spawn(Db::Postgres(url)).await)
+        Some(Self::spawn(Db::Postgres(url), limited).await)
     }
 
-    pub async fn spawn(db: Db) -> Self {
+    pub async fn spawn(db: Db, limited: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, pg): (Arc<dyn Storage>, _) = match db {
-            Db::Sqlite => (Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap()), None),
+            Db::Sqlite => (
+                Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap()),
+                None,
+            ),
             Db::Postgres(url) => {
                 let schema = format!("t_{}", hex::encode(rand::random::<[u8; 6]>()));
                 let store = PgStore::connect(&url, Some(&schema)).await.unwrap();
@@ -99,9 +110,11 @@ impl TestApp {
             store.add_token(user.id, &hash, Utc::now()).await.unwrap();
             tokens.insert(role, token);
         }
-        let app = Application::build(AppState::new(store.clone(), settings, "http://test".into()), "127.0.0.1:0")
-            .await
-            .unwrap();
+        let mut state = AppState::new(store.clone(), settings, "http://test".into());
+        if !limited {
+            state = state.without_rate_limit();
+        }
+        let app = Application::build(state, "127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", app.local_addr());
         tokio::spawn(app.run());
         Self {
@@ -146,7 +159,9 @@ pub fn client() -> reqwest::Client {
 async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [RoundId; 3]) {
     let a = store.create_agency("区规划和自然资源局").await.unwrap();
     let b = store.create_agency("区市场监管局").await.unwrap();
-    let mk = |agency: AgencyId, name: &'static str| async move { store.create_unit(agency, name, "科室").await.unwrap() };
+    let mk = |agency: AgencyId, name: &'static str| async move {
+        store.create_unit(agency, name, "科室").await.unwrap()
+    };
     let mut units = vec![
         mk(a.id, "不动产登记中心").await,
         mk(a.id, "规划许可科").await,
@@ -158,18 +173,35 @@ async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [Roun
     units[4].active = false;
     let person = store.create_person("吴小琴").await.unwrap();
     store
-        .assign_post(person.id, units[0].id, minping_domain::PostRole::Head, NaiveDate::from_ymd_opt(2019, 1, 1).unwrap())
+        .assign_post(
+            person.id,
+            units[0].id,
+            minping_domain::PostRole::Head,
+            NaiveDate::from_ymd_opt(2019, 1, 1).unwrap(),
+        )
         .await
         .unwrap();
 
     let sys = Actor::system();
     let now = Utc::now();
     let rs = settings.round_settings();
-    let published = store.create_round(RoundLabel::new(2026, 2).unwrap(), &rs, &sys, now).await.unwrap();
-    let closed = store.create_round(RoundLabel::new(2026, 3).unwrap(), &rs, &sys, now).await.unwrap();
-    let open = store.create_round(RoundLabel::new(2026, 4).unwrap(), &rs, &sys, now).await.unwrap();
+    let published = store
+        .create_round(RoundLabel::new(2026, 2).unwrap(), &rs, &sys, now)
+        .await
+        .unwrap();
+    let closed = store
+        .create_round(RoundLabel::new(2026, 3).unwrap(), &rs, &sys, now)
+        .await
+        .unwrap();
+    let open = store
+        .create_round(RoundLabel::new(2026, 4).unwrap(), &rs, &sys, now)
+        .await
+        .unwrap();
     for r in [&published, &closed] {
-        store.transition_round(r.id, RoundState::Draft, RoundState::Open, &sys, now).await.unwrap();
+        store
+            .transition_round(r.id, RoundState::Draft, RoundState::Open, &sys, now)
+            .await
+            .unwrap();
     }
     // Published round: 不动产登记中心 named by 3, 企业注册科 by 2 (one ticking 贪), 规划许可科 by 2.
     let ballots = [
@@ -202,19 +234,36 @@ async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [Roun
         .collect();
     store.insert_ballots(&batch).await.unwrap();
     for r in [&published, &closed] {
-        store.transition_round(r.id, RoundState::Open, RoundState::Closed, &sys, now).await.unwrap();
+        store
+            .transition_round(r.id, RoundState::Open, RoundState::Closed, &sys, now)
+            .await
+            .unwrap();
     }
     let method = minping_domain::Method::weighted_nominations(&rs);
     let tallies = store.tallies(published.id, 5).await.unwrap();
     let ranking = minping_domain::ranking::rank(&tallies, &method, &Default::default());
     store
-        .finalize_round(published.id, &minping_storage::FrozenRanking { method, ranking }, &sys, now)
+        .finalize_round(
+            published.id,
+            &minping_storage::FrozenRanking { method, ranking },
+            &sys,
+            now,
+        )
         .await
         .unwrap();
     store
-        .transition_round(published.id, RoundState::Finalized, RoundState::Published, &sys, now)
+        .transition_round(
+            published.id,
+            RoundState::Finalized,
+            RoundState::Published,
+            &sys,
+            now,
+        )
         .await
         .unwrap();
-    store.transition_round(open.id, RoundState::Draft, RoundState::Open, &sys, now).await.unwrap();
+    store
+        .transition_round(open.id, RoundState::Draft, RoundState::Open, &sys, now)
+        .await
+        .unwrap();
     (units, [open.id, published.id, closed.id])
 }
