@@ -153,7 +153,8 @@ impl BallotError {
             BallotError::UnknownUnit { index, .. } | BallotError::DuplicateUnit { index, .. } => {
                 format!("nominations[{index}].unit_id")
             }
-            BallotError::NoIndicator { index, .. } | BallotError::UnknownIndicator { index, .. } => {
+            BallotError::NoIndicator { index, .. }
+            | BallotError::UnknownIndicator { index, .. } => {
                 format!("nominations[{index}].indicators")
             }
             BallotError::CommentTooLong { index, .. } => format!("nominations[{index}].comment"),
@@ -334,14 +335,26 @@ mod tests {
     fn each_bad_input_has_its_own_code_and_field() {
         let cases: Vec<(BallotDraft, &str, &str)> = vec![
             (draft(vec![]), "no_nominations", "nominations"),
-            (draft(vec![(999, vec!["cold"], None)]), "unknown_unit", "nominations[0].unit_id"),
+            (
+                draft(vec![(999, vec!["cold"], None)]),
+                "unknown_unit",
+                "nominations[0].unit_id",
+            ),
             (
                 draft(vec![(1, vec!["cold"], None), (1, vec!["lazy"], None)]),
                 "duplicate_unit",
                 "nominations[1].unit_id",
             ),
-            (draft(vec![(1, vec![], None)]), "no_indicator", "nominations[0].indicators"),
-            (draft(vec![(1, vec!["rude"], None)]), "unknown_indicator", "nominations[0].indicators"),
+            (
+                draft(vec![(1, vec![], None)]),
+                "no_indicator",
+                "nominations[0].indicators",
+            ),
+            (
+                draft(vec![(1, vec!["rude"], None)]),
+                "unknown_indicator",
+                "nominations[0].indicators",
+            ),
             (
                 draft(vec![(1, vec!["cold"], Some(&"很".repeat(501)))]),
                 "comment_too_long",
@@ -353,12 +366,18 @@ mod tests {
                 "nominations",
             ),
             (
-                BallotDraft { channel: "fax".into(), ..draft(vec![(1, vec!["cold"], None)]) },
+                BallotDraft {
+                    channel: "fax".into(),
+                    ..draft(vec![(1, vec!["cold"], None)])
+                },
                 "unknown_channel",
                 "channel",
             ),
             (
-                BallotDraft { channel: "directed".into(), ..draft(vec![(1, vec!["cold"], None)]) },
+                BallotDraft {
+                    channel: "directed".into(),
+                    ..draft(vec![(1, vec!["cold"], None)])
+                },
                 "code_required",
                 "code",
             ),
@@ -373,6 +392,9 @@ mod tests {
     #[test]
     fn a_comment_of_exactly_the_limit_is_accepted() {
         let b = parse(draft(vec![(1, vec!["cold"], Some(&"很".repeat(500)))])).unwrap();
-        assert_eq!(b.nominations[0].comment.as_ref().unwrap().chars().count(), 500);
+        assert_eq!(
+            b.nominations[0].comment.as_ref().unwrap().chars().count(),
+            500
+        );
     }
 }

@@ -2,9 +2,11 @@
 //! and the rules that govern them. Nothing here does IO; storage and the web call in.
 
 pub mod ballot;
+pub mod code;
 pub mod ids;
 pub mod indicator;
 pub mod org;
+pub mod panel;
 pub mod ranking;
 pub mod receipt;
 pub mod role;

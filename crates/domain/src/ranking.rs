@@ -212,7 +212,8 @@ pub fn rank(tallies: &[Tally], method: &Method, substantiated: &BTreeMap<UnitId,
     entries.retain(|e| e.nominations > 0 || e.substantiated_reports > 0);
 
     let key_cmp = |a: &RankedUnit, b: &RankedUnit| -> Ordering {
-        let tie = |e: &RankedUnit| tie_ind.map_or(0, |i| e.indicator_counts.get(i).copied().unwrap_or(0));
+        let tie =
+            |e: &RankedUnit| tie_ind.map_or(0, |i| e.indicator_counts.get(i).copied().unwrap_or(0));
         let ticks = |e: &RankedUnit| e.indicator_counts.iter().sum::<u64>();
         b.substantiated_reports
             .cmp(&a.substantiated_reports)
@@ -250,7 +251,9 @@ mod tests {
     fn nom(unit: i64, inds: &[usize]) -> Nomination {
         Nomination {
             unit_id: UnitId(unit),
-            indicators: inds.iter().fold(IndicatorMask::default(), |m, i| m.with(*i)),
+            indicators: inds
+                .iter()
+                .fold(IndicatorMask::default(), |m, i| m.with(*i)),
             comment: None,
         }
     }
@@ -267,7 +270,10 @@ mod tests {
     #[test]
     fn more_nominations_rank_higher() {
         let o = Channel::Open;
-        let r = ranked(&[(o, nom(1, &[0])), (o, nom(2, &[0])), (o, nom(2, &[1]))], &method());
+        let r = ranked(
+            &[(o, nom(1, &[0])), (o, nom(2, &[0])), (o, nom(2, &[1]))],
+            &method(),
+        );
         assert_eq!(ranks(&r), [(2, 1), (1, 2)]);
         assert_eq!(r.entries[0].score(), 2.0);
     }
@@ -275,7 +281,10 @@ mod tests {
     #[test]
     fn a_tie_in_score_goes_to_the_unit_ticked_greedy_more_often() {
         let o = Channel::Open;
-        let r = ranked(&[(o, nom(1, &[0, 1, 2])), (o, nom(2, &[GREEDY]))], &method());
+        let r = ranked(
+            &[(o, nom(1, &[0, 1, 2])), (o, nom(2, &[GREEDY]))],
+            &method(),
+        );
         assert_eq!(ranks(&r), [(2, 1), (1, 2)]);
     }
 
@@ -283,7 +292,12 @@ mod tests {
     fn then_to_more_indicator_ticks_and_otherwise_ranks_are_shared() {
         let o = Channel::Open;
         let r = ranked(
-            &[(o, nom(1, &[0])), (o, nom(2, &[0, 1])), (o, nom(3, &[1])), (o, nom(4, &[3]))],
+            &[
+                (o, nom(1, &[0])),
+                (o, nom(2, &[0, 1])),
+                (o, nom(3, &[1])),
+                (o, nom(4, &[3])),
+            ],
             &method(),
         );
         assert_eq!(ranks(&r), [(2, 1), (1, 2), (3, 2), (4, 2)]);
@@ -325,15 +339,31 @@ mod tests {
         let o = Channel::Open;
         let mut m = method();
         m.top_n = 2;
-        let r = ranked(&[(o, nom(1, &[0])), (o, nom(1, &[0])), (o, nom(2, &[0])), (o, nom(3, &[0]))], &m);
+        let r = ranked(
+            &[
+                (o, nom(1, &[0])),
+                (o, nom(1, &[0])),
+                (o, nom(2, &[0])),
+                (o, nom(3, &[0])),
+            ],
+            &m,
+        );
         assert_eq!(r.top().count(), 3);
     }
 
     fn arb_nominations() -> impl Strategy<Value = Vec<(Channel, Nomination)>> {
         prop::collection::vec(
             (prop::bool::ANY, 1i64..15, 1u16..32).prop_map(|(directed, unit, mask)| {
-                let channel = if directed { Channel::Directed } else { Channel::Open };
-                let n = Nomination { unit_id: UnitId(unit), indicators: IndicatorMask(mask), comment: None };
+                let channel = if directed {
+                    Channel::Directed
+                } else {
+                    Channel::Open
+                };
+                let n = Nomination {
+                    unit_id: UnitId(unit),
+                    indicators: IndicatorMask(mask),
+                    comment: None,
+                };
                 (channel, n)
             }),
             0..200,

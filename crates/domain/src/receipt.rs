@@ -53,6 +53,10 @@ mod tests {
         let groups: Vec<_> = r.as_str().split('-').collect();
         assert_eq!(groups.len(), 3);
         assert!(groups.iter().all(|g| g.len() == 4));
-        assert!(r.as_str().bytes().all(|b| b == b'-' || ALPHABET.contains(&b)));
+        assert!(
+            r.as_str()
+                .bytes()
+                .all(|b| b == b'-' || ALPHABET.contains(&b))
+        );
     }
 }

@@ -207,12 +207,17 @@ mod tests {
         assert_eq!((l.year(), l.quarter()), (2020, 3));
         assert_eq!(l.to_string(), "2020Q3");
         assert_eq!(l.display_zh(), "2020年第3季度");
-        assert_eq!("2020q4".parse::<RoundLabel>().unwrap().to_string(), "2020Q4");
+        assert_eq!(
+            "2020q4".parse::<RoundLabel>().unwrap().to_string(),
+            "2020Q4"
+        );
     }
 
     #[test]
     fn malformed_labels_are_refused() {
-        for bad in ["2020Q5", "2020Q0", "20Q1", "2020-3", "", "2020Q", "1999Q1", "2020Q12"] {
+        for bad in [
+            "2020Q5", "2020Q0", "20Q1", "2020-3", "", "2020Q", "1999Q1", "2020Q12",
+        ] {
             assert!(bad.parse::<RoundLabel>().is_err(), "{bad}");
         }
     }

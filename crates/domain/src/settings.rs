@@ -96,7 +96,10 @@ impl Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |m: String| Err(SettingsError::Invalid(m));
         if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid(format!("time_zone `{}` is not an IANA time zone", self.time_zone));
+            return invalid(format!(
+                "time_zone `{}` is not an IANA time zone",
+                self.time_zone
+            ));
         }
         if !(1..=100).contains(&self.ballot.max_nominations) {
             return invalid("ballot.max_nominations must be between 1 and 100".into());
@@ -109,7 +112,9 @@ impl Settings {
         }
         for (channel, w) in &self.ranking.channel_weights {
             if !(w.is_finite() && (0.0..=1000.0).contains(w)) {
-                return invalid(format!("ranking.channel_weights.{channel} must be between 0 and 1000"));
+                return invalid(format!(
+                    "ranking.channel_weights.{channel} must be between 0 and 1000"
+                ));
             }
         }
         Ok(())
@@ -215,9 +220,13 @@ mod tests {
     fn unknown_keys_and_bad_values_are_explained() {
         let err = Settings::from_toml("top_n = 3").unwrap_err().to_string();
         assert!(err.contains("top_n"), "{err}");
-        let err = Settings::from_toml("time_zone = \"Mars/Base\"").unwrap_err().to_string();
+        let err = Settings::from_toml("time_zone = \"Mars/Base\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Mars/Base"), "{err}");
-        let err = Settings::from_toml("[ballot]\nmax_nominations = 0").unwrap_err().to_string();
+        let err = Settings::from_toml("[ballot]\nmax_nominations = 0")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("max_nominations"), "{err}");
     }
 }
