@@ -51,13 +51,38 @@ impl OneTimeCode {
     /// A fresh random code.
     pub fn generate(rng: &mut impl Rng) -> Self {
         let payload: Vec<u32> = (0..PAYLOAD).map(|_| rng.gen_range(0..N)).collect();
+        Self::from_payload(&payload)
+    }
+
+    /// The code of a drawn member, derived from the deployment's key so that forms can be
+    /// printed again later while the database keeps only digests. Without the key, codes
+    /// can neither be derived nor found from a dump.
+    pub fn derive(key: &[u8], round: i64, member: i64) -> Self {
+        let mut payload = Vec::with_capacity(PAYLOAD);
+        let mut counter = 0u32;
+        while payload.len() < PAYLOAD {
+            let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+            mac.update(format!("minping code {round} {member} {counter}").as_bytes());
+            counter += 1;
+            for byte in mac.finalize().into_bytes() {
+                // 240 = 8 × 30: rejecting bytes at or above it keeps every symbol equally likely.
+                if byte < 240 && payload.len() < PAYLOAD {
+                    payload.push(u32::from(byte) % N);
+                }
+            }
+        }
+        Self::from_payload(&payload)
+    }
+
+    fn from_payload(payload: &[u32]) -> Self {
         let check = (N - luhn_sum(payload.iter().copied(), true) % N) % N;
-        let text = payload
-            .iter()
-            .chain(std::iter::once(&check))
-            .map(|&v| ALPHABET[v as usize] as char)
-            .collect();
-        Self(text)
+        Self(
+            payload
+                .iter()
+                .chain(std::iter::once(&check))
+                .map(|&v| ALPHABET[v as usize] as char)
+                .collect(),
+        )
     }
 
     /// Reads a typed code: case, spaces and dashes do not matter.
@@ -71,18 +96,9 @@ impl OneTimeCode {
             return Err(CodeError::Length);
         }
         let values = cleaned
-            .bytes()
-            .map(|b| value(b).ok_or(CodeError::Character(b as char)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| match e {
-                CodeError::Character(_) => CodeError::Character(
-                    cleaned
-                        .chars()
-                        .find(|c| !c.is_ascii() || value(*c as u8).is_none())
-                        .unwrap_or('?'),
-                ),
-                other => other,
-            })?;
+            .chars()
+            .map(|c| u8::try_from(c).ok().and_then(value).ok_or(CodeError::Character(c)))
+            .collect::<Result<Vec<_>, _>>()?;
         if luhn_sum(values.into_iter(), false) % N != 0 {
             return Err(CodeError::Check);
         }
@@ -138,6 +154,16 @@ mod tests {
             OneTimeCode::parse(&printed.replace('-', " ")).unwrap(),
             code
         );
+    }
+
+    #[test]
+    fn derived_codes_are_valid_stable_and_depend_on_key_round_and_member() {
+        let a = OneTimeCode::derive(b"key", 21, 7);
+        assert_eq!(OneTimeCode::parse(a.as_str()).unwrap(), a);
+        assert_eq!(a, OneTimeCode::derive(b"key", 21, 7));
+        assert_ne!(a, OneTimeCode::derive(b"key", 21, 8));
+        assert_ne!(a, OneTimeCode::derive(b"key", 22, 7));
+        assert_ne!(a, OneTimeCode::derive(b"other", 21, 7));
     }
 
     #[test]

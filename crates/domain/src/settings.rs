@@ -19,8 +19,73 @@ pub struct Settings {
     pub ballot: BallotSettings,
     /// How rounds are ranked.
     pub ranking: RankingSettings,
+    /// The directed panel.
+    pub panel: PanelSettings,
     /// The indicators new rounds use.
     pub indicators: IndicatorSet,
+}
+
+/// The directed panel's groups (strata) and draw defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PanelSettings {
+    /// How many members a round draws.
+    pub sample_size: usize,
+    /// Members drawn in any of this many previous rounds are not drawn again.
+    pub exclude_recent_rounds: usize,
+    /// The groups members belong to; a draw is stratified by them.
+    pub groups: Vec<PanelGroup>,
+}
+
+/// One group (stratum) of the panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelGroup {
+    /// Stable code, e.g. `enterprise`.
+    pub code: String,
+    /// Chinese name, e.g. 企业和市场主体.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+}
+
+impl Default for PanelSettings {
+    fn default() -> Self {
+        let group = |code: &str, zh: &str, en: &str| PanelGroup {
+            code: code.into(),
+            name_zh: zh.into(),
+            name_en: en.into(),
+        };
+        Self {
+            sample_size: 1000,
+            exclude_recent_rounds: 2,
+            groups: vec![
+                group("enterprise", "企业和市场主体", "Enterprises and market entities"),
+                group("individual", "办事群众", "Individual service users"),
+                group("deputy", "人大代表和政协委员", "People's congress deputies and CPPCC members"),
+                group("community", "社区和村代表", "Community and village representatives"),
+            ],
+        }
+    }
+}
+
+impl PanelSettings {
+    /// The group code for a code or a name in either language.
+    pub fn group_code(&self, text: &str) -> Option<String> {
+        let t = text.trim();
+        self.groups
+            .iter()
+            .find(|g| g.code == t || g.name_zh == t || g.name_en.eq_ignore_ascii_case(t))
+            .map(|g| g.code.clone())
+    }
+
+    /// A group's name in Chinese (or its code if unknown).
+    pub fn group_name_zh(&self, code: &str) -> String {
+        self.groups
+            .iter()
+            .find(|g| g.code == code)
+            .map_or_else(|| code.to_string(), |g| g.name_zh.clone())
+    }
 }
 
 /// Limits of one ballot.
@@ -62,6 +127,7 @@ impl Default for Settings {
             unit_kind: "科室".into(),
             ballot: BallotSettings::default(),
             ranking: RankingSettings::default(),
+            panel: PanelSettings::default(),
             indicators: IndicatorSet::default_five(),
         }
     }
@@ -106,6 +172,9 @@ impl Settings {
         }
         if !(1..=10_000).contains(&self.ballot.comment_max_chars) {
             return invalid("ballot.comment_max_chars must be between 1 and 10000".into());
+        }
+        if self.panel.groups.is_empty() {
+            return invalid("panel.groups needs at least one group".into());
         }
         if self.ranking.top_n == 0 {
             return invalid("ranking.top_n must be at least 1".into());
@@ -175,6 +244,34 @@ top_n = 10
 # `open` the form in the newspaper or on the website (抽样).
 directed = 1.0
 open = 1.0
+
+[panel]
+# How many members of the directed panel (定向评议名单库) each round draws.
+sample_size = 1000
+# Members drawn in any of this many previous rounds are not drawn again.
+exclude_recent_rounds = 2
+
+# The panel's groups (strata); the draw allocates places to them in proportion to size.
+# `code` is stable; a member's group may be imported by code or by either name.
+[[panel.groups]]
+code = "enterprise"
+name_zh = "企业和市场主体"
+name_en = "Enterprises and market entities"
+
+[[panel.groups]]
+code = "individual"
+name_zh = "办事群众"
+name_en = "Individual service users"
+
+[[panel.groups]]
+code = "deputy"
+name_zh = "人大代表和政协委员"
+name_en = "People's congress deputies and CPPCC members"
+
+[[panel.groups]]
+code = "community"
+name_zh = "社区和村代表"
+name_en = "Community and village representatives"
 
 # The indicators (指标), in printed order. `code` is stable and used in the API and the
 # open data; names and descriptions are printed on the form so people can 对号入座.

@@ -5,7 +5,10 @@ use clap::{Args, Parser, Subcommand};
 use minping_domain::{Role, Settings, UnitId};
 use minping_storage::Storage;
 use minping_web::{AppState, Application, auth};
-use std::{path::{Path, PathBuf}, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 /// minping (民评): public evaluation of government service units — citizens name the
 /// hardest units to deal with, the results are published, and accountability follows.
@@ -22,7 +25,12 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// The data folder: settings (minping.toml) and, without --database-url, the SQLite database.
-    #[arg(long, global = true, default_value = "./minping-data", env = "MINPING_DATA")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "./minping-data",
+        env = "MINPING_DATA"
+    )]
     pub data: PathBuf,
     /// A postgres:// URL to use PostgreSQL instead of the embedded SQLite file.
     #[arg(long, global = true, env = "MINPING_DATABASE_URL")]
@@ -106,8 +114,49 @@ pub fn load_settings(data: &Path) -> anyhow::Result<Settings> {
         std::fs::write(&path, Settings::default_toml())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Settings::from_toml(&text).with_context(|| format!("{} is not valid", path.display()))
+}
+
+/// The key one-time codes are digested with, from `code.key` in the data folder (created
+/// on first use, readable by its owner only). It is kept out of the database so that a
+/// dump alone cannot be searched for codes; every node serving the same database needs
+/// the same file.
+pub fn load_code_key(data: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data.join("code.key");
+    if !path.exists() {
+        std::fs::create_dir_all(data)
+            .with_context(|| format!("cannot create {}", data.display()))?;
+        let key: [u8; 32] = rand::random();
+        write_private(&path, hex::encode(key).as_bytes())?;
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let key = hex::decode(text.trim())
+        .ok()
+        .with_context(|| format!("{} is not a hex key", path.display()))?;
+    if key.len() < 16 {
+        bail!("{} holds a key shorter than 16 bytes", path.display());
+    }
+    Ok(key)
+}
+
+fn write_private(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(content)?;
+    file.sync_all()?;
+    Ok(())
 }
 
 async fn open(global: &Global) -> anyhow::Result<(Arc<dyn Storage>, Settings)> {
@@ -123,19 +172,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let (store, settings) = open(&cli.global).await?;
-            serve(store, settings, &args.listen, args.rate_limit).await
+            let key = load_code_key(&cli.global.data)?;
+            serve(store, settings, key, &args.listen, args.rate_limit).await
         }
         Command::Demo(args) => {
             let (store, settings) = open(&cli.global).await?;
             let password = seed_demo(store.as_ref(), &settings, args.seed).await?;
             println!("Demo organizer sign-in: name `organizer`, password `{password}`");
-            println!("(also clerk, investigator, inspector, leader and unit accounts with the same password)");
+            println!(
+                "(also clerk, investigator, inspector, leader and unit accounts with the same password)"
+            );
             if args.no_serve {
                 return Ok(());
             }
-            serve(store, settings, &args.listen, args.rate_limit).await
+            let key = load_code_key(&cli.global.data)?;
+            serve(store, settings, key, &args.listen, args.rate_limit).await
         }
-        Command::User(UserCommand::Add { name, role, password, unit }) => {
+        Command::User(UserCommand::Add {
+            name,
+            role,
+            password,
+            unit,
+        }) => {
             let (store, _) = open(&cli.global).await?;
             add_user(store.as_ref(), &name, role, &password, unit.map(UnitId)).await?;
             println!("created {role} account `{name}`");
@@ -155,8 +213,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(store: Arc<dyn Storage>, settings: Settings, listen: &str, limits: Switch) -> anyhow::Result<()> {
-    let mut state = AppState::new(store, settings, format!("http://{listen}"));
+async fn serve(
+    store: Arc<dyn Storage>,
+    settings: Settings,
+    code_key: Vec<u8>,
+    listen: &str,
+    limits: Switch,
+) -> anyhow::Result<()> {
+    let mut state =
+        AppState::new(store, settings, format!("http://{listen}")).with_code_key(code_key);
     if limits == Switch::Off {
         state = state.without_rate_limit();
     }
@@ -185,7 +250,9 @@ pub async fn add_user(
     }
     match (role, unit) {
         (Role::Unit, None) => bail!("a unit account needs --unit <id>"),
-        (Role::Unit, Some(u)) if !store.units().await?.iter().any(|x| x.id == u) => bail!("no unit with id {u}"),
+        (Role::Unit, Some(u)) if !store.units().await?.iter().any(|x| x.id == u) => {
+            bail!("no unit with id {u}")
+        }
         (r, Some(_)) if r != Role::Unit => bail!("only unit accounts are bound to a unit"),
         _ => {}
     }
@@ -200,16 +267,24 @@ pub async fn add_user(
 pub const DEMO_PASSWORD: &str = "minping-demo";
 
 /// Seeds the demo district unless it is already there; returns the demo password.
-pub async fn seed_demo(store: &dyn Storage, settings: &Settings, seed: u64) -> anyhow::Result<&'static str> {
+pub async fn seed_demo(
+    store: &dyn Storage,
+    settings: &Settings,
+    seed: u64,
+) -> anyhow::Result<&'static str> {
     let seeded = store.user_by_name("organizer").await?.is_some();
     if seeded {
         println!("Reusing the demo district already in this data folder.");
         return Ok(DEMO_PASSWORD);
     }
     if !store.units().await?.is_empty() {
-        bail!("this database holds data but no demo organizer: it is not a demo, or its seeding was interrupted; use an empty data folder");
+        bail!(
+            "this database holds data but no demo organizer: it is not a demo, or its seeding was interrupted; use an empty data folder"
+        );
     }
-    let today = chrono::Utc::now().with_timezone(&settings.tz()).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&settings.tz())
+        .date_naive();
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{msg:>8} [{bar:30}] {pos}/{len} rounds")
             .expect("valid template")

@@ -1215,12 +1215,9 @@ async fn insert(
     let mut batch = Vec::with_capacity(BATCH);
     let mut ballots = ballots.into_iter().peekable();
     while let Some((received_on, ballot)) = ballots.next() {
-        batch.push(NewBallot {
-            round_id: round,
-            ballot,
-            receipt: Receipt::generate(rng),
-            received_on,
-        });
+        // Historical directed ballots predate this round's codes: no code is spent.
+        let receipt = Receipt::generate(rng);
+        batch.push(NewBallot::new(round, ballot, receipt, received_on, None));
         if batch.len() == BATCH || ballots.peek().is_none() {
             for outcome in store.insert_ballots(&batch).await? {
                 if let Err(e) = outcome {

@@ -4,8 +4,10 @@
 //! Each backend has its own migrations under `migrations/<backend>/`; the query code is
 //! shared (see [`sql`]), written in the SQL both understand.
 
+mod panel;
 mod postgres;
 mod sql;
+mod sql_panel;
 mod sqlite;
 mod writer;
 
@@ -18,6 +20,10 @@ use minping_domain::{
 };
 use std::{path::Path, sync::Arc};
 
+pub use panel::{
+    Conflict, FrozenFrame, MailStatus, Member, MemberFilter, PanelStore, PaperEntry, SampleRow,
+    StratumCounts,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::{BallotWriter, WriteError};
@@ -82,8 +88,83 @@ pub struct NewBallot {
     pub ballot: Ballot,
     /// Its receipt.
     pub receipt: Receipt,
-    /// The day it arrived, in the deployment's time zone. No finer time is kept.
-    pub received_on: NaiveDate,
+    /// The day it arrived, in the deployment's time zone. No finer time is kept, and none
+    /// at all for a directed ballot (see [`NewBallot::new`]).
+    pub received_on: Option<NaiveDate>,
+    /// For a directed ballot, the code to spend in the same transaction.
+    pub spend: Option<Spend>,
+    /// For a ballot keyed from paper, the form it counts, decided in the same transaction
+    /// (so a form never counts twice) and whose entries are then deleted.
+    pub paper_form: Option<PaperForm>,
+}
+
+/// The paper form a ballot was keyed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperForm {
+    /// The code's digest, or the open form's number.
+    pub key: String,
+    /// Who decided it (the second clerk, or the adjudicating organizer).
+    pub decided_by: String,
+}
+
+impl NewBallot {
+    /// A ballot arriving on `day`. A directed ballot must bring the code it spends, and
+    /// keeps no date: the spent code records the day, so a date on the ballot would link
+    /// the two.
+    pub fn new(
+        round_id: RoundId,
+        ballot: Ballot,
+        receipt: Receipt,
+        day: NaiveDate,
+        spend: Option<Spend>,
+    ) -> Self {
+        let directed = ballot.channel == minping_domain::Channel::Directed;
+        Self {
+            round_id,
+            ballot,
+            receipt,
+            received_on: (!directed).then_some(day),
+            spend,
+            paper_form: None,
+        }
+    }
+
+    /// The same ballot, counting a paper form.
+    pub fn from_paper(mut self, form: PaperForm) -> Self {
+        self.paper_form = Some(form);
+        self
+    }
+}
+
+/// Spending a one-time code: its digest, how the ballot came, and the day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spend {
+    /// The code's keyed digest.
+    pub digest: String,
+    /// Paper (keyed by clerks) or online.
+    pub response: Response,
+    /// The day it was spent.
+    pub on: NaiveDate,
+}
+
+/// How a panel member answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Response {
+    /// The mailed form, keyed in by clerks.
+    Paper,
+    /// The website, with the code.
+    Online,
+}
+
+impl Response {
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Response::Paper => "paper",
+            Response::Online => "online",
+        }
+    }
 }
 
 /// Why one ballot of a batch was not stored.
@@ -92,6 +173,15 @@ pub enum BallotRejected {
     /// The round is not open (or does not exist).
     #[error("the round is not open")]
     RoundNotOpen,
+    /// No drawn member of this round has this code.
+    #[error("the one-time code is not valid for this round")]
+    CodeInvalid,
+    /// The code was spent before; the ballot went to the conflict queue.
+    #[error("the one-time code has already been used")]
+    CodeAlreadyUsed,
+    /// The paper form was already counted or dismissed.
+    #[error("this paper form has already been decided")]
+    FormAlreadyDecided,
 }
 
 /// A ballot read back, as the open data shows it.
@@ -101,8 +191,8 @@ pub struct StoredBallot {
     pub round_id: RoundId,
     /// The receipt.
     pub receipt: String,
-    /// The day it arrived.
-    pub received_on: NaiveDate,
+    /// The day it arrived (none for a directed ballot).
+    pub received_on: Option<NaiveDate>,
     /// Its contents.
     pub ballot: Ballot,
 }
@@ -133,7 +223,7 @@ pub struct FrozenRanking {
 
 /// Everything minping needs from a database.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: PanelStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
@@ -210,7 +300,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn ballot_count(&self, round: RoundId) -> Result<u64>;
     /// A round's tallies, added up from its stored ballots (the audit path).
     async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>>;
-    /// The comments on a round's nominations of one unit.
+    /// The comments on a round's nominations of one unit, in text order (arrival order is
+    /// not kept).
     async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>>;
 
     /// Adds a user; names are unique.
@@ -250,4 +341,18 @@ pub async fn open(data: &Path, database_url: Option<&str>) -> Result<Arc<dyn Sto
         ))),
         None => Ok(Arc::new(SqliteStore::open(&data.join("minping.db")).await?)),
     }
+}
+
+/// A ballot's contents as JSON, for the conflict queue and paper entries.
+pub fn ballot_json(ballot: &Ballot) -> String {
+    serde_json::json!({
+        "channel": ballot.channel,
+        "nominations": ballot.nominations.iter().map(|n| serde_json::json!({
+            "unit_id": n.unit_id,
+            "indicators": n.indicators,
+            "comment": n.comment,
+        })).collect::<Vec<_>>(),
+        "exposure": ballot.exposure,
+    })
+    .to_string()
 }

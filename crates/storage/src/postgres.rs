@@ -52,3 +52,4 @@ crate::sql::impl_storage!(
     begin = "BEGIN",
     share_lock = " FOR SHARE"
 );
+crate::sql_panel::impl_panel_store!(PgStore, sqlx::Postgres, begin = "BEGIN");

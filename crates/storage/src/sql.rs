@@ -418,28 +418,99 @@ macro_rules! impl_storage {
                         open.insert(id);
                     }
                 }
-                let accepted: Vec<&NewBallot> = batch.iter().filter(|b| open.contains(&b.round_id.0)).collect();
-                let mut ids = Vec::with_capacity(accepted.len());
-                for chunk in accepted.chunks(MAX_BINDS / 4) {
+                let mut outcomes: Vec<std::result::Result<(), BallotRejected>> = Vec::with_capacity(batch.len());
+                for nb in batch {
+                    if !open.contains(&nb.round_id.0) {
+                        outcomes.push(Err(BallotRejected::RoundNotOpen));
+                        continue;
+                    }
+                    if let Some(form) = &nb.paper_form {
+                        let decided: Option<String> = sqlx::query_scalar(
+                            "SELECT outcome FROM paper_forms WHERE round_id = $1 AND form_key = $2",
+                        )
+                        .bind(nb.round_id.0)
+                        .bind(&form.key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if decided.is_some() {
+                            outcomes.push(Err(BallotRejected::FormAlreadyDecided));
+                            continue;
+                        }
+                    }
+                    let Some(spend) = &nb.spend else {
+                        decide_paper_form(&mut tx, nb, "counted").await?;
+                        outcomes.push(Ok(()));
+                        continue;
+                    };
+                    // Spend the code only if unspent; the ballot and the spending commit
+                    // together or not at all.
+                    let spent = sqlx::query(
+                        "UPDATE panel_sample SET responded_on = $1, response = $2 \
+                         WHERE round_id = $3 AND code_digest = $4 AND responded_on IS NULL",
+                    )
+                    .bind(spend.on)
+                    .bind(spend.response.as_str())
+                    .bind(nb.round_id.0)
+                    .bind(&spend.digest)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if spent == 1 {
+                        decide_paper_form(&mut tx, nb, "counted").await?;
+                        outcomes.push(Ok(()));
+                        continue;
+                    }
+                    let known: Option<i64> = sqlx::query_scalar(
+                        "SELECT member_id FROM panel_sample WHERE round_id = $1 AND code_digest = $2",
+                    )
+                    .bind(nb.round_id.0)
+                    .bind(&spend.digest)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if known.is_none() {
+                        outcomes.push(Err(BallotRejected::CodeInvalid));
+                        continue;
+                    }
+                    // A second use: keep the ballot for the organizer to resolve.
+                    sqlx::query(
+                        "INSERT INTO code_conflicts (round_id, code_digest, response, content, received_on) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(nb.round_id.0)
+                    .bind(&spend.digest)
+                    .bind(spend.response.as_str())
+                    .bind(crate::ballot_json(&nb.ballot))
+                    .bind(spend.on)
+                    .execute(&mut *tx)
+                    .await?;
+                    decide_paper_form(&mut tx, nb, "conflict").await?;
+                    outcomes.push(Err(BallotRejected::CodeAlreadyUsed));
+                }
+                let accepted: Vec<&NewBallot> = batch
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, o)| o.is_ok())
+                    .map(|(b, _)| b)
+                    .collect();
+                // Random ids: neither the id nor the row order tells when a ballot came.
+                let ids: Vec<i64> = {
+                    use rand::Rng;
+                    let mut rng = rand::thread_rng();
+                    accepted.iter().map(|_| rng.gen_range(1..i64::MAX)).collect()
+                };
+                let rows: Vec<(i64, &NewBallot)> = ids.iter().copied().zip(accepted.iter().copied()).collect();
+                for chunk in rows.chunks(MAX_BINDS / 5) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO ballots (round_id, channel, receipt, received_on) ",
+                        "INSERT INTO ballots (id, round_id, channel, receipt, received_on) ",
                     );
-                    q.push_values(chunk, |mut b, nb| {
-                        b.push_bind(nb.round_id.0)
+                    q.push_values(chunk, |mut b, (id, nb)| {
+                        b.push_bind(*id)
+                            .push_bind(nb.round_id.0)
                             .push_bind(nb.ballot.channel.as_str())
                             .push_bind(nb.receipt.as_str())
                             .push_bind(nb.received_on);
                     });
-                    q.push(" RETURNING id, receipt");
-                    let rows = q.build().fetch_all(&mut *tx).await?;
-                    // RETURNING order is not promised: match ids back by receipt.
-                    let by_receipt: BTreeMap<String, i64> = rows
-                        .iter()
-                        .map(|r| Ok((r.try_get::<String, _>("receipt")?, r.try_get::<i64, _>("id")?)))
-                        .collect::<Result<_>>()?;
-                    for nb in chunk {
-                        ids.push(*by_receipt.get(nb.receipt.as_str()).ok_or_else(|| corrupt("ballot id not returned"))?);
-                    }
+                    q.build().execute(&mut *tx).await?;
                 }
                 let noms: Vec<(i64, &NewBallot, &Nomination)> = accepted
                     .iter()
@@ -473,10 +544,7 @@ macro_rules! impl_storage {
                     q.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
-                Ok(batch
-                    .iter()
-                    .map(|b| if open.contains(&b.round_id.0) { Ok(()) } else { Err(BallotRejected::RoundNotOpen) })
-                    .collect())
+                Ok(outcomes)
             }
 
             async fn ballot_by_receipt(&self, receipt: &str) -> Result<Option<StoredBallot>> {
@@ -550,7 +618,7 @@ macro_rules! impl_storage {
 
             async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>> {
                 Ok(sqlx::query_scalar(
-                    "SELECT comment FROM nominations WHERE round_id = $1 AND unit_id = $2 AND comment IS NOT NULL ORDER BY ballot_id",
+                    "SELECT comment FROM nominations WHERE round_id = $1 AND unit_id = $2 AND comment IS NOT NULL ORDER BY comment",
                 )
                 .bind(round.0)
                 .bind(unit.0)
@@ -650,6 +718,32 @@ macro_rules! impl_storage {
                     .await?;
                 Ok(())
             }
+        }
+
+        /// Records a paper form's outcome and deletes its entries: the ballot (or the
+        /// conflict queue) now holds what was keyed.
+        async fn decide_paper_form(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            nb: &NewBallot,
+            outcome: &str,
+        ) -> Result<()> {
+            let Some(form) = &nb.paper_form else { return Ok(()) };
+            sqlx::query(
+                "INSERT INTO paper_forms (round_id, form_key, outcome, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(nb.round_id.0)
+            .bind(&form.key)
+            .bind(outcome)
+            .bind(&form.decided_by)
+            .bind(Utc::now())
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
+                .bind(nb.round_id.0)
+                .bind(&form.key)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
         }
 
         async fn record_transition(

@@ -40,3 +40,4 @@ crate::sql::impl_storage!(
     begin = "BEGIN IMMEDIATE",
     share_lock = ""
 );
+crate::sql_panel::impl_panel_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");

@@ -12,9 +12,9 @@ const MAX_BATCH: usize = 1024;
 /// Why a ballot was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WriteError {
-    /// The round closed (or never opened).
-    #[error("the round is not open")]
-    RoundNotOpen,
+    /// Storage refused the ballot (round not open, code invalid or already used).
+    #[error(transparent)]
+    Rejected(#[from] BallotRejected),
     /// The database failed; nothing of the ballot was stored.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -62,9 +62,7 @@ async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
     match store.insert_ballots(&ballots).await {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let _ = job
-                    .reply
-                    .send(outcome.map_err(|BallotRejected::RoundNotOpen| WriteError::RoundNotOpen));
+                let _ = job.reply.send(outcome.map_err(WriteError::Rejected));
             }
         }
         // One bad ballot must not sink the others: retry each on its own.
@@ -74,10 +72,7 @@ async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
                     .insert_ballots(std::slice::from_ref(&job.ballot))
                     .await
                 {
-                    Ok(mut o) => o
-                        .pop()
-                        .unwrap_or(Ok(()))
-                        .map_err(|_| WriteError::RoundNotOpen),
+                    Ok(mut o) => o.pop().unwrap_or(Ok(())).map_err(WriteError::Rejected),
                     Err(e) => Err(WriteError::Unavailable(e.to_string())),
                 };
                 let _ = job.reply.send(result);

@@ -3,8 +3,13 @@
 
 use crate::{error::ApiError, state::AppState};
 use axum::http::StatusCode;
-use minping_domain::{BallotDraft, BallotError, Channel, Receipt, RoundId, RoundState};
-use minping_storage::{NewBallot, StorageError, WriteError};
+use minping_domain::{
+    Ballot, BallotDraft, BallotError, Channel, Receipt, RoundId, RoundState,
+    code::{CodeError, OneTimeCode},
+};
+use minping_storage::{
+    BallotRejected, NewBallot, PaperForm, Response, Spend, StorageError, WriteError,
+};
 
 /// Why a ballot was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -18,9 +23,15 @@ pub enum IntakeError {
     /// The ballot itself is wrong.
     #[error("{0}")]
     Invalid(#[from] BallotError),
-    /// The one-time code is not valid.
+    /// The one-time code is not well formed (a typo), or belongs to nobody drawn.
     #[error("the one-time code is not valid")]
-    CodeInvalid,
+    CodeInvalid(Option<CodeError>),
+    /// The one-time code was spent before; the ballot went to the conflict queue.
+    #[error("the one-time code has already been used")]
+    CodeAlreadyUsed,
+    /// The paper form was already counted or set aside.
+    #[error("this paper form has already been decided")]
+    FormAlreadyDecided,
     /// Storage failed; nothing was stored.
     #[error("{0}")]
     Unavailable(String),
@@ -50,12 +61,26 @@ impl From<IntakeError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
                     .with_field(e.field())
             }
-            IntakeError::CodeInvalid => ApiError::new(
+            IntakeError::CodeInvalid(why) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "code_invalid",
-                "the one-time code is not valid",
+                match why {
+                    Some(e) => format!("the one-time code is not valid: {e}"),
+                    None => "no one drawn for this round has this code".to_string(),
+                },
             )
             .with_field("code"),
+            IntakeError::CodeAlreadyUsed => ApiError::new(
+                StatusCode::CONFLICT,
+                "code_already_used",
+                "this code has already been used; your ballot was kept for the organizer to review",
+            )
+            .with_field("code"),
+            IntakeError::FormAlreadyDecided => ApiError::new(
+                StatusCode::CONFLICT,
+                "form_already_decided",
+                "this paper form has already been counted or set aside",
+            ),
             IntakeError::Unavailable(m) => {
                 tracing::error!(error = %m, "ballot not stored");
                 ApiError::new(
@@ -68,7 +93,8 @@ impl From<IntakeError> for ApiError {
     }
 }
 
-/// Checks and stores a ballot; the receipt is returned only once the ballot is durable.
+/// Checks and stores a ballot sent online; the receipt is returned only once the ballot is
+/// durable.
 pub async fn submit(
     state: &AppState,
     round_id: RoundId,
@@ -80,20 +106,50 @@ pub async fn submit(
     }
     let evaluated = state.evaluated_units().await?;
     let ballot = draft.parse(&round.settings, |u| evaluated.contains(&u))?;
-    if ballot.channel == Channel::Directed {
-        // No panel has been drawn, so no one-time code exists yet to spend.
-        return Err(IntakeError::CodeInvalid);
-    }
-    let receipt = Receipt::generate(&mut rand::thread_rng());
-    let new = NewBallot {
-        round_id,
-        ballot,
-        receipt: receipt.clone(),
-        received_on: state.today(),
+    store(state, round_id, ballot, Response::Online, None).await
+}
+
+/// The digest a code is stored under.
+pub fn code_digest(state: &AppState, typed: &str) -> Result<String, IntakeError> {
+    let code = OneTimeCode::parse(typed).map_err(|e| IntakeError::CodeInvalid(Some(e)))?;
+    Ok(code.digest(&state.code_key))
+}
+
+/// Stores a checked ballot, spending its code if it is directed; `paper` names the paper
+/// form it was keyed from, decided in the same transaction.
+pub async fn store(
+    state: &AppState,
+    round_id: RoundId,
+    ballot: Ballot,
+    response: Response,
+    paper: Option<PaperForm>,
+) -> Result<Receipt, IntakeError> {
+    let today = state.today();
+    let spend = match ballot.channel {
+        Channel::Directed => Some(Spend {
+            digest: code_digest(state, ballot.code.as_deref().unwrap_or_default())?,
+            response,
+            on: today,
+        }),
+        Channel::Open => None,
     };
+    let receipt = Receipt::generate(&mut rand::thread_rng());
+    let mut new = NewBallot::new(round_id, ballot, receipt.clone(), today, spend);
+    if let Some(form) = paper {
+        new = new.from_paper(form);
+    }
     match state.writer.write(new).await {
         Ok(()) => Ok(receipt),
-        Err(WriteError::RoundNotOpen) => Err(IntakeError::RoundNotOpen),
+        Err(WriteError::Rejected(BallotRejected::RoundNotOpen)) => Err(IntakeError::RoundNotOpen),
+        Err(WriteError::Rejected(BallotRejected::CodeInvalid)) => {
+            Err(IntakeError::CodeInvalid(None))
+        }
+        Err(WriteError::Rejected(BallotRejected::CodeAlreadyUsed)) => {
+            Err(IntakeError::CodeAlreadyUsed)
+        }
+        Err(WriteError::Rejected(BallotRejected::FormAlreadyDecided)) => {
+            Err(IntakeError::FormAlreadyDecided)
+        }
         Err(WriteError::Unavailable(m)) => Err(IntakeError::Unavailable(m)),
     }
 }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub base_url: String,
     /// Whether public submissions and sign-ins are rate-limited (on unless turned off).
     pub rate_limit: bool,
+    /// The key one-time codes are digested with; it lives outside the database.
+    pub code_key: Vec<u8>,
     evaluated: RwLock<Option<(Instant, Arc<HashSet<UnitId>>)>>,
 }
 
@@ -40,6 +42,7 @@ impl AppState {
             settings,
             base_url,
             rate_limit: true,
+            code_key: rand::random::<[u8; 32]>().to_vec(),
             evaluated: RwLock::new(None),
         }
     }
@@ -47,6 +50,12 @@ impl AppState {
     /// The same state without rate limits, for load tests on loopback.
     pub fn without_rate_limit(mut self) -> Self {
         self.rate_limit = false;
+        self
+    }
+
+    /// The same state digesting codes with `key` (the deployment's, from its data folder).
+    pub fn with_code_key(mut self, key: Vec<u8>) -> Self {
+        self.code_key = key;
         self
     }
 

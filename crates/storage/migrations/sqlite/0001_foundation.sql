@@ -50,13 +50,16 @@ CREATE TABLE round_transitions (
 );
 CREATE INDEX round_transitions_by_round ON round_transitions (round_id, id);
 
--- A ballot keeps only the day it arrived: nothing that could join it to a person.
+-- A ballot keeps nothing that could join it to a person: its id is random (so neither id
+-- nor row order tells when it came), and a directed ballot keeps no date at all (the day a
+-- panel member's code was spent is recorded, so a date here would join the two).
 CREATE TABLE ballots (
     id INTEGER PRIMARY KEY,
     round_id INTEGER NOT NULL REFERENCES rounds(id),
     channel TEXT NOT NULL CHECK (channel IN ('directed', 'open')),
     receipt TEXT NOT NULL UNIQUE,
-    received_on DATE NOT NULL
+    received_on DATE,
+    CHECK ((channel = 'directed') = (received_on IS NULL))
 );
 CREATE INDEX ballots_by_round ON ballots (round_id);
 
@@ -69,7 +72,7 @@ CREATE TABLE nominations (
     indicators INTEGER NOT NULL CHECK (indicators > 0),
     comment TEXT,
     PRIMARY KEY (ballot_id, unit_id)
-);
+) WITHOUT ROWID;
 -- Covers the tally query, so the audit recompute never touches the table itself.
 CREATE INDEX nominations_tally ON nominations (round_id, unit_id, channel, indicators);
 
@@ -77,7 +80,7 @@ CREATE TABLE exposures (
     ballot_id INTEGER NOT NULL REFERENCES ballots(id),
     unit_id INTEGER NOT NULL REFERENCES units(id),
     PRIMARY KEY (ballot_id, unit_id)
-);
+) WITHOUT ROWID;
 
 -- The frozen ranking of a finalized round.
 CREATE TABLE rankings (

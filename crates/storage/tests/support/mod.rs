@@ -165,17 +165,18 @@ pub fn ballot(
     nominations: Vec<Nomination>,
     receipt: &str,
 ) -> NewBallot {
-    NewBallot {
-        round_id: round,
-        ballot: Ballot {
+    NewBallot::new(
+        round,
+        Ballot {
             channel,
             code: (channel == Channel::Directed).then(|| "CODE-0001".to_string()),
             nominations,
             exposure: vec![],
         },
-        receipt: Receipt::from_stored(receipt.to_string()),
-        received_on: day(2024, 5, 20),
-    }
+        Receipt::from_stored(receipt.to_string()),
+        day(2024, 5, 20),
+        None,
+    )
 }
 
 /// What reading a stored ballot back should give: the same ballot without its one-time code.

@@ -96,8 +96,9 @@ pub struct StoredBallotBody {
     pub round_id: i64,
     /// `open` or `directed`.
     pub channel: String,
-    /// The day it arrived.
-    pub received_on: chrono::NaiveDate,
+    /// The day it arrived (none for a directed ballot: the day its code was spent is
+    /// recorded instead, and the two must not be joinable).
+    pub received_on: Option<chrono::NaiveDate>,
     /// The named units.
     pub nominations: Vec<NominationBody>,
     /// Units dealt with this quarter.

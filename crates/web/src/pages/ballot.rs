@@ -297,7 +297,10 @@ pub async fn receipt(
     render(ReceiptPage {
         receipt: stored.receipt,
         title: round_title(&round, en),
-        received_on: stored.received_on.to_string(),
+        received_on: stored
+            .received_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         named,
         page,
     })

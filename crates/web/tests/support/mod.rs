@@ -213,9 +213,8 @@ async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [Roun
     ];
     let batch: Vec<_> = ballots
         .iter()
-        .map(|(round, noms)| minping_storage::NewBallot {
-            round_id: *round,
-            ballot: minping_domain::Ballot {
+        .map(|(round, noms)| {
+            let ballot = minping_domain::Ballot {
                 channel: minping_domain::Channel::Open,
                 code: None,
                 nominations: noms
@@ -227,9 +226,9 @@ async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [Roun
                     })
                     .collect(),
                 exposure: vec![],
-            },
-            receipt: minping_domain::Receipt::generate(&mut rand::thread_rng()),
-            received_on: now.date_naive(),
+            };
+            let receipt = minping_domain::Receipt::generate(&mut rand::thread_rng());
+            minping_storage::NewBallot::new(*round, ballot, receipt, now.date_naive(), None)
         })
         .collect();
     store.insert_ballots(&batch).await.unwrap();

@@ -1,0 +1,258 @@
+//! What the directed panel needs from storage: the registry (personal data, organizer
+//! only), frozen frames and draws, the drawn sample with its code digests and response
+//! tracking, the conflict queue, and blind double entry of paper forms.
+
+use crate::{Actor, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use minping_domain::{RoundId, UserId, panel::NewMember};
+use serde::Serialize;
+
+/// A registry member as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    /// Id.
+    pub id: i64,
+    /// The member's details as imported.
+    #[serde(flatten)]
+    pub details: NewMember,
+    /// False once they moved away or asked to be removed.
+    pub active: bool,
+    /// When they left the panel.
+    pub left_on: Option<NaiveDate>,
+    /// Why.
+    pub left_reason: Option<String>,
+}
+
+/// Which members to list.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    /// Only active members.
+    pub active_only: bool,
+    /// Only this group.
+    pub group: Option<String>,
+    /// Name, phone or address containing this text.
+    pub search: Option<String>,
+    /// At most this many (all when `None`).
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: i64,
+}
+
+/// A round's frozen frame and, once drawn, its seed and allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrozenFrame {
+    /// The frame as published (`id,group` lines).
+    pub frame: String,
+    /// Its SHA-256.
+    pub frame_hash: String,
+    /// The sample size asked for.
+    pub sample_size: i64,
+    /// When it was frozen.
+    pub frozen_at: DateTime<Utc>,
+    /// The seed, once drawn.
+    pub seed: Option<String>,
+    /// Places per group (JSON), once drawn.
+    pub allocation: Option<String>,
+}
+
+/// What became of a mailed form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailStatus {
+    /// Drawn, not yet mailed.
+    Drawn,
+    /// Mailed.
+    Mailed,
+    /// Returned by the post office.
+    Undeliverable,
+    /// The member declined.
+    Refused,
+}
+
+impl MailStatus {
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Drawn => "drawn",
+            MailStatus::Mailed => "mailed",
+            MailStatus::Undeliverable => "undeliverable",
+            MailStatus::Refused => "refused",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            MailStatus::Drawn,
+            MailStatus::Mailed,
+            MailStatus::Undeliverable,
+            MailStatus::Refused,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+}
+
+/// One drawn member: who (for the mailing), what became of the mailing, and whether they
+/// answered — never what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SampleRow {
+    /// The member.
+    pub member: Member,
+    /// The mailing.
+    pub mail_status: MailStatus,
+    /// The day their code was spent.
+    pub responded_on: Option<NaiveDate>,
+    /// `paper` or `online`.
+    pub response: Option<crate::Response>,
+}
+
+/// Response figures for one group of a round's sample.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StratumCounts {
+    /// The group.
+    pub group: String,
+    /// Drawn.
+    pub drawn: i64,
+    /// Mailed (including those later returned or refused).
+    pub mailed: i64,
+    /// Returned undeliverable.
+    pub undeliverable: i64,
+    /// Declined.
+    pub refused: i64,
+    /// Answered on paper.
+    pub paper: i64,
+    /// Answered online.
+    pub online: i64,
+}
+
+/// A ballot refused because its code had been spent, waiting for the organizer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    /// Id.
+    pub id: i64,
+    /// Round.
+    pub round_id: RoundId,
+    /// The code's digest (identifies the drawn member to the organizer, who may ask them).
+    pub code_digest: String,
+    /// `paper` or `online`.
+    pub response: crate::Response,
+    /// The refused ballot (JSON).
+    pub content: String,
+    /// When it came.
+    pub received_on: NaiveDate,
+    /// `pending`, `counted` or `dismissed`.
+    pub state: String,
+    /// Who resolved it, and why.
+    pub resolved_by: Option<String>,
+    /// The reason given.
+    pub reason: Option<String>,
+}
+
+/// One clerk's keying of a paper form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaperEntry {
+    /// Id.
+    pub id: i64,
+    /// Which form: the code's digest, or the open form's number.
+    pub form_key: String,
+    /// `directed` or `open`.
+    pub channel: String,
+    /// The clerk.
+    pub clerk_id: UserId,
+    /// The clerk's name.
+    pub clerk: String,
+    /// What they keyed (canonical JSON).
+    pub content: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the panel needs from a database.
+#[async_trait]
+pub trait PanelStore: Send + Sync {
+    /// Adds members in one transaction; returns each one's new id, or `None` if a member
+    /// with the same name and phone is already registered (or earlier in the same list).
+    async fn add_members(&self, members: &[NewMember]) -> Result<Vec<Option<i64>>>;
+    /// Lists members.
+    async fn members(&self, filter: &MemberFilter) -> Result<Vec<Member>>;
+    /// Counts members matching a filter (limit and offset ignored).
+    async fn member_count(&self, filter: &MemberFilter) -> Result<i64>;
+    /// Takes a member off the panel from a day, with a reason; history stays.
+    async fn deactivate_member(&self, id: i64, on: NaiveDate, reason: &str) -> Result<()>;
+    /// Active members not drawn in any of the `exclude_last` rounds before `round`
+    /// (by quarter), as (id, group).
+    async fn eligible(&self, round: RoundId, exclude_last: usize) -> Result<Vec<(i64, String)>>;
+    /// Freezes a round's frame before its seed is known; once only.
+    async fn freeze_frame(
+        &self,
+        round: RoundId,
+        frame: &str,
+        frame_hash: &str,
+        sample_size: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// A round's frozen frame.
+    async fn frame(&self, round: RoundId) -> Result<Option<FrozenFrame>>;
+    /// Records a round's draw: the seed, the allocation and the drawn members with their
+    /// groups and code digests; once only.
+    async fn record_draw(
+        &self,
+        round: RoundId,
+        seed: &str,
+        allocation: &str,
+        sample: &[(i64, String, String)],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The drawn members of a round with their mailing and response state, by postcode
+    /// then address (the post office's order).
+    async fn sample(&self, round: RoundId) -> Result<Vec<SampleRow>>;
+    /// Records what became of a member's mailing.
+    async fn set_mail_status(&self, round: RoundId, member: i64, status: MailStatus) -> Result<()>;
+    /// Response figures per group.
+    async fn response_counts(&self, round: RoundId) -> Result<Vec<StratumCounts>>;
+    /// Whether a code digest belongs to a round's sample: `None` if not, else whether spent.
+    async fn code_state(&self, round: RoundId, digest: &str) -> Result<Option<bool>>;
+    /// The conflict queue of a round, pending first.
+    async fn conflicts(&self, round: RoundId) -> Result<Vec<Conflict>>;
+    /// Marks a pending conflict counted or dismissed, with who and why.
+    async fn resolve_conflict(
+        &self,
+        id: i64,
+        counted: bool,
+        actor: &Actor,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Conflict>;
+    /// Stores one clerk's keying of a paper form. A clerk keys a form once; a form already
+    /// decided takes no more entries (Conflict).
+    async fn add_paper_entry(
+        &self,
+        round: RoundId,
+        form_key: &str,
+        channel: &str,
+        clerk: UserId,
+        content: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The entries of one form, oldest first.
+    async fn paper_entries(&self, round: RoundId, form_key: &str) -> Result<Vec<PaperEntry>>;
+    /// Forms whose two entries disagree, each with its entries.
+    async fn disputed_forms(&self, round: RoundId) -> Result<Vec<Vec<PaperEntry>>>;
+    /// Forms keyed once and waiting for a second clerk.
+    async fn forms_awaiting_second_entry(&self, round: RoundId) -> Result<Vec<PaperEntry>>;
+    /// What became of a form, if decided.
+    async fn paper_outcome(&self, round: RoundId, form_key: &str) -> Result<Option<String>>;
+    /// Decides a form without a ballot (dismissed as unreadable, or its code's ballot went
+    /// to the conflict queue), deleting its entries.
+    async fn close_paper_form(
+        &self,
+        round: RoundId,
+        form_key: &str,
+        outcome: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+}
