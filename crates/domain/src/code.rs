@@ -61,7 +61,8 @@ impl OneTimeCode {
         let mut payload = Vec::with_capacity(PAYLOAD);
         let mut counter = 0u32;
         while payload.len() < PAYLOAD {
-            let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
             mac.update(format!("minping code {round} {member} {counter}").as_bytes());
             counter += 1;
             for byte in mac.finalize().into_bytes() {
@@ -97,7 +98,12 @@ impl OneTimeCode {
         }
         let values = cleaned
             .chars()
-            .map(|c| u8::try_from(c).ok().and_then(value).ok_or(CodeError::Character(c)))
+            .map(|c| {
+                u8::try_from(c)
+                    .ok()
+                    .and_then(value)
+                    .ok_or(CodeError::Character(c))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if luhn_sum(values.into_iter(), false) % N != 0 {
             return Err(CodeError::Check);

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 pub struct Settings {
     /// Shown in page titles, e.g. 南川区.
     pub district: String,
+    /// The site's public address, printed on forms and in their QR codes.
+    pub public_url: String,
     /// IANA time zone in which dates (a ballot's day, a round's dates) are counted.
     pub time_zone: String,
     /// What an evaluated entity is called, 科室 by default.
@@ -60,10 +62,22 @@ impl Default for PanelSettings {
             sample_size: 1000,
             exclude_recent_rounds: 2,
             groups: vec![
-                group("enterprise", "企业和市场主体", "Enterprises and market entities"),
+                group(
+                    "enterprise",
+                    "企业和市场主体",
+                    "Enterprises and market entities",
+                ),
                 group("individual", "办事群众", "Individual service users"),
-                group("deputy", "人大代表和政协委员", "People's congress deputies and CPPCC members"),
-                group("community", "社区和村代表", "Community and village representatives"),
+                group(
+                    "deputy",
+                    "人大代表和政协委员",
+                    "People's congress deputies and CPPCC members",
+                ),
+                group(
+                    "community",
+                    "社区和村代表",
+                    "Community and village representatives",
+                ),
             ],
         }
     }
@@ -123,6 +137,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             district: "南川区".into(),
+            public_url: "http://127.0.0.1:8080".into(),
             time_zone: "Asia/Shanghai".into(),
             unit_kind: "科室".into(),
             ballot: BallotSettings::default(),
@@ -166,6 +181,9 @@ impl Settings {
                 "time_zone `{}` is not an IANA time zone",
                 self.time_zone
             ));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return invalid("public_url must start with http:// or https://".into());
         }
         if !(1..=100).contains(&self.ballot.max_nominations) {
             return invalid("ballot.max_nominations must be between 1 and 100".into());
@@ -224,6 +242,8 @@ const DEFAULT_HEADER: &str = r#"# minping deployment settings. Every key is opti
 
 # Name of the district (or city, province) shown on public pages.
 district = "南川区"
+# The site's public address, printed on paper forms and in their QR codes.
+public_url = "http://127.0.0.1:8080"
 # IANA time zone in which dates are counted (a ballot's day, a round's dates).
 time_zone = "Asia/Shanghai"
 # What an evaluated entity is called.

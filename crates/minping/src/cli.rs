@@ -46,6 +46,81 @@ pub enum Command {
     /// Manage staff accounts (works while the server runs on the same data).
     #[command(subcommand)]
     User(UserCommand),
+    /// Write the personalised PDF forms of a round's drawn sample (post office order), the
+    /// mailing list (CSV, XLSX) and the open-channel newspaper form. Works while the server
+    /// runs on the same data.
+    Forms {
+        /// The round's id.
+        #[arg(long)]
+        round: i64,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The directed panel (定向评议名单库): registry, verifiable draw.
+    #[command(subcommand)]
+    Panel(PanelCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PanelCommand {
+    /// Import members from a CSV (UTF-8 or GBK) or XLSX file, row by row: valid rows are
+    /// imported, refused rows are listed with their reasons and written to FILE.rejected.csv.
+    Import {
+        /// The file, with a header row (姓名, 类别, 地址, 邮编, 电话, 办理过业务的科室, 来源).
+        file: PathBuf,
+        /// Check everything and import nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export every member (inactive ones too) to a CSV file, or XLSX if FILE ends in .xlsx.
+    Export {
+        /// Where to write.
+        file: PathBuf,
+    },
+    /// Freeze a round's frame of eligible members and print its SHA-256: publish the hash
+    /// before the seed is known (e.g. before the lottery draw whose number will be the seed).
+    Freeze {
+        /// The round's id.
+        #[arg(long)]
+        round: i64,
+        /// Members to draw (default from minping.toml, 1,000).
+        #[arg(long)]
+        size: Option<usize>,
+    },
+    /// Draw a round's sample with the announced seed; freezes the frame first if needed.
+    Draw {
+        /// The round's id.
+        #[arg(long)]
+        round: i64,
+        /// The seed announced after the frame was frozen.
+        #[arg(long)]
+        seed: String,
+        /// Members to draw if the frame is frozen now (default from minping.toml).
+        #[arg(long)]
+        size: Option<usize>,
+    },
+    /// Re-run a round's draw from its frame and seed and confirm it gives the recorded members.
+    VerifyDraw {
+        /// The round's id.
+        #[arg(long)]
+        round: i64,
+        /// A frame file as published (`id,group` lines); the stored frame if absent.
+        #[arg(long)]
+        frame: Option<PathBuf>,
+        /// The seed; the recorded one if absent.
+        #[arg(long)]
+        seed: Option<String>,
+    },
+    /// Write a round's frozen frame (`id,group` lines) to a file, for publication.
+    Frame {
+        /// The round's id.
+        #[arg(long)]
+        round: i64,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -177,7 +252,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => {
             let (store, settings) = open(&cli.global).await?;
-            let password = seed_demo(store.as_ref(), &settings, args.seed).await?;
+            let key = load_code_key(&cli.global.data)?;
+            let password = seed_demo(store.clone(), &settings, &key, args.seed).await?;
             println!("Demo organizer sign-in: name `organizer`, password `{password}`");
             println!(
                 "(also clerk, investigator, inspector, leader and unit accounts with the same password)"
@@ -185,7 +261,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.no_serve {
                 return Ok(());
             }
-            let key = load_code_key(&cli.global.data)?;
             serve(store, settings, key, &args.listen, args.rate_limit).await
         }
         Command::User(UserCommand::Add {
@@ -199,6 +274,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {role} account `{name}`");
             Ok(())
         }
+        Command::Forms { round, out } => {
+            let (store, settings) = open(&cli.global).await?;
+            let key = load_code_key(&cli.global.data)?;
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("forms [{bar:30}] {pos}/{len} {elapsed}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            let written = crate::forms::write(
+                store.as_ref(),
+                &settings,
+                &key,
+                minping_domain::RoundId(round),
+                &out,
+                &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                },
+            )
+            .await?;
+            bar.finish_and_clear();
+            println!("{} personalised forms written:", written.forms);
+            for f in &written.files {
+                println!("  {}", f.display());
+            }
+            Ok(())
+        }
+        Command::Panel(command) => {
+            let (store, settings) = open(&cli.global).await?;
+            let key = load_code_key(&cli.global.data)?;
+            let state = AppState::new(store, settings, String::new()).with_code_key(key);
+            panel_command(&state, command).await
+        }
         Command::User(UserCommand::Token { name }) => {
             let (store, _) = open(&cli.global).await?;
             let user = store
@@ -211,6 +319,109 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn api_error(e: minping_web::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", e.message, e.code)
+}
+
+async fn panel_command(state: &AppState, command: PanelCommand) -> anyhow::Result<()> {
+    use minping_domain::RoundId;
+    use minping_web::sampling;
+    let actor = minping_storage::Actor {
+        user_id: None,
+        name: "minping panel (command line)".into(),
+    };
+    match command {
+        PanelCommand::Import { file, dry_run } => {
+            let report =
+                crate::panel::import(state.store.as_ref(), &state.settings, &file, dry_run).await?;
+            crate::panel::print_report(&report, &file);
+        }
+        PanelCommand::Export { file } => {
+            let n = crate::panel::export(state.store.as_ref(), &state.settings, &file).await?;
+            println!("wrote {} members to {}", n, file.display());
+        }
+        PanelCommand::Freeze { round, size } => {
+            let size = size.unwrap_or(state.settings.panel.sample_size);
+            let frozen = sampling::freeze(state, RoundId(round), size)
+                .await
+                .map_err(api_error)?;
+            println!(
+                "frozen: {} eligible members, sample of {}",
+                frozen.frame.lines().count(),
+                frozen.sample_size
+            );
+            println!("frame SHA-256: {}", frozen.frame_hash);
+            println!("publish this hash now; draw once the seed has been announced");
+        }
+        PanelCommand::Draw { round, seed, size } => {
+            let round = RoundId(round);
+            if state.store.frame(round).await?.is_none() {
+                let size = size.unwrap_or(state.settings.panel.sample_size);
+                let frozen = sampling::freeze(state, round, size)
+                    .await
+                    .map_err(api_error)?;
+                println!(
+                    "frame frozen now (SHA-256 {}); a seed announced after this moment makes the draw verifiable",
+                    frozen.frame_hash
+                );
+            }
+            let drawn = sampling::draw_sample(state, round, &seed, &actor)
+                .await
+                .map_err(api_error)?;
+            println!(
+                "drawn {} members with seed {:?}",
+                drawn.members.len(),
+                drawn.seed
+            );
+            for (group, n) in &drawn.allocation {
+                println!("  {group}: {n}");
+            }
+            println!("frame SHA-256: {}", drawn.frame_hash);
+        }
+        PanelCommand::VerifyDraw { round, frame, seed } => {
+            let text = frame
+                .map(|f| {
+                    std::fs::read_to_string(&f)
+                        .with_context(|| format!("cannot read {}", f.display()))
+                })
+                .transpose()?;
+            let v = sampling::verify(state, RoundId(round), text.as_deref(), seed.as_deref())
+                .await
+                .map_err(api_error)?;
+            println!(
+                "frame SHA-256: {} ({})",
+                v.frame_hash,
+                if v.frame_hash_matches {
+                    "matches the frozen frame"
+                } else {
+                    "DIFFERS from the frozen frame"
+                }
+            );
+            println!("seed: {:?}; {} members drawn", v.seed, v.drawn);
+            if !(v.frame_hash_matches && v.sample_matches) {
+                bail!("the draw does NOT reproduce the recorded sample");
+            }
+            println!("verified: the re-run draws exactly the recorded members");
+        }
+        PanelCommand::Frame { round, out } => {
+            let frozen = state
+                .store
+                .frame(RoundId(round))
+                .await?
+                .with_context(|| format!("round {round} has no frozen frame"))?;
+            std::fs::write(&out, &frozen.frame)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "wrote {} ({} members, SHA-256 {})",
+                out.display(),
+                frozen.frame.lines().count(),
+                frozen.frame_hash
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn serve(
@@ -263,13 +474,103 @@ pub async fn add_user(
     Ok(())
 }
 
+/// Draws the open round's panel sample, marks the forms mailed, and has about a third of
+/// the drawn members answer online with their codes. Returns how many answered.
+async fn draw_demo_panel(
+    store: Arc<dyn Storage>,
+    settings: &Settings,
+    code_key: &[u8],
+    round: minping_domain::RoundId,
+    seed: u64,
+) -> anyhow::Result<usize> {
+    use minping_domain::{Ballot, Channel, IndicatorMask, Nomination, code::OneTimeCode};
+    use rand::{Rng, SeedableRng};
+    let state = AppState::new(store.clone(), settings.clone(), String::new())
+        .with_code_key(code_key.to_vec());
+    let actor = minping_storage::Actor::system();
+    minping_web::sampling::freeze(&state, round, settings.panel.sample_size)
+        .await
+        .map_err(api_error)?;
+    let drawn = minping_web::sampling::draw_sample(&state, round, &format!("demo-{seed}"), &actor)
+        .await
+        .map_err(api_error)?;
+    for m in &drawn.members {
+        store
+            .set_mail_status(round, *m, minping_storage::MailStatus::Mailed)
+            .await?;
+    }
+    let units: Vec<_> = store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| u.id)
+        .collect();
+    let indicators = settings.indicators.len();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xd1ec);
+    let state = Arc::new(state);
+    let mut sending = tokio::task::JoinSet::new();
+    for m in drawn
+        .members
+        .iter()
+        .filter(|_| rng.gen_bool(0.33))
+        .copied()
+        .collect::<Vec<_>>()
+    {
+        let mut nominations: Vec<Nomination> = Vec::new();
+        for _ in 0..rng.gen_range(1..4) {
+            let unit_id = units[rng.gen_range(0..units.len())];
+            if nominations.iter().any(|n| n.unit_id == unit_id) {
+                continue;
+            }
+            let mask = (0..rng.gen_range(1..3)).fold(IndicatorMask::default(), |mask, _| {
+                mask.with(rng.gen_range(0..indicators))
+            });
+            nominations.push(Nomination {
+                unit_id,
+                indicators: mask,
+                comment: None,
+            });
+        }
+        let ballot = Ballot {
+            channel: Channel::Directed,
+            code: Some(
+                OneTimeCode::derive(code_key, round.0, m)
+                    .as_str()
+                    .to_string(),
+            ),
+            nominations,
+            exposure: vec![],
+        };
+        // Sent together, so the writer commits them in a few group commits.
+        let state = state.clone();
+        sending.spawn(async move {
+            minping_web::intake::store(
+                &state,
+                round,
+                ballot,
+                minping_storage::Response::Online,
+                None,
+            )
+            .await
+        });
+    }
+    let mut answered = 0;
+    while let Some(sent) = sending.join_next().await {
+        sent?.map_err(|e| anyhow::anyhow!("demo panel ballot: {e}"))?;
+        answered += 1;
+    }
+    Ok(answered)
+}
+
 /// The demo accounts' password.
 pub const DEMO_PASSWORD: &str = "minping-demo";
 
 /// Seeds the demo district unless it is already there; returns the demo password.
 pub async fn seed_demo(
-    store: &dyn Storage,
+    store: Arc<dyn Storage>,
     settings: &Settings,
+    code_key: &[u8],
     seed: u64,
 ) -> anyhow::Result<&'static str> {
     let seeded = store.user_by_name("organizer").await?.is_some();
@@ -290,8 +591,16 @@ pub async fn seed_demo(
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let summary = crate::demo::seed_district(store, settings, today, seed, &bar).await?;
+    let summary = crate::demo::seed_district(store.as_ref(), settings, today, seed, &bar).await?;
     bar.finish_and_clear();
+    let members = crate::demo::seed_panel(store.as_ref(), settings, today, seed).await?;
+    let answered =
+        draw_demo_panel(store.clone(), settings, code_key, summary.open_round, seed).await?;
+    println!(
+        "Registered a panel of {members} members; drew {} for {} and {answered} have answered online.",
+        settings.panel.sample_size, summary.open_round
+    );
+    let store = store.as_ref();
     let unit_account = store
         .units()
         .await?

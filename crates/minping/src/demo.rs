@@ -16,6 +16,7 @@
 use anyhow::{Context, Result, bail, ensure};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use indicatif::ProgressBar;
+use minping_domain::panel::NewMember;
 use minping_domain::{
     Ballot, Channel, IndicatorMask, Method, Nomination, PersonId, PostRole, Receipt, RoundId,
     RoundLabel, RoundState, Settings, UnitId, ranking, settings::RoundSettings,
@@ -1316,6 +1317,135 @@ fn clamp_steps<const N: usize>(
         *t = (*t).min(latest);
     }
     out
+}
+
+/// Towns of the district with their postcodes, for panel members' addresses.
+const TOWNS: &[(&str, &str)] = &[
+    ("东城街道", "408400"),
+    ("南城街道", "408400"),
+    ("西城街道", "408400"),
+    ("南平镇", "408421"),
+    ("神童镇", "408422"),
+    ("鸣玉镇", "408423"),
+    ("大观镇", "408424"),
+    ("兴隆镇", "408425"),
+    ("太平场镇", "408426"),
+    ("白沙镇", "408427"),
+    ("水江镇", "408428"),
+    ("石墙镇", "408429"),
+    ("金山镇", "408431"),
+    ("头渡镇", "408432"),
+    ("大有镇", "408433"),
+    ("合溪镇", "408434"),
+    ("德隆镇", "408435"),
+    ("庆元镇", "408436"),
+    ("古花镇", "408437"),
+    ("三泉镇", "408438"),
+    ("山王坪镇", "408439"),
+];
+
+const STREETS: &[&str] = &[
+    "金佛大道",
+    "渝南大道",
+    "南湖路",
+    "东街",
+    "西街",
+    "隆化路",
+    "滨江路",
+    "建设路",
+    "新华路",
+    "文化路",
+];
+
+const COMPANIES: &[&str] = &[
+    "建材",
+    "物流",
+    "食品",
+    "旅游开发",
+    "农业科技",
+    "茶业",
+    "汽配",
+    "商贸",
+    "餐饮管理",
+    "建筑工程",
+];
+
+/// How many members the demo panel registers.
+pub const DEMO_PANEL: usize = 5_200;
+
+/// Registers a demo panel (定向评议名单库) of [`DEMO_PANEL`] people who dealt with the
+/// district's units: businesses, individual service users, deputies, community
+/// representatives, with plausible addresses and phones. Deterministic for a seed.
+pub async fn seed_panel(
+    store: &dyn Storage,
+    settings: &Settings,
+    today: NaiveDate,
+    seed: u64,
+) -> Result<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_9a9e);
+    let units: Vec<String> = store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| u.name)
+        .collect();
+    let groups: Vec<&str> = settings
+        .panel
+        .groups
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    // Shares of the registry per group, in the settings' order (default four groups).
+    let weights = [0.45, 0.40, 0.08, 0.07];
+    let mut members = Vec::with_capacity(DEMO_PANEL);
+    for i in 0..DEMO_PANEL {
+        let roll: f64 = rng.gen_range(0.0..1.0);
+        let mut acc = 0.0;
+        let mut g = groups.len() - 1;
+        for (k, w) in weights.iter().enumerate().take(groups.len()) {
+            acc += w;
+            if roll < acc {
+                g = k;
+                break;
+            }
+        }
+        let (town, postcode) = TOWNS[rng.gen_range(0..TOWNS.len())];
+        let street = STREETS[rng.gen_range(0..STREETS.len())];
+        let person = chinese_name(&mut rng);
+        let name = if groups[g] == "enterprise" && rng.gen_bool(0.5) {
+            let surname: String = person.chars().take(1).collect();
+            let trade = COMPANIES[rng.gen_range(0..COMPANIES.len())];
+            format!("{person}（南川区{surname}氏{trade}有限公司）")
+        } else {
+            person
+        };
+        let dealt: Vec<String> = (0..rng.gen_range(1..4))
+            .map(|_| units[rng.gen_range(0..units.len())].clone())
+            .collect();
+        members.push(NewMember {
+            name,
+            group: groups[g].to_string(),
+            address: format!("重庆市南川区{town}{street}{}号", rng.gen_range(1..400)),
+            postcode: postcode.to_string(),
+            phone: format!(
+                "1{}{:09}",
+                [3, 5, 7, 8, 9][rng.gen_range(0..5)],
+                100_000_000 + i as u64 * 7919 % 900_000_000
+            ),
+            units: dealt,
+            source: [
+                "政务服务大厅登记",
+                "企业服务台账",
+                "人大政协名册",
+                "社区推荐",
+            ][g.min(3)]
+            .to_string(),
+            added_on: today - chrono::Days::new(rng.gen_range(30..1500)),
+        });
+    }
+    let added = store.add_members(&members).await?;
+    Ok(added.iter().filter(|id| id.is_some()).count())
 }
 
 #[cfg(test)]

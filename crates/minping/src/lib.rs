@@ -2,3 +2,5 @@
 
 pub mod cli;
 pub mod demo;
+pub mod forms;
+pub mod panel;

@@ -158,7 +158,7 @@ async fn demo_site() -> Site {
     let store = minping_storage::open(data.path(), None)
         .await
         .expect("the SQLite store");
-    minping::cli::seed_demo(store.as_ref(), &settings, 2014)
+    minping::cli::seed_demo(store.clone(), &settings, b"browser test key", 2014)
         .await
         .expect("the demo district");
     let state = minping_web::AppState::new(store.clone(), settings, "http://127.0.0.1".into());

@@ -5,13 +5,16 @@
 
 pub mod api;
 pub mod auth;
+pub mod conflicts;
 pub mod csrf;
 pub mod error;
+pub mod forms;
 pub mod i18n;
 pub mod intake;
 pub mod lifecycle;
 pub mod pages;
 pub mod ratelimit;
+pub mod sampling;
 pub mod session;
 pub mod state;
 

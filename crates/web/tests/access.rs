@@ -43,6 +43,25 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/rounds/{id}/results", Who::Public),
     ("POST", "/api/v1/rounds/{id}/ballots", Who::Public),
     ("GET", "/api/v1/receipts/{receipt}", Who::Public),
+    ("GET", "/api/v1/rounds/{id}/panel/frame", Who::Public),
+    ("POST", "/api/v1/rounds/{id}/panel/frame", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/panel/draw", Who::Public),
+    ("POST", "/api/v1/rounds/{id}/panel/draw", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/panel/verify", Who::Public),
+    ("GET", "/api/v1/rounds/{id}/panel/response", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/panel/nonrespondents", ORGANIZER),
+    ("POST", "/api/v1/rounds/{id}/panel/mail-status", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/conflicts", ORGANIZER),
+    ("POST", "/api/v1/conflicts/{id}/resolve", ORGANIZER),
+    (
+        "POST",
+        "/api/v1/rounds/{id}/paper-entries",
+        Who::Roles(&[Role::Clerk, Role::Organizer]),
+    ),
+    ("GET", "/api/v1/rounds/{id}/adjudication", ORGANIZER),
+    ("GET", "/api/v1/panel/members", ORGANIZER),
+    ("POST", "/api/v1/panel/members", ORGANIZER),
+    ("POST", "/api/v1/panel/members/{id}/deactivate", ORGANIZER),
 ];
 
 fn principals() -> Vec<Option<Role>> {

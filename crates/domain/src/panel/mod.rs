@@ -2,6 +2,7 @@
 //! units, from which every round draws a sample that gets coded paper forms.
 
 pub mod draw;
+pub mod import;
 pub mod member;
 
 pub use draw::{Draw, Frame, FrameEntry};

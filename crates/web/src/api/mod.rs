@@ -2,8 +2,11 @@
 //! which is generated from the same route declarations so it cannot drift.
 
 mod ballots;
+pub mod draws;
+pub mod entry;
 mod health;
 mod org;
+pub mod panel;
 pub mod results;
 mod rounds;
 
@@ -64,6 +67,18 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(ballots::post_ballot))
         .routes(routes!(ballots::get_receipt))
         .routes(routes!(health::me))
+        .routes(routes!(panel::list_members, panel::add_members))
+        .routes(routes!(panel::deactivate_member))
+        .routes(routes!(draws::get_frame, draws::freeze_frame))
+        .routes(routes!(draws::get_draw, draws::draw))
+        .routes(routes!(draws::verify))
+        .routes(routes!(draws::response))
+        .routes(routes!(draws::nonrespondents))
+        .routes(routes!(draws::mail_status))
+        .routes(routes!(draws::conflicts))
+        .routes(routes!(draws::resolve))
+        .routes(routes!(entry::post_paper_entry))
+        .routes(routes!(entry::get_adjudication))
 }
 
 /// The API router, with `/api/openapi.json` serving its own description.

@@ -56,6 +56,8 @@ struct BallotForm {
     max_nominations: usize,
     comment_max: usize,
     error: Option<String>,
+    code: String,
+    code_error: Option<String>,
 }
 
 impl BallotForm {
@@ -69,6 +71,7 @@ impl BallotForm {
 /// What was typed, so a refused form comes back exactly as it was sent.
 #[derive(Default)]
 struct Typed {
+    code: String,
     indicators: HashMap<i64, Vec<String>>,
     comments: HashMap<i64, String>,
     exposure: Vec<i64>,
@@ -89,6 +92,8 @@ impl Typed {
                     t.order.push(id);
                 }
                 t.comments.insert(id, v);
+            } else if k == "code" {
+                t.code = v.trim().to_string();
             } else if k == "exposure"
                 && let Ok(id) = v.parse()
             {
@@ -101,9 +106,11 @@ impl Typed {
     /// A unit is named when an indicator is ticked or a comment typed; a comment without an
     /// indicator is an error to show, not text to drop.
     fn draft(&self) -> BallotDraft {
+        // A code makes it a directed (panel) ballot; without one it is the open form.
+        let directed = !self.code.is_empty();
         BallotDraft {
-            channel: "open".into(),
-            code: None,
+            channel: if directed { "directed" } else { "open" }.into(),
+            code: directed.then(|| self.code.clone()),
             nominations: self
                 .order
                 .iter()
@@ -133,13 +140,26 @@ async fn open_round(state: &Shared, id: i64) -> Result<Round, PageError> {
     Ok(round)
 }
 
+/// What went wrong with a sent form, and where to show it.
+enum FormError {
+    /// About the ballot, at a unit if it concerns one.
+    Ballot(String, Option<i64>),
+    /// About the one-time code.
+    Code(String),
+}
+
 async fn form_page(
     state: &Shared,
     page: Page,
     round: &Round,
     typed: &Typed,
-    error: Option<(String, Option<i64>)>,
+    error: Option<FormError>,
 ) -> Result<BallotForm, PageError> {
+    let (error, code_error) = match error {
+        Some(FormError::Ballot(m, unit)) => (Some((m, unit)), None),
+        Some(FormError::Code(m)) => (None, Some(m)),
+        None => (None, None),
+    };
     let en = page.en();
     let units = state.store.units().await?;
     let mut agencies: Vec<AgencyGroup> = Vec::new();
@@ -189,18 +209,32 @@ async fn form_page(
         agencies,
         max_nominations: round.settings.max_nominations,
         comment_max: round.settings.comment_max_chars,
-        error: error.map(|(m, _)| m),
+        error: error.map(|(m, _)| m).or_else(|| code_error.clone()),
+        code: typed.code.clone(),
+        code_error,
         page,
     })
 }
 
+#[derive(serde::Deserialize)]
+pub struct CodeQuery {
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// The form; `?code=` (from the QR code on a mailed form) fills in the panel member's code.
 pub async fn form(
     State(state): State<Shared>,
     page: Page,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<CodeQuery>,
 ) -> Result<Response, PageError> {
     let round = open_round(&state, id).await?;
-    render(form_page(&state, page, &round, &Typed::default(), None).await?)
+    let typed = Typed {
+        code: q.code.unwrap_or_default().trim().chars().take(40).collect(),
+        ..Typed::default()
+    };
+    render(form_page(&state, page, &round, &typed, None).await?)
 }
 
 pub async fn submit(
@@ -225,9 +259,34 @@ pub async fn submit(
             } else {
                 e.message_zh()
             };
-            let form = form_page(&state, page, &round, &typed, Some((message, unit))).await?;
+            let form = form_page(
+                &state,
+                page,
+                &round,
+                &typed,
+                Some(FormError::Ballot(message, unit)),
+            )
+            .await?;
             let mut response = render(form)?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(e @ (intake::IntakeError::CodeInvalid(_) | intake::IntakeError::CodeAlreadyUsed)) => {
+            let used = matches!(e, intake::IntakeError::CodeAlreadyUsed);
+            let message = match (used, page.en()) {
+                (true, false) => "此评议码已经使用过。本次提交的评议表已保留，交由组织者核查，不会被丢弃。".to_string(),
+                (true, true) => "This code has already been used. The form you sent is kept for the organizer to review; it is not thrown away.".to_string(),
+                (false, false) => "评议码不正确，请核对评议表上“评议码：”后面的字符（不区分大小写）。".to_string(),
+                (false, true) => "The code is not valid: check the characters after 评议码： on your form (case does not matter).".to_string(),
+            };
+            let form =
+                form_page(&state, page, &round, &typed, Some(FormError::Code(message))).await?;
+            let mut response = render(form)?;
+            *response.status_mut() = if used {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             Ok(response)
         }
         Err(e) => Err(crate::error::ApiError::from(e).into()),

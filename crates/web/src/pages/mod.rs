@@ -3,7 +3,10 @@
 
 mod ballot;
 mod console;
+mod draws;
+mod entry;
 mod login;
+mod panel;
 mod public;
 
 use crate::{auth::CurrentUser, csrf::CsrfToken, i18n::Lang, state::Shared};
@@ -115,6 +118,88 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "POST",
             ORGANIZER,
             post(console::transition),
+        ),
+        (
+            "/console/rounds/{id}/panel",
+            "GET",
+            ORGANIZER,
+            get(draws::show),
+        ),
+        (
+            "/console/rounds/{id}/panel/freeze",
+            "POST",
+            ORGANIZER,
+            post(draws::freeze),
+        ),
+        (
+            "/console/rounds/{id}/panel/draw",
+            "POST",
+            ORGANIZER,
+            post(draws::draw),
+        ),
+        (
+            "/console/rounds/{id}/panel/mailed",
+            "POST",
+            ORGANIZER,
+            post(draws::mailed),
+        ),
+        (
+            "/console/rounds/{id}/panel/mailing.csv",
+            "GET",
+            ORGANIZER,
+            get(draws::mailing_csv),
+        ),
+        (
+            "/console/rounds/{id}/panel/forms.pdf",
+            "GET",
+            ORGANIZER,
+            get(draws::forms_pdf),
+        ),
+        (
+            "/console/conflicts/{id}/resolve",
+            "POST",
+            ORGANIZER,
+            post(draws::resolve),
+        ),
+        ("/console/panel", "GET", ORGANIZER, get(panel::members)),
+        (
+            "/console/panel/import",
+            "POST",
+            ORGANIZER,
+            post(panel::import).layer(axum::extract::DefaultBodyLimit::max(panel::UPLOAD_LIMIT)),
+        ),
+        (
+            "/console/panel/members/{id}/deactivate",
+            "POST",
+            ORGANIZER,
+            post(panel::deactivate),
+        ),
+        (
+            "/console/panel/export.csv",
+            "GET",
+            ORGANIZER,
+            get(panel::export_csv),
+        ),
+        (
+            "/console/panel/export.xlsx",
+            "GET",
+            ORGANIZER,
+            get(panel::export_xlsx),
+        ),
+        ("/entry", "GET", entry::ACCESS, get(entry::index)),
+        ("/entry/{id}", "GET", entry::ACCESS, get(entry::form)),
+        ("/entry/{id}", "POST", entry::ACCESS, post(entry::submit)),
+        (
+            "/console/rounds/{id}/adjudication",
+            "GET",
+            ORGANIZER,
+            get(entry::adjudication),
+        ),
+        (
+            "/console/rounds/{id}/adjudication",
+            "POST",
+            ORGANIZER,
+            post(entry::decide),
         ),
     ]
 }

@@ -59,8 +59,10 @@ pub struct TestApp {
     pub open_round: RoundId,
     pub published_round: RoundId,
     pub closed_round: RoundId,
-    _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    /// The temp folder holding the SQLite file `t.db` (unused on PostgreSQL).
+    pub dir: tempfile::TempDir,
+    /// On PostgreSQL: the server URL and this test's schema.
+    pub pg: Option<(String, String)>,
 }
 
 impl Drop for TestApp {
@@ -77,6 +79,9 @@ impl Drop for TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The key the test app digests one-time codes with, so tests can derive drawn codes.
+pub const CODE_KEY: &[u8] = b"minping test code key";
 
 impl TestApp {
     pub async fn spawn_pg(limited: bool) -> Option<Self> {
@@ -110,7 +115,8 @@ impl TestApp {
             store.add_token(user.id, &hash, Utc::now()).await.unwrap();
             tokens.insert(role, token);
         }
-        let mut state = AppState::new(store.clone(), settings, "http://test".into());
+        let mut state = AppState::new(store.clone(), settings, "http://test".into())
+            .with_code_key(CODE_KEY.to_vec());
         if !limited {
             state = state.without_rate_limit();
         }
@@ -126,7 +132,7 @@ impl TestApp {
             open_round: rounds[0],
             published_round: rounds[1],
             closed_round: rounds[2],
-            _dir: dir,
+            dir,
             pg,
         }
     }

@@ -1,0 +1,399 @@
+//! The panel sample of a round: frame, draw, verification, mailing, response tracking and
+//! the conflict queue. Frame, draw and verification are public, so anyone can re-check
+//! the draw (they hold opaque member ids and groups only); the rest is organizer-only.
+
+use super::{ApiJson, ApiPath};
+use crate::{
+    auth::{Authorized, ORGANIZER},
+    error::ApiError,
+    sampling,
+    sampling::Verification,
+    state::Shared,
+};
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use minping_domain::RoundId;
+use minping_storage::{MailStatus, StratumCounts};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A frozen frame.
+#[derive(Serialize, ToSchema)]
+pub struct FrameBody {
+    /// SHA-256 of the frame text: publish it before the seed is known.
+    pub frame_hash: String,
+    /// Eligible members in the frame.
+    pub eligible: usize,
+    /// Members to draw.
+    pub sample_size: i64,
+}
+
+/// How many to draw.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeRequest {
+    /// Members to draw; the deployment's default (1,000) when absent.
+    #[serde(default)]
+    pub sample_size: Option<usize>,
+}
+
+/// Freezes the round's frame of eligible members (organizer).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/panel/frame", security(("token" = [])), request_body = FreezeRequest,
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 201, body = FrameBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn freeze_frame(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<FreezeRequest>,
+) -> Result<(StatusCode, Json<FrameBody>), ApiError> {
+    let size = body.sample_size.unwrap_or(state.settings.panel.sample_size);
+    let frozen = sampling::freeze(&state, RoundId(id), size).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(FrameBody {
+            frame_hash: frozen.frame_hash,
+            eligible: frozen.frame.lines().count(),
+            sample_size: frozen.sample_size,
+        }),
+    ))
+}
+
+/// The frozen frame as published: `id,group` lines in id order (public).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/frame", params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, description = "text/plain frame", body = String), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_frame(
+    State(state): State<Shared>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let frozen = state
+        .store
+        .frame(RoundId(id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        frozen.frame,
+    ))
+}
+
+/// The announced seed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrawRequest {
+    /// The seed announced after the frame was frozen (e.g. a public lottery number).
+    pub seed: String,
+}
+
+/// A recorded draw.
+#[derive(Serialize, ToSchema)]
+pub struct DrawBody {
+    /// SHA-256 of the frame.
+    pub frame_hash: String,
+    /// The seed.
+    pub seed: String,
+    /// Places per group.
+    pub allocation: BTreeMap<String, usize>,
+    /// Drawn member ids, ascending.
+    pub members: Vec<i64>,
+}
+
+/// Draws the round's sample with the announced seed (organizer).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/panel/draw", security(("token" = [])), request_body = DrawRequest,
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 201, body = DrawBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn draw(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<DrawRequest>,
+) -> Result<(StatusCode, Json<DrawBody>), ApiError> {
+    let d = sampling::draw_sample(&state, RoundId(id), &body.seed, &who.actor()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DrawBody {
+            frame_hash: d.frame_hash,
+            seed: d.seed,
+            allocation: d.allocation,
+            members: d.members,
+        }),
+    ))
+}
+
+/// The recorded draw: hash, seed, allocation and the drawn (opaque) member ids (public).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/draw", params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, body = DrawBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_draw(
+    State(state): State<Shared>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<DrawBody>, ApiError> {
+    let round = RoundId(id);
+    let frozen = state
+        .store
+        .frame(round)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let seed = frozen.seed.ok_or_else(ApiError::not_found)?;
+    let mut members: Vec<i64> = state
+        .store
+        .sample(round)
+        .await?
+        .iter()
+        .map(|s| s.member.id)
+        .collect();
+    members.sort_unstable();
+    Ok(Json(DrawBody {
+        frame_hash: frozen.frame_hash,
+        seed,
+        allocation: frozen
+            .allocation
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default(),
+        members,
+    }))
+}
+
+/// Re-runs the round's draw from its published frame and seed and compares (public).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/verify", params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, body = Verification), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn verify(
+    State(state): State<Shared>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Verification>, ApiError> {
+    Ok(Json(
+        sampling::verify(&state, RoundId(id), None, None).await?,
+    ))
+}
+
+/// Response figures of a round's sample.
+#[derive(Serialize, ToSchema)]
+pub struct ResponseBody {
+    /// Per group.
+    #[schema(value_type = Vec<Object>)]
+    pub strata: Vec<StratumCounts>,
+    /// All groups together.
+    #[schema(value_type = Object)]
+    pub total: StratumCounts,
+    /// Answered (paper + online) over drawn minus undeliverable: AAPOR RR1 counting
+    /// undeliverable forms as ineligible.
+    pub response_rate: Option<f64>,
+}
+
+/// Response rate of a set of counts (see [`ResponseBody::response_rate`]).
+pub fn response_rate(c: &StratumCounts) -> Option<f64> {
+    let eligible = c.drawn - c.undeliverable;
+    (eligible > 0).then(|| (c.paper + c.online) as f64 / eligible as f64)
+}
+
+/// Sums strata.
+pub fn total(strata: &[StratumCounts]) -> StratumCounts {
+    strata.iter().fold(
+        StratumCounts {
+            group: "total".into(),
+            ..Default::default()
+        },
+        |mut t, c| {
+            t.drawn += c.drawn;
+            t.mailed += c.mailed;
+            t.undeliverable += c.undeliverable;
+            t.refused += c.refused;
+            t.paper += c.paper;
+            t.online += c.online;
+            t
+        },
+    )
+}
+
+/// Drawn, mailed, returned on paper, answered online, undeliverable and refused per group,
+/// and the response rate (organizer). Says who answered, never what.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/response", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")), responses((status = 200, body = ResponseBody)))]
+pub async fn response(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ResponseBody>, ApiError> {
+    let strata = state.store.response_counts(RoundId(id)).await?;
+    let total = total(&strata);
+    Ok(Json(ResponseBody {
+        response_rate: response_rate(&total),
+        strata,
+        total,
+    }))
+}
+
+/// A drawn member who has not answered, for a reminder mailing.
+#[derive(Serialize, ToSchema)]
+pub struct Nonrespondent {
+    /// Member id.
+    pub member_id: i64,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Group.
+    pub group: String,
+}
+
+/// Drawn members who have not answered and whose form was not returned undeliverable or
+/// refused, in the post office's order (organizer).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/nonrespondents", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")), responses((status = 200, body = Vec<Nonrespondent>)))]
+pub async fn nonrespondents(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<Nonrespondent>>, ApiError> {
+    let sample = state.store.sample(RoundId(id)).await?;
+    Ok(Json(
+        sample
+            .into_iter()
+            .filter(|s| {
+                s.responded_on.is_none()
+                    && matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed)
+            })
+            .map(|s| Nonrespondent {
+                member_id: s.member.id,
+                name: s.member.details.name,
+                address: s.member.details.address,
+                postcode: s.member.details.postcode,
+                group: s.member.details.group,
+            })
+            .collect(),
+    ))
+}
+
+/// What became of some mailings.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailUpdate {
+    /// The members concerned; empty with `all_drawn` for the whole first mailing.
+    #[serde(default)]
+    pub member_ids: Vec<i64>,
+    /// Marks every member still `drawn` (the whole mailing went out).
+    #[serde(default)]
+    pub all_drawn: bool,
+    /// `mailed`, `undeliverable` or `refused`.
+    pub status: String,
+}
+
+/// Records mailings: sent, returned undeliverable, refused (organizer).
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/panel/mail-status", security(("token" = [])), request_body = MailUpdate,
+    params(("id" = i64, Path, description = "round id")), responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn mail_status(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<MailUpdate>,
+) -> Result<StatusCode, ApiError> {
+    let status = MailStatus::parse(&body.status)
+        .filter(|s| *s != MailStatus::Drawn)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_status",
+                "status must be mailed, undeliverable or refused",
+            )
+            .with_field("status")
+        })?;
+    let round = RoundId(id);
+    let mut members = body.member_ids;
+    if body.all_drawn {
+        members.extend(
+            state
+                .store
+                .sample(round)
+                .await?
+                .iter()
+                .filter(|s| s.mail_status == MailStatus::Drawn)
+                .map(|s| s.member.id),
+        );
+    }
+    for m in members {
+        state.store.set_mail_status(round, m, status).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A ballot refused because its code was already used.
+#[derive(Serialize, ToSchema)]
+pub struct ConflictBody {
+    /// Id.
+    pub id: i64,
+    /// `paper` or `online`.
+    pub response: String,
+    /// The refused ballot.
+    #[schema(value_type = Object)]
+    pub ballot: serde_json::Value,
+    /// When it came.
+    pub received_on: chrono::NaiveDate,
+    /// `pending`, `counted` or `dismissed`.
+    pub state: String,
+    /// Who resolved it.
+    pub resolved_by: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// The conflict queue of a round, pending first (organizer).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/conflicts", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")), responses((status = 200, body = Vec<ConflictBody>)))]
+pub async fn conflicts(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<ConflictBody>>, ApiError> {
+    let list = state.store.conflicts(RoundId(id)).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|c| ConflictBody {
+                id: c.id,
+                response: c.response.as_str().into(),
+                ballot: serde_json::from_str(&c.content).unwrap_or_default(),
+                received_on: c.received_on,
+                state: c.state,
+                resolved_by: c.resolved_by,
+                reason: c.reason,
+            })
+            .collect(),
+    ))
+}
+
+/// How a conflict is resolved.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    /// True counts the ballot as well (e.g. the first use was a keying error); false sets it aside.
+    pub count: bool,
+    /// Why.
+    pub reason: String,
+}
+
+/// Resolves a conflict (organizer). Counting stores the ballot as a directed ballot; the
+/// code stays spent once.
+#[utoipa::path(post, path = "/api/v1/conflicts/{id}/resolve", security(("token" = [])), request_body = Resolution,
+    params(("id" = i64, Path, description = "conflict id")),
+    responses((status = 200, body = ConflictBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn resolve(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<Resolution>,
+) -> Result<Json<ConflictBody>, ApiError> {
+    let reason = super::name("reason", &body.reason)?;
+    let c = crate::conflicts::resolve(&state, id, body.count, &reason, &who.actor()).await?;
+    Ok(Json(ConflictBody {
+        id: c.id,
+        response: c.response.as_str().into(),
+        ballot: serde_json::from_str(&c.content).unwrap_or_default(),
+        received_on: c.received_on,
+        state: c.state,
+        resolved_by: c.resolved_by,
+        reason: c.reason,
+    }))
+}

@@ -1,0 +1,287 @@
+//! The organizer's panel page for a round: freeze the frame, draw with the announced seed,
+//! mailing, response tracking, and the conflict queue.
+
+use super::{Page, public::round_title, render};
+use crate::{
+    api::draws::{response_rate, total},
+    auth::{Authorized, ORGANIZER},
+    csrf::CsrfForm,
+    error::{ApiError, PageError},
+    sampling,
+    state::Shared,
+};
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    http::header,
+    response::{IntoResponse, Redirect, Response},
+};
+use minping_domain::RoundId;
+use minping_storage::{MailStatus, StratumCounts};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct Flash {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+fn back(round: i64, outcome: Result<String, ApiError>) -> Response {
+    let (key, text) = match outcome {
+        Ok(done) => ("done", done),
+        Err(e) => ("error", e.message),
+    };
+    let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
+    Redirect::to(&format!("/console/rounds/{round}/panel?{query}")).into_response()
+}
+
+struct Stratum {
+    name: String,
+    counts: StratumCounts,
+    rate: String,
+}
+
+struct Kept {
+    id: i64,
+    response: String,
+    received_on: String,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/round_panel.html")]
+struct PanelPage {
+    page: Page,
+    flash: Flash,
+    id: i64,
+    title: String,
+    default_size: usize,
+    frame_hash: Option<String>,
+    eligible: usize,
+    sample_size: i64,
+    seed: Option<String>,
+    strata: Vec<Stratum>,
+    conflicts: Vec<Kept>,
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+pub async fn show(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(flash): Query<Flash>,
+) -> Result<Response, PageError> {
+    let round = state
+        .store
+        .round(RoundId(id))
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    let frozen = state.store.frame(round.id).await?;
+    let counts = state.store.response_counts(round.id).await?;
+    let mut strata: Vec<Stratum> = counts
+        .iter()
+        .map(|c| Stratum {
+            name: state.settings.panel.group_name_zh(&c.group),
+            rate: percent(response_rate(c)),
+            counts: c.clone(),
+        })
+        .collect();
+    if !counts.is_empty() {
+        let t = total(&counts);
+        strata.push(Stratum {
+            name: if page.en() {
+                "Total".into()
+            } else {
+                "合计".into()
+            },
+            rate: percent(response_rate(&t)),
+            counts: t,
+        });
+    }
+    let conflicts = state
+        .store
+        .conflicts(round.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.state == "pending")
+        .map(|c| Kept {
+            id: c.id,
+            response: c.response.as_str().into(),
+            received_on: c.received_on.to_string(),
+            summary: c.content.chars().take(300).collect(),
+        })
+        .collect();
+    let en = page.en();
+    render(PanelPage {
+        flash,
+        id,
+        title: round_title(&round, en),
+        default_size: state.settings.panel.sample_size,
+        eligible: frozen.as_ref().map_or(0, |f| f.frame.lines().count()),
+        sample_size: frozen.as_ref().map_or(0, |f| f.sample_size),
+        frame_hash: frozen.as_ref().map(|f| f.frame_hash.clone()),
+        seed: frozen.and_then(|f| f.seed),
+        strata,
+        conflicts,
+        page,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct FreezeForm {
+    sample_size: usize,
+}
+
+pub async fn freeze(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FreezeForm>,
+) -> Response {
+    let outcome = sampling::freeze(&state, RoundId(id), form.sample_size)
+        .await
+        .map(|f| f.frame_hash);
+    back(id, outcome)
+}
+
+#[derive(Deserialize)]
+pub struct DrawForm {
+    seed: String,
+}
+
+pub async fn draw(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DrawForm>,
+) -> Response {
+    let outcome = sampling::draw_sample(&state, RoundId(id), &form.seed, &who.actor())
+        .await
+        .map(|d| d.members.len().to_string());
+    back(id, outcome)
+}
+
+pub async fn mailed(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Response {
+    let outcome = async {
+        let round = RoundId(id);
+        let mut n = 0;
+        for s in state.store.sample(round).await? {
+            if s.mail_status == MailStatus::Drawn {
+                state
+                    .store
+                    .set_mail_status(round, s.member.id, MailStatus::Mailed)
+                    .await?;
+                n += 1;
+            }
+        }
+        Ok(n.to_string())
+    }
+    .await;
+    back(id, outcome)
+}
+
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    count: String,
+    reason: String,
+    round: i64,
+}
+
+pub async fn resolve(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    Path(conflict): Path<i64>,
+    CsrfForm(form): CsrfForm<ResolveForm>,
+) -> Response {
+    let outcome = async {
+        let reason = crate::api::name("reason", &form.reason)?;
+        let c = crate::conflicts::resolve(
+            &state,
+            conflict,
+            form.count == "true",
+            &reason,
+            &who.actor(),
+        )
+        .await?;
+        Ok(c.state)
+    }
+    .await;
+    back(form.round, outcome)
+}
+
+/// A CSV cell, quoted.
+fn cell(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// The mailing list in the post office's order (postcode, then address); `?pending=1`
+/// lists only those who have not answered, for a reminder mailing.
+pub async fn mailing_csv(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let pending_only = q.contains_key("pending");
+    let mut out = String::from("\u{feff}邮编,地址,姓名,类别,成员编号\n");
+    for s in state.store.sample(RoundId(id)).await? {
+        if pending_only
+            && (s.responded_on.is_some()
+                || !matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed))
+        {
+            continue;
+        }
+        let d = &s.member.details;
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            cell(&d.postcode),
+            cell(&d.address),
+            cell(&d.name),
+            cell(&state.settings.panel.group_name_zh(&d.group)),
+            s.member.id
+        ));
+    }
+    let name = if pending_only { "reminders" } else { "mailing" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"round-{id}-{name}.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// The round's personalised forms as one PDF, in the post office's order.
+pub async fn forms_pdf(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let pdf = crate::forms::personalised_pdf(&state, RoundId(id)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"round-{id}-forms.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}

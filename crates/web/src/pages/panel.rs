@@ -1,0 +1,496 @@
+//! The panel registry in the console: members with counts per group, search and filters,
+//! file import with a preview and a report of refused rows, deactivation, export. Personal
+//! data: the organizer's alone.
+
+use super::{Page, render};
+use crate::{
+    api::panel::{self as registry, LeaveReason, PER_PAGE},
+    auth::{Authorized, ORGANIZER},
+    csrf::{self, CsrfForm},
+    error::{ApiError, PageError},
+    state::Shared,
+};
+use askama::Template;
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Multipart, Path, Query, Request, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use base64::Engine;
+use minping_domain::panel::import;
+use minping_storage::MemberFilter;
+use serde::Deserialize;
+
+/// The largest file the upload takes (a registry of a few hundred thousand rows).
+pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Back to the registry page, carrying what happened.
+fn back(outcome: Result<String, String>) -> Response {
+    let (key, text) = match outcome {
+        Ok(done) => ("done", done),
+        Err(e) => ("error", e),
+    };
+    let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
+    Redirect::to(&format!("/console/panel?{query}")).into_response()
+}
+
+/// The list's query string, and the outcome of the last action.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    search: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    active: String,
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+struct Flash {
+    error: Option<String>,
+    done: Option<String>,
+}
+
+struct GroupLine {
+    code: String,
+    name: String,
+    total: i64,
+    active: i64,
+}
+
+struct MemberLine {
+    id: i64,
+    name: String,
+    group: String,
+    address: String,
+    postcode: String,
+    phone: String,
+    units: String,
+    source: String,
+    added_on: String,
+    active: bool,
+    left: String,
+}
+
+#[derive(Template)]
+#[template(path = "panel/members.html")]
+struct MembersPage {
+    page: Page,
+    flash: Flash,
+    groups: Vec<GroupLine>,
+    total: i64,
+    active: i64,
+    members: Vec<MemberLine>,
+    search: String,
+    group: String,
+    active_only: bool,
+    matching: i64,
+    page_no: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /console/panel`.
+pub async fn members(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    page: Page,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let en = page.en();
+    let settings = &state.settings.panel;
+    let store = &state.store;
+    let mut groups = Vec::new();
+    for g in &settings.groups {
+        let of = |active_only| MemberFilter {
+            active_only,
+            group: Some(g.code.clone()),
+            ..MemberFilter::default()
+        };
+        groups.push(GroupLine {
+            code: g.code.clone(),
+            name: if en {
+                g.name_en.clone()
+            } else {
+                g.name_zh.clone()
+            },
+            total: store.member_count(&of(false)).await?,
+            active: store.member_count(&of(true)).await?,
+        });
+    }
+    let total = store.member_count(&MemberFilter::default()).await?;
+    let active = store
+        .member_count(&MemberFilter {
+            active_only: true,
+            ..MemberFilter::default()
+        })
+        .await?;
+    let active_only = q.active == "1";
+    let mut flash = Flash {
+        error: q.error.clone(),
+        done: q.done.clone(),
+    };
+    let mut filter =
+        match registry::member_filter(settings, Some(&q.search), Some(&q.group), active_only) {
+            Ok(f) => f,
+            Err(e) => {
+                flash.error = Some(e.message);
+                MemberFilter::default()
+            }
+        };
+    let matching = store.member_count(&filter).await?;
+    let pages = ((matching + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page_no = q.page.unwrap_or(1).clamp(1, pages);
+    filter.limit = Some(PER_PAGE);
+    filter.offset = (page_no - 1) * PER_PAGE;
+    let members = store
+        .members(&filter)
+        .await?
+        .into_iter()
+        .map(|m| MemberLine {
+            id: m.id,
+            group: settings
+                .groups
+                .iter()
+                .find(|g| g.code == m.details.group)
+                .map_or(m.details.group.clone(), |g| {
+                    if en {
+                        g.name_en.clone()
+                    } else {
+                        g.name_zh.clone()
+                    }
+                }),
+            name: m.details.name,
+            address: m.details.address,
+            postcode: m.details.postcode,
+            phone: m.details.phone,
+            units: m.details.units.join("、"),
+            source: m.details.source,
+            added_on: m.details.added_on.to_string(),
+            active: m.active,
+            left: [
+                m.left_on.map(|d| d.to_string()).unwrap_or_default(),
+                m.left_reason
+                    .as_deref()
+                    .map(|r| registry::leave_reason_text(r, en))
+                    .unwrap_or_default(),
+            ]
+            .join(" "),
+        })
+        .collect();
+    let link = |n: i64| {
+        let query = serde_urlencoded::to_string([
+            ("search", q.search.as_str()),
+            ("group", q.group.as_str()),
+            ("active", q.active.as_str()),
+            ("page", &n.to_string()),
+        ])
+        .unwrap_or_default();
+        format!("/console/panel?{query}")
+    };
+    let mut response = render(MembersPage {
+        page,
+        flash,
+        groups,
+        total,
+        active,
+        members,
+        search: q.search.clone(),
+        group: q.group.clone(),
+        active_only,
+        matching,
+        page_no,
+        pages,
+        prev: (page_no > 1).then(|| link(page_no - 1)),
+        next: (page_no < pages).then(|| link(page_no + 1)),
+    })?;
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// A file sent to the import form.
+struct Upload {
+    name: String,
+    bytes: Vec<u8>,
+    preview: bool,
+}
+
+fn bad(status: StatusCode, message: &str) -> PageError {
+    PageError::new(status, message)
+}
+
+fn forbidden() -> PageError {
+    bad(
+        StatusCode::FORBIDDEN,
+        "表单已过期或来源不明，请返回刷新后重试 · The form expired or came from elsewhere; go back, reload and try again",
+    )
+}
+
+fn csrf_matches(expected: Option<&str>, sent: Option<&str>) -> bool {
+    matches!((expected, sent), (Some(a), Some(b)) if csrf::constant_time_eq(a.as_bytes(), b.as_bytes()))
+}
+
+impl Upload {
+    /// Reads the upload form. Its first field must be the CSRF token, checked before
+    /// anything else is read; then `file` (or `carried`, the base64 of a file already
+    /// previewed, with its `file_name`) and `preview`.
+    async fn read(req: Request, state: &Shared) -> Result<Self, PageError> {
+        let expected = csrf::cookie(req.headers(), csrf::COOKIE).map(String::from);
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            // Not the upload form: a forged request gets the same 403 as any other form.
+            let body = Bytes::from_request(req, state)
+                .await
+                .map_err(|_| bad(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form"))?;
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            let sent = pairs
+                .iter()
+                .find(|(k, _)| k == csrf::FIELD)
+                .map(|(_, v)| v.as_str());
+            if !csrf_matches(expected.as_deref(), sent) {
+                return Err(forbidden());
+            }
+            return Err(bad(
+                StatusCode::BAD_REQUEST,
+                "请选择要导入的文件 · Choose a file to import",
+            ));
+        }
+        let unreadable = |e: axum::extract::multipart::MultipartError| {
+            PageError::new(
+                e.status(),
+                format!("上传失败 · Upload failed: {}", e.body_text()),
+            )
+        };
+        let mut form = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| PageError::new(e.status(), e.body_text()))?;
+        let token = match form.next_field().await.map_err(unreadable)? {
+            Some(field) if field.name() == Some(csrf::FIELD) => {
+                Some(field.text().await.map_err(unreadable)?)
+            }
+            _ => None,
+        };
+        if !csrf_matches(expected.as_deref(), token.as_deref()) {
+            return Err(forbidden());
+        }
+        let mut upload = Upload {
+            name: String::new(),
+            bytes: Vec::new(),
+            preview: false,
+        };
+        while let Some(field) = form.next_field().await.map_err(unreadable)? {
+            match field.name().unwrap_or_default() {
+                "file" => {
+                    let name = field.file_name().unwrap_or_default().to_string();
+                    let bytes = field.bytes().await.map_err(unreadable)?;
+                    if !bytes.is_empty() || !name.is_empty() {
+                        upload.name = name;
+                        upload.bytes = bytes.to_vec();
+                    }
+                }
+                "carried" if upload.bytes.is_empty() => {
+                    let text = field.text().await.map_err(unreadable)?;
+                    upload.bytes = base64::engine::general_purpose::STANDARD
+                        .decode(text.trim())
+                        .map_err(|_| {
+                            bad(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")
+                        })?;
+                }
+                "file_name" if upload.name.is_empty() => {
+                    upload.name = field.text().await.map_err(unreadable)?;
+                }
+                "preview" => upload.preview = true,
+                _ => {}
+            }
+        }
+        if upload.name.is_empty() && upload.bytes.is_empty() {
+            return Err(bad(
+                StatusCode::BAD_REQUEST,
+                "请选择要导入的文件 · Choose a file to import",
+            ));
+        }
+        Ok(upload)
+    }
+}
+
+struct RejectedLine {
+    row: usize,
+    name: String,
+    group: String,
+    phone: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "panel/report.html")]
+struct ReportPage {
+    page: Page,
+    file_name: String,
+    dry_run: bool,
+    imported: usize,
+    rejected: Vec<RejectedLine>,
+    /// The refused rows as a CSV file in a `data:` URL: nothing to keep on the server, and
+    /// it works behind any number of app nodes.
+    download: Option<String>,
+    download_name: String,
+    /// For a preview: the file, to import it without choosing it again.
+    carried: Option<String>,
+}
+
+/// `POST /console/panel/import`: reads the file and imports it row by row, or with
+/// `preview` checks it and imports nothing; shows the report.
+pub async fn import(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    page: Page,
+    req: Request,
+) -> Result<Response, PageError> {
+    let upload = Upload::read(req, &state).await?;
+    let rows = match import::read_sheet(&upload.bytes) {
+        Ok(rows) => rows,
+        Err(e) => return Ok(back(Err(format!("{}：{e}", upload.name)))),
+    };
+    let report = registry::import_rows(
+        state.store.as_ref(),
+        &state.settings,
+        rows,
+        state.today(),
+        upload.preview,
+    )
+    .await?;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let stem = upload
+        .name
+        .rsplit_once('.')
+        .map_or(upload.name.as_str(), |(s, _)| s);
+    let download = (!report.rejected.is_empty()).then(|| {
+        format!(
+            "data:text/csv;charset=utf-8;base64,{}",
+            engine.encode(report.rejected_table().to_csv())
+        )
+    });
+    let mut response = render(ReportPage {
+        file_name: upload.name.clone(),
+        dry_run: report.dry_run,
+        imported: report.imported,
+        rejected: report
+            .rejected
+            .iter()
+            .map(|r| RejectedLine {
+                row: r.row,
+                name: r.draft.name.clone(),
+                group: r.draft.group.clone(),
+                phone: r.draft.phone.clone(),
+                reason: r.reason.to_string(),
+            })
+            .collect(),
+        download,
+        download_name: format!(
+            "{}-rejected.csv",
+            if stem.is_empty() { "panel" } else { stem }
+        ),
+        carried: (report.dry_run && report.imported > 0).then(|| engine.encode(&upload.bytes)),
+        page,
+    })?;
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// Personal data is not to be kept in caches.
+fn no_store(response: &mut Response) {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+}
+
+#[derive(Deserialize)]
+pub struct DeactivateForm {
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /console/panel/members/{id}/deactivate`.
+pub async fn deactivate(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DeactivateForm>,
+) -> Response {
+    let outcome = async {
+        let reason = LeaveReason::parse(&form.reason).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_reason",
+                "请选择退出原因 · choose why the member leaves",
+            )
+        })?;
+        registry::deactivate(&state, id, reason, &form.note).await?;
+        Ok::<_, ApiError>(format!("#{id}"))
+    }
+    .await;
+    back(outcome.map_err(|e| e.message))
+}
+
+async fn export(state: &Shared) -> Result<import::Table, PageError> {
+    let members = state.store.members(&MemberFilter::default()).await?;
+    Ok(registry::export_table(&members, &state.settings.panel))
+}
+
+fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response();
+    no_store(&mut response);
+    response
+}
+
+/// `GET /console/panel/export.csv`: every member, inactive ones too.
+pub async fn export_csv(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+) -> Result<Response, PageError> {
+    let table = export(&state).await?;
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        format!("panel-{}.csv", state.today()),
+        table.to_csv(),
+    ))
+}
+
+/// `GET /console/panel/export.xlsx`: the same as a workbook.
+pub async fn export_xlsx(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+) -> Result<Response, PageError> {
+    let table = export(&state).await?;
+    let bytes = table
+        .to_xlsx("定向评议名单")
+        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        format!("panel-{}.xlsx", state.today()),
+        bytes,
+    ))
+}

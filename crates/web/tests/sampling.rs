@@ -1,0 +1,632 @@
+//! The panel's draw, online answering with a one-time code, response tracking, the conflict
+//! queue, and ballot secrecy — on SQLite and PostgreSQL.
+
+mod support;
+
+use chrono::NaiveDate;
+use minping_domain::{Role, RoundId, RoundLabel, code::OneTimeCode, panel::NewMember};
+use minping_storage::{Actor, MailStatus};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use support::{CODE_KEY, TestApp};
+
+/// `n` members spread over the four default groups in the proportions 5:3:1.5:0.5.
+async fn registry(app: &TestApp, n: usize) -> Vec<i64> {
+    let groups = ["enterprise", "individual", "deputy", "community"];
+    let members: Vec<NewMember> = (0..n)
+        .map(|i| NewMember {
+            name: format!("成员{i}"),
+            group: groups[match i % 20 {
+                0..=9 => 0,
+                10..=15 => 1,
+                16..=18 => 2,
+                _ => 3,
+            }]
+            .into(),
+            address: format!("南川区东城街道{}号", i + 1),
+            postcode: format!("4084{:02}", i % 100),
+            phone: format!("138{:08}", i),
+            units: vec!["不动产登记中心".into()],
+            source: "测试".into(),
+            added_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        })
+        .collect();
+    app.store
+        .add_members(&members)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect()
+}
+
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(app.token(Role::Organizer));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn draw(app: &TestApp, round: RoundId, size: usize, seed: &str) -> Value {
+    let (s, frame) = api(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/rounds/{round}/panel/frame"),
+        Some(json!({"sample_size": size})),
+    )
+    .await;
+    assert_eq!(s, 201, "{frame}");
+    let (s, drawn) = api(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/rounds/{round}/panel/draw"),
+        Some(json!({"seed": seed})),
+    )
+    .await;
+    assert_eq!(s, 201, "{drawn}");
+    assert_eq!(drawn["frame_hash"], frame["frame_hash"]);
+    drawn
+}
+
+fn code(round: RoundId, member: i64) -> OneTimeCode {
+    OneTimeCode::derive(CODE_KEY, round.0, member)
+}
+
+async fn directed(app: &TestApp, round: RoundId, code: &str) -> (StatusCode, Value) {
+    let body = json!({"channel": "directed", "code": code, "nominations": [{"unit_id": app.units[0].id.0, "indicators": ["lazy", "greedy"], "comment": "窗口经常无人"}]});
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/rounds/{round}/ballots")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap())
+}
+
+both!(
+    a_draw_is_stratified_reproducible_and_verifiable_by_anyone,
+    |app: TestApp| async move {
+        registry(&app, 400).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 100, "20261127-福彩3D-581").await;
+        assert_eq!(
+            drawn["allocation"],
+            json!({"community": 5, "deputy": 15, "enterprise": 50, "individual": 30})
+        );
+        assert_eq!(drawn["members"].as_array().unwrap().len(), 100);
+
+        // The published frame hashes to the recorded hash, and a re-run confirms the sample.
+        let frame = app
+            .client
+            .get(app.url(&format!("/api/v1/rounds/{round}/panel/frame")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(frame.lines().count(), 400);
+        let frame = minping_domain::panel::Frame::from_text(&frame).unwrap();
+        assert_eq!(json!(frame.hash()), drawn["frame_hash"]);
+        let again = minping_domain::panel::draw::draw(&frame, 100, "20261127-福彩3D-581");
+        assert_eq!(json!(again.members), drawn["members"]);
+        let verified: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/rounds/{round}/panel/verify")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                verified["frame_hash_matches"].as_bool(),
+                verified["sample_matches"].as_bool()
+            ),
+            (Some(true), Some(true))
+        );
+        let state =
+            minping_web::AppState::new(app.store.clone(), Default::default(), String::new());
+        let other_seed = minping_web::sampling::verify(&state, round, None, Some("another seed"))
+            .await
+            .unwrap();
+        assert!(
+            !other_seed.sample_matches,
+            "a different seed does not reproduce the sample"
+        );
+
+        // Once only.
+        let (s, e) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/rounds/{round}/panel/draw"),
+            Some(json!({"seed": "x"})),
+        )
+        .await;
+        assert_eq!(
+            (s.as_u16(), e["error"]["code"].as_str()),
+            (409, Some("already_drawn"))
+        );
+
+        // The next quarter's frame leaves out everyone drawn in the last two rounds, and the inactive.
+        let next = app
+            .store
+            .create_round(
+                RoundLabel::new(2027, 1).unwrap(),
+                &Default::default(),
+                &Actor::system(),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let gone = drawn["members"][0].as_i64().unwrap() + 1;
+        let gone = if drawn["members"].as_array().unwrap().contains(&json!(gone)) {
+            1_000_000
+        } else {
+            gone
+        };
+        if gone != 1_000_000 {
+            app.store
+                .deactivate_member(
+                    gone,
+                    NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+                    "moved away",
+                )
+                .await
+                .unwrap();
+        }
+        let (s, next_frame) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/rounds/{}/panel/frame", next.id),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(s, 201);
+        let expected_eligible = 400 - 100 - usize::from(gone != 1_000_000);
+        assert_eq!(next_frame["eligible"], expected_eligible);
+        let text = app
+            .client
+            .get(app.url(&format!("/api/v1/rounds/{}/panel/frame", next.id)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let ids: BTreeSet<i64> = text
+            .lines()
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        for m in drawn["members"].as_array().unwrap() {
+            assert!(!ids.contains(&m.as_i64().unwrap()));
+        }
+        assert!(!ids.contains(&gone));
+    }
+);
+
+both!(
+    a_panel_member_answers_once_with_the_code_and_a_second_use_is_kept_for_review,
+    |app: TestApp| async move {
+        registry(&app, 60).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 20, "7").await;
+        let members: Vec<i64> = drawn["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_i64().unwrap())
+            .collect();
+        let first = code(round, members[0]);
+
+        let (s, r) = directed(&app, round, &first.printed().to_lowercase()).await;
+        assert_eq!(s, 201, "{r}");
+        let stored = app
+            .store
+            .ballot_by_receipt(r["receipt"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.received_on, None, "a directed ballot keeps no date");
+        assert_eq!(stored.ballot.channel, minping_domain::Channel::Directed);
+
+        let (s, r) = directed(&app, round, first.as_str()).await;
+        assert_eq!(
+            (s.as_u16(), r["error"]["code"].as_str()),
+            (409, Some("code_already_used"))
+        );
+        let conflicts: Value = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/rounds/{round}/conflicts"),
+            None,
+        )
+        .await
+        .1;
+        assert_eq!(conflicts.as_array().unwrap().len(), 1);
+        assert_eq!(conflicts[0]["state"], "pending");
+        assert_eq!(
+            conflicts[0]["ballot"]["nominations"][0]["comment"], "窗口经常无人",
+            "the refused ballot is kept whole"
+        );
+
+        let mut typo = first.as_str().to_string();
+        typo.replace_range(0..1, if typo.starts_with('A') { "B" } else { "A" });
+        let (s, r) = directed(&app, round, &typo).await;
+        assert_eq!(
+            (s.as_u16(), r["error"]["code"].as_str()),
+            (422, Some("code_invalid"))
+        );
+        let stranger = (1..)
+            .map(|m| m * 1000)
+            .find(|m| !members.contains(m))
+            .unwrap();
+        let (s, r) = directed(&app, round, code(round, stranger).as_str()).await;
+        assert_eq!(
+            (s.as_u16(), r["error"]["code"].as_str()),
+            (422, Some("code_invalid"))
+        );
+        assert_eq!(app.store.ballot_count(round).await.unwrap(), 1);
+
+        // The organizer sets the second use aside, with a reason.
+        let id = conflicts[0]["id"].as_i64().unwrap();
+        let (s, c) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/conflicts/{id}/resolve"),
+            Some(json!({"count": false, "reason": "同一人重复提交"})),
+        )
+        .await;
+        assert_eq!((s.as_u16(), c["state"].as_str()), (200, Some("dismissed")));
+        let (s, _) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/conflicts/{id}/resolve"),
+            Some(json!({"count": true, "reason": "x"})),
+        )
+        .await;
+        assert_eq!(s, 409);
+    }
+);
+
+both!(
+    response_tracking_says_who_answered_never_what,
+    |app: TestApp| async move {
+        registry(&app, 40).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 20, "42").await;
+        let members: Vec<i64> = drawn["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_i64().unwrap())
+            .collect();
+        let (s, _) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/rounds/{round}/panel/mail-status"),
+            Some(json!({"all_drawn": true, "status": "mailed"})),
+        )
+        .await;
+        assert_eq!(s, 204);
+        app.store
+            .set_mail_status(round, members[1], MailStatus::Undeliverable)
+            .await
+            .unwrap();
+        app.store
+            .set_mail_status(round, members[2], MailStatus::Refused)
+            .await
+            .unwrap();
+        for m in &members[3..7] {
+            assert_eq!(directed(&app, round, code(round, *m).as_str()).await.0, 201);
+        }
+        let (_, response) = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/rounds/{round}/panel/response"),
+            None,
+        )
+        .await;
+        let total = &response["total"];
+        assert_eq!(
+            (
+                total["drawn"].as_i64(),
+                total["mailed"].as_i64(),
+                total["online"].as_i64(),
+                total["undeliverable"].as_i64(),
+                total["refused"].as_i64()
+            ),
+            (Some(20), Some(20), Some(4), Some(1), Some(1))
+        );
+        let rate = response["response_rate"].as_f64().unwrap();
+        assert!((rate - 4.0 / 19.0).abs() < 1e-9, "{rate}");
+        let strata: i64 = response["strata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["drawn"].as_i64().unwrap())
+            .sum();
+        assert_eq!(strata, 20);
+
+        let (_, pending) = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/rounds/{round}/panel/nonrespondents"),
+            None,
+        )
+        .await;
+        let pending: BTreeSet<i64> = pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["member_id"].as_i64().unwrap())
+            .collect();
+        let expected: BTreeSet<i64> = members
+            .iter()
+            .copied()
+            .filter(|m| {
+                ![
+                    members[1], members[2], members[3], members[4], members[5], members[6],
+                ]
+                .contains(m)
+            })
+            .collect();
+        assert_eq!(pending, expected);
+        let body = serde_json::to_string(&response).unwrap();
+        assert!(
+            !body.contains("lazy") && !body.contains("窗口"),
+            "response figures carry nothing of what was answered"
+        );
+    }
+);
+
+both!(
+    the_public_form_takes_the_code_from_the_qr_url,
+    |app: TestApp| async move {
+        registry(&app, 10).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 5, "1").await;
+        let member = drawn["members"][0].as_i64().unwrap();
+        let c = code(round, member);
+        let page = app
+            .client
+            .get(app.url(&format!("/rounds/{round}/ballot?code={}", c.as_str())))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!("name=\"code\" value=\"{}\"", c.as_str())));
+        let token = {
+            let at = page.find("name=\"_csrf\" value=\"").unwrap() + 20;
+            page[at..at + 32].to_string()
+        };
+        let unit = app.units[2].id.0;
+        let send = || {
+            app.client
+                .post(app.url(&format!("/rounds/{round}/ballot")))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(
+                    serde_urlencoded::to_string([
+                        ("_csrf".to_string(), token.clone()),
+                        ("code".to_string(), c.printed()),
+                        (format!("u{unit}"), "shirking".to_string()),
+                    ])
+                    .unwrap(),
+                )
+                .send()
+        };
+        let r = send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let r = send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("此评议码已经使用过") && html.contains("不会被丢弃"));
+    }
+);
+
+/// Every column of the tables holding ballots, and of those holding panel members and
+/// their codes, as (table, column).
+async fn columns(app: &TestApp, tables: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in tables {
+        let names: Vec<String> = match &app.pg {
+            None => {
+                let pool = sqlx::SqlitePool::connect(&format!(
+                    "sqlite://{}",
+                    app.dir.path().join("t.db").display()
+                ))
+                .await
+                .unwrap();
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT name FROM pragma_table_info('{t}')"
+                )))
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+            }
+            Some((url, schema)) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                sqlx::query_scalar("SELECT column_name::TEXT FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2")
+                    .bind(schema)
+                    .bind(t)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(!names.is_empty(), "{t} has columns");
+        out.extend(names.into_iter().map(|c| (t.to_string(), c)));
+    }
+    out
+}
+
+/// What a column holds, so that only joins of like with like are tried (a unit id equal to
+/// a member id by coincidence means nothing).
+fn kind(table: &str, column: &str) -> &'static str {
+    match (table, column) {
+        (_, "round_id") => "round",
+        (_, "unit_id") => "unit",
+        (_, "member_id") | ("panel_members", "id") => "member",
+        ("ballots", "id") | (_, "ballot_id") => "ballot",
+        (_, "id") | (_, "clerk_id") => "other id",
+        (_, c) if c.ends_with("_on") || c.ends_with("_at") => "date",
+        // Counts, flags and masks only ever equal each other by coincidence.
+        (_, "indicators" | "active" | "sample_size") => "number",
+        _ => "text",
+    }
+}
+
+both!(
+    no_join_the_schema_allows_links_a_ballot_to_the_member_who_cast_it,
+    |app: TestApp| async move {
+        registry(&app, 30).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 10, "secrecy").await;
+        let members: Vec<i64> = drawn["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_i64().unwrap())
+            .collect();
+        // Two members answer the same day with different ballots; someone answers the open form.
+        let (s, _) = directed(&app, round, code(round, members[0]).as_str()).await;
+        assert_eq!(s, 201);
+        let body = json!({"channel": "directed", "code": code(round, members[1]).as_str(), "nominations": [{"unit_id": app.units[3].id.0, "indicators": ["cold"]}], "exposure": [app.units[3].id.0]});
+        assert_eq!(
+            app.client
+                .post(app.url(&format!("/api/v1/rounds/{round}/ballots")))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            201
+        );
+        let open = json!({"channel": "open", "nominations": [{"unit_id": app.units[1].id.0, "indicators": ["arbitrary"]}]});
+        assert_eq!(
+            app.client
+                .post(app.url(&format!("/api/v1/rounds/{round}/ballots")))
+                .json(&open)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            201
+        );
+
+        let ballot_side = columns(&app, &["ballots", "nominations", "exposures"]).await;
+        let member_side = columns(
+            &app,
+            &[
+                "panel_members",
+                "panel_sample",
+                "panel_frames",
+                "code_conflicts",
+                "paper_entries",
+                "paper_forms",
+            ],
+        )
+        .await;
+        let (ballot_table_key, member_table_key) = (
+            |t: &str| if t == "ballots" { "id" } else { "ballot_id" },
+            |t: &str| match t {
+                "panel_members" => Some("id"),
+                "panel_sample" => Some("member_id"),
+                _ => None,
+            },
+        );
+        let mut tried = 0;
+        for (bt, bc) in &ballot_side {
+            for (mt, mc) in &member_side {
+                if kind(bt, bc) != kind(mt, mc) || kind(bt, bc) == "number" {
+                    continue;
+                }
+                tried += 1;
+                // Which (directed ballot, respondent) pairs does this join produce?
+                let member_expr = match member_table_key(mt) {
+                    Some(k) => format!("m.{k}"),
+                    None => "NULL".into(),
+                };
+                let sql = format!(
+                    "SELECT DISTINCT CAST(b.id AS TEXT), CAST({member_expr} AS TEXT) FROM ballots b \
+                 JOIN {bt} x ON x.{bkey} = b.id JOIN {mt} m ON CAST(x.{bc} AS TEXT) = CAST(m.{mc} AS TEXT) \
+                 WHERE b.channel = 'directed'",
+                    bkey = ballot_table_key(bt),
+                );
+                let pairs: Vec<(String, Option<String>)> = match &app.pg {
+                    None => {
+                        let pool = sqlx::SqlitePool::connect(&format!(
+                            "sqlite://{}",
+                            app.dir.path().join("t.db").display()
+                        ))
+                        .await
+                        .unwrap();
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                            .fetch_all(&pool)
+                            .await
+                            .unwrap()
+                    }
+                    Some((url, schema)) => {
+                        let pool = sqlx::postgres::PgPoolOptions::new()
+                            .after_connect({
+                                let schema = schema.clone();
+                                move |conn, _| {
+                                    let schema = schema.clone();
+                                    Box::pin(async move {
+                                        sqlx::Executor::execute(
+                                            conn,
+                                            sqlx::AssertSqlSafe(format!(
+                                                "SET search_path TO \"{schema}\""
+                                            )),
+                                        )
+                                        .await
+                                        .map(|_| ())
+                                    })
+                                }
+                            })
+                            .connect(url)
+                            .await
+                            .unwrap();
+                        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                            .fetch_all(&pool)
+                            .await
+                            .unwrap()
+                    }
+                };
+                // A join may relate nothing, or relate every directed ballot alike (e.g. both are
+                // in the round); it must never single out who cast which.
+                let mut by_ballot: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
+                for (b, m) in pairs {
+                    by_ballot.entry(b).or_default().insert(m);
+                }
+                let distinct: BTreeSet<&BTreeSet<Option<String>>> = by_ballot.values().collect();
+                assert!(
+                    by_ballot.is_empty() || (by_ballot.len() == 2 && distinct.len() == 1),
+                    "{bt}.{bc} = {mt}.{mc} tells ballots apart by member: {by_ballot:?}"
+                );
+            }
+        }
+        assert!(tried >= 10, "only {tried} joins tried");
+    }
+);
