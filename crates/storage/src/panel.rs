@@ -179,7 +179,8 @@ pub trait PanelStore: Send + Sync {
     async fn members(&self, filter: &MemberFilter) -> Result<Vec<Member>>;
     /// Counts members matching a filter (limit and offset ignored).
     async fn member_count(&self, filter: &MemberFilter) -> Result<i64>;
-    /// Takes a member off the panel from a day, with a reason; history stays.
+    /// Takes an active member off the panel from a day, with a reason; history stays, and
+    /// a member who already left keeps the first record (Conflict).
     async fn deactivate_member(&self, id: i64, on: NaiveDate, reason: &str) -> Result<()>;
     /// Active members not drawn in any of the `exclude_last` rounds before `round`
     /// (by quarter), as (id, group).

@@ -160,7 +160,7 @@ macro_rules! impl_panel_store {
 
                 async fn deactivate_member(&self, id: i64, on: NaiveDate, reason: &str) -> Result<()> {
                     let done = sqlx::query(
-                        "UPDATE panel_members SET active = FALSE, left_on = $1, left_reason = $2 WHERE id = $3",
+                        "UPDATE panel_members SET active = FALSE, left_on = $1, left_reason = $2 WHERE id = $3 AND active = TRUE",
                     )
                     .bind(on)
                     .bind(reason)
@@ -168,7 +168,15 @@ macro_rules! impl_panel_store {
                     .execute(&self.pool)
                     .await?;
                     if done.rows_affected() == 0 {
-                        return Err(StorageError::NotFound);
+                        // Keep the first record of when and why a member left.
+                        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM panel_members WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        return Err(match exists {
+                            Some(_) => StorageError::Conflict("this member has already left the panel".into()),
+                            None => StorageError::NotFound,
+                        });
                     }
                     Ok(())
                 }

@@ -193,6 +193,18 @@ both!(
                 )
                 .await
                 .unwrap();
+            let again = app
+                .store
+                .deactivate_member(
+                    gone,
+                    NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+                    "other",
+                )
+                .await;
+            assert!(
+                matches!(again, Err(minping_storage::StorageError::Conflict(_))),
+                "the first record of leaving is kept"
+            );
         }
         let (s, next_frame) = api(
             &app,

@@ -20,16 +20,17 @@ use minping_domain::{AgencyId, PersonId, PostRole, RoundId, RoundLabel, RoundSta
 use serde::Deserialize;
 use std::collections::HashMap;
 
+/// What the last console action did, carried in the query string of the page it returns to.
 #[derive(Deserialize, Default)]
 pub struct Flash {
     #[serde(default)]
-    error: Option<String>,
+    pub(super) error: Option<String>,
     #[serde(default)]
-    done: Option<String>,
+    pub(super) done: Option<String>,
 }
 
 /// Back to a console page, carrying what happened.
-fn back(path: &str, outcome: Result<String, ApiError>) -> Response {
+pub(super) fn back(path: &str, outcome: Result<String, ApiError>) -> Response {
     let (key, text) = match outcome {
         Ok(done) => ("done", done),
         Err(e) => ("error", e.message),

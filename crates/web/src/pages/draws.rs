@@ -14,27 +14,17 @@ use askama::Template;
 use axum::{
     extract::{Path, Query, State},
     http::header,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use minping_domain::RoundId;
 use minping_storage::{MailStatus, StratumCounts};
 use serde::Deserialize;
 
-#[derive(Deserialize, Default)]
-pub struct Flash {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    done: Option<String>,
-}
+use super::console::Flash;
 
+/// Back to the round's panel page, carrying what happened.
 fn back(round: i64, outcome: Result<String, ApiError>) -> Response {
-    let (key, text) = match outcome {
-        Ok(done) => ("done", done),
-        Err(e) => ("error", e.message),
-    };
-    let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
-    Redirect::to(&format!("/console/rounds/{round}/panel?{query}")).into_response()
+    super::console::back(&format!("/console/rounds/{round}/panel"), outcome)
 }
 
 struct Stratum {
