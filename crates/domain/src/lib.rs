@@ -9,6 +9,7 @@ pub mod org;
 pub mod panel;
 pub mod ranking;
 pub mod receipt;
+pub mod report;
 pub mod role;
 pub mod round;
 pub mod settings;
