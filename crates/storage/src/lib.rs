@@ -6,8 +6,10 @@
 
 mod panel;
 mod postgres;
+mod report;
 mod sql;
 mod sql_panel;
+mod sql_report;
 mod sqlite;
 mod writer;
 
@@ -25,6 +27,7 @@ pub use panel::{
     StratumCounts,
 };
 pub use postgres::PgStore;
+pub use report::{Report, ReportEvent, ReportStore};
 pub use sqlite::SqliteStore;
 pub use writer::{BallotWriter, WriteError};
 
@@ -223,7 +226,7 @@ pub struct FrozenRanking {
 
 /// Everything minping needs from a database.
 #[async_trait]
-pub trait Storage: PanelStore + Send + Sync + 'static {
+pub trait Storage: PanelStore + ReportStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

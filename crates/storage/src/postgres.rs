@@ -53,3 +53,4 @@ crate::sql::impl_storage!(
     share_lock = " FOR SHARE"
 );
 crate::sql_panel::impl_panel_store!(PgStore, sqlx::Postgres, begin = "BEGIN");
+crate::sql_report::impl_report_store!(PgStore, sqlx::Postgres, begin = "BEGIN");

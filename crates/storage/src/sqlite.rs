@@ -41,3 +41,4 @@ crate::sql::impl_storage!(
     share_lock = ""
 );
 crate::sql_panel::impl_panel_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
+crate::sql_report::impl_report_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");

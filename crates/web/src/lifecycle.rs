@@ -4,12 +4,15 @@
 use crate::{error::ApiError, state::AppState};
 use axum::http::StatusCode;
 use chrono::Utc;
-use minping_domain::{Method, Ranking, Round, RoundId, RoundState, ranking};
+use minping_domain::{
+    Method, Ranking, Round, RoundId, RoundState, ranking,
+    report::{ReportState, Window, substantiated_in},
+};
 use minping_storage::{Actor, FrozenRanking};
-use std::collections::BTreeMap;
 
-/// Ranks a round from its stored ballots with the method its settings define.
-/// Reports are not handled yet, so no unit is placed by a substantiated report.
+/// Ranks a round from its stored ballots with the method its settings define. A unit with
+/// a report substantiated from the first day of the round's quarter up to today is placed
+/// first (the default override window).
 pub async fn compute_ranking(
     state: &AppState,
     round: &Round,
@@ -19,7 +22,24 @@ pub async fn compute_ranking(
         .store
         .tallies(round.id, round.settings.indicators.len())
         .await?;
-    let ranking = ranking::rank(&tallies, &method, &BTreeMap::new());
+    let from = chrono::NaiveDate::from_ymd_opt(
+        i32::from(round.label.year()),
+        u32::from(round.label.quarter()) * 3 - 2,
+        1,
+    )
+    .expect("a quarter's first day exists");
+    let window = Window {
+        from,
+        to: state.today(),
+    };
+    let concluded: Vec<_> = state
+        .store
+        .substantiated_between(window.from, window.to)
+        .await?
+        .into_iter()
+        .map(|(unit, on)| (unit, ReportState::Substantiated, on))
+        .collect();
+    let ranking = ranking::rank(&tallies, &method, &substantiated_in(window, &concluded));
     Ok((method, ranking))
 }
 

@@ -43,6 +43,23 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/rounds/{id}/results", Who::Public),
     ("POST", "/api/v1/rounds/{id}/ballots", Who::Public),
     ("GET", "/api/v1/receipts/{receipt}", Who::Public),
+    ("POST", "/api/v1/reports", Who::Public),
+    (
+        "GET",
+        "/api/v1/reports",
+        Who::Roles(&[Role::Investigator, Role::Organizer]),
+    ),
+    (
+        "POST",
+        "/api/v1/reports/intake",
+        Who::Roles(&[Role::Investigator, Role::Organizer]),
+    ),
+    ("GET", "/api/v1/reports/{tracking_code}", Who::Public),
+    (
+        "POST",
+        "/api/v1/reports/{id}/transition",
+        Who::Roles(&[Role::Investigator]),
+    ),
     ("GET", "/api/v1/rounds/{id}/panel/frame", Who::Public),
     ("POST", "/api/v1/rounds/{id}/panel/frame", ORGANIZER),
     ("GET", "/api/v1/rounds/{id}/panel/draw", Who::Public),
@@ -89,6 +106,7 @@ async fn fill(app: &TestApp, path: &str) -> String {
     path.replace("{id}", &id.to_string())
         .replace("{receipt}", &receipt)
         .replace("{file}", "style.css")
+        .replace("{tracking_code}", "ABCD-EFGH-JK")
 }
 
 async fn receipt_of(app: &TestApp) -> String {

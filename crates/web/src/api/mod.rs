@@ -7,6 +7,7 @@ pub mod entry;
 mod health;
 mod org;
 pub mod panel;
+mod reports;
 pub mod results;
 mod rounds;
 
@@ -67,6 +68,10 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(ballots::post_ballot))
         .routes(routes!(ballots::get_receipt))
         .routes(routes!(health::me))
+        .routes(routes!(reports::list, reports::create))
+        .routes(routes!(reports::staff_intake))
+        .routes(routes!(reports::status))
+        .routes(routes!(reports::transition))
         .routes(routes!(panel::list_members, panel::add_members))
         .routes(routes!(panel::deactivate_member))
         .routes(routes!(draws::get_frame, draws::freeze_frame))
