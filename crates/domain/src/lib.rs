@@ -12,6 +12,7 @@ pub mod receipt;
 pub mod report;
 pub mod role;
 pub mod round;
+pub mod rules;
 pub mod settings;
 
 pub use ballot::{Ballot, BallotDraft, BallotError, Channel, Nomination, NominationDraft};
