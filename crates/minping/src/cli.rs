@@ -234,6 +234,22 @@ fn write_private(path: &Path, content: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reads `rules.toml` (the accountability rules) from the data folder, writing the
+/// documented defaults first if absent.
+pub fn load_rules(data: &Path) -> anyhow::Result<minping_domain::rules::Rules> {
+    let path = data.join("rules.toml");
+    if !path.exists() {
+        std::fs::create_dir_all(data)
+            .with_context(|| format!("cannot create {}", data.display()))?;
+        std::fs::write(&path, minping_domain::rules::Rules::default_toml())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    minping_domain::rules::Rules::from_toml(&text)
+        .with_context(|| format!("{} is not valid", path.display()))
+}
+
 async fn open(global: &Global) -> anyhow::Result<(Arc<dyn Storage>, Settings)> {
     let settings = load_settings(&global.data)?;
     let store = minping_storage::open(&global.data, global.database_url.as_deref())
@@ -248,7 +264,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let (store, settings) = open(&cli.global).await?;
             let key = load_code_key(&cli.global.data)?;
-            serve(store, settings, key, &args.listen, args.rate_limit).await
+            let rules = load_rules(&cli.global.data)?;
+            serve(store, settings, rules, key, &args.listen, args.rate_limit).await
         }
         Command::Demo(args) => {
             let (store, settings) = open(&cli.global).await?;
@@ -261,7 +278,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.no_serve {
                 return Ok(());
             }
-            serve(store, settings, key, &args.listen, args.rate_limit).await
+            let rules = load_rules(&cli.global.data)?;
+            serve(store, settings, rules, key, &args.listen, args.rate_limit).await
         }
         Command::User(UserCommand::Add {
             name,
@@ -427,12 +445,14 @@ async fn panel_command(state: &AppState, command: PanelCommand) -> anyhow::Resul
 async fn serve(
     store: Arc<dyn Storage>,
     settings: Settings,
+    rules: minping_domain::rules::Rules,
     code_key: Vec<u8>,
     listen: &str,
     limits: Switch,
 ) -> anyhow::Result<()> {
-    let mut state =
-        AppState::new(store, settings, format!("http://{listen}")).with_code_key(code_key);
+    let mut state = AppState::new(store, settings, format!("http://{listen}"))
+        .with_code_key(code_key)
+        .with_rules(rules);
     if limits == Switch::Off {
         state = state.without_rate_limit();
     }

@@ -7,9 +7,11 @@
 mod panel;
 mod postgres;
 mod report;
+mod sanction;
 mod sql;
 mod sql_panel;
 mod sql_report;
+mod sql_sanction;
 mod sqlite;
 mod writer;
 
@@ -28,6 +30,7 @@ pub use panel::{
 };
 pub use postgres::PgStore;
 pub use report::{Report, ReportEvent, ReportStore};
+pub use sanction::{Sanction, SanctionStore};
 pub use sqlite::SqliteStore;
 pub use writer::{BallotWriter, WriteError};
 
@@ -226,7 +229,7 @@ pub struct FrozenRanking {
 
 /// Everything minping needs from a database.
 #[async_trait]
-pub trait Storage: PanelStore + ReportStore + Send + Sync + 'static {
+pub trait Storage: PanelStore + ReportStore + SanctionStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

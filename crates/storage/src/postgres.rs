@@ -54,3 +54,4 @@ crate::sql::impl_storage!(
 );
 crate::sql_panel::impl_panel_store!(PgStore, sqlx::Postgres, begin = "BEGIN");
 crate::sql_report::impl_report_store!(PgStore, sqlx::Postgres, begin = "BEGIN");
+crate::sql_sanction::impl_sanction_store!(PgStore, sqlx::Postgres, begin = "BEGIN");

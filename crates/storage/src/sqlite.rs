@@ -42,3 +42,4 @@ crate::sql::impl_storage!(
 );
 crate::sql_panel::impl_panel_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
 crate::sql_report::impl_report_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
+crate::sql_sanction::impl_sanction_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");

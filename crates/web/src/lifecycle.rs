@@ -78,10 +78,13 @@ pub async fn advance(
         }
         RoundState::Finalized => {
             let (method, ranking) = compute_ranking(state, &round).await?;
+            let proposals = propose_sanctions(state, &round, &ranking).await?;
             state
                 .store
                 .finalize_round(id, &FrozenRanking { method, ranking }, actor, now)
                 .await?;
+            let rules = serde_json::to_string(&state.rules).unwrap_or_default();
+            state.store.record_proposals(id, &rules, &proposals).await?;
         }
         _ => {
             state
@@ -91,4 +94,55 @@ pub async fn advance(
         }
     }
     Ok(state.round(id).await?)
+}
+
+/// Runs the rules engine for a round about to be finalized, over the published rounds before
+/// it. Sanctions take effect from the finalization day (publication follows within days).
+async fn propose_sanctions(
+    state: &AppState,
+    round: &Round,
+    ranking: &Ranking,
+) -> Result<Vec<minping_domain::rules::ProposedSanction>, ApiError> {
+    use minping_domain::rules::{EngineInput, PastRound, RoundToFinalize, propose};
+    let tz = state.settings.tz();
+    let mut history = Vec::new();
+    for r in state.store.rounds().await? {
+        if r.state != RoundState::Published || r.label >= round.label {
+            continue;
+        }
+        let Some(frozen) = state.store.frozen_ranking(r.id).await? else {
+            continue;
+        };
+        let published_on = state
+            .store
+            .transitions(r.id)
+            .await?
+            .iter()
+            .find(|t| t.to == RoundState::Published)
+            .map_or_else(|| state.today(), |t| t.at.with_timezone(&tz).date_naive());
+        history.push(PastRound::from_ranking(
+            r.label,
+            published_on,
+            &frozen.ranking,
+        ));
+    }
+    let posts = state.store.posts().await?;
+    let retired = state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| !u.active)
+        .map(|u| u.id)
+        .collect();
+    let this = RoundToFinalize::from_ranking(round.label, state.today(), ranking);
+    Ok(propose(
+        &state.rules,
+        &EngineInput {
+            round: &this,
+            history: &history,
+            posts: &posts,
+            retired: &retired,
+        },
+    ))
 }

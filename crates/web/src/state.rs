@@ -23,6 +23,8 @@ pub struct AppState {
     pub rate_limit: bool,
     /// The key one-time codes are digested with; it lives outside the database.
     pub code_key: Vec<u8>,
+    /// The accountability rules in force (`rules.toml` in the data folder).
+    pub rules: minping_domain::rules::Rules,
     evaluated: RwLock<Option<(Instant, Arc<HashSet<UnitId>>)>>,
 }
 
@@ -43,6 +45,7 @@ impl AppState {
             base_url,
             rate_limit: true,
             code_key: rand::random::<[u8; 32]>().to_vec(),
+            rules: Default::default(),
             evaluated: RwLock::new(None),
         }
     }
@@ -56,6 +59,12 @@ impl AppState {
     /// The same state digesting codes with `key` (the deployment's, from its data folder).
     pub fn with_code_key(mut self, key: Vec<u8>) -> Self {
         self.code_key = key;
+        self
+    }
+
+    /// The same state with the deployment's accountability rules.
+    pub fn with_rules(mut self, rules: minping_domain::rules::Rules) -> Self {
+        self.rules = rules;
         self
     }
 

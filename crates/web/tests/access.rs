@@ -44,6 +44,9 @@ const API: &[(&str, &str, Who)] = &[
     ("POST", "/api/v1/rounds/{id}/ballots", Who::Public),
     ("GET", "/api/v1/receipts/{receipt}", Who::Public),
     ("POST", "/api/v1/reports", Who::Public),
+    ("GET", "/api/v1/rounds/{id}/sanctions", ORGANIZER_OR_LEADER),
+    ("POST", "/api/v1/sanctions/{id}/decision", ORGANIZER),
+    ("GET", "/api/v1/people/{id}/promotion", ORGANIZER_OR_LEADER),
     (
         "GET",
         "/api/v1/reports",

@@ -10,6 +10,7 @@ pub mod panel;
 mod reports;
 pub mod results;
 mod rounds;
+mod sanctions;
 
 use crate::{error::ApiError, state::Shared};
 use axum::{
@@ -68,6 +69,9 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(ballots::post_ballot))
         .routes(routes!(ballots::get_receipt))
         .routes(routes!(health::me))
+        .routes(routes!(sanctions::list))
+        .routes(routes!(sanctions::decide))
+        .routes(routes!(sanctions::promotion))
         .routes(routes!(reports::list, reports::create))
         .routes(routes!(reports::staff_intake))
         .routes(routes!(reports::status))

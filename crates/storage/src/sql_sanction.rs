@@ -1,0 +1,126 @@
+//! The sanctions' queries, shared by both backends like [`crate::sql`].
+
+/// Implements [`crate::SanctionStore`] for `$store` over `$db`.
+macro_rules! impl_sanction_store {
+    ($store:ty, $db:ty, begin = $begin:literal) => {
+        const _: () = {
+            use crate::{
+                Actor, Result, StorageError,
+                sanction::{Sanction, SanctionStore},
+            };
+            use async_trait::async_trait;
+            use chrono::{DateTime, Utc};
+            use minping_domain::{
+                PersonId, RoundId,
+                rules::{ProposedSanction, SanctionState},
+            };
+            use sqlx::Row;
+
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            fn corrupt(what: impl std::fmt::Display) -> StorageError {
+                StorageError::Corrupt(what.to_string())
+            }
+
+            fn sanction_from(r: &DbRow) -> Result<Sanction> {
+                let proposal: String = r.try_get("proposal")?;
+                let state: String = r.try_get("state")?;
+                Ok(Sanction {
+                    id: r.try_get("id")?,
+                    round_id: RoundId(r.try_get("round_id")?),
+                    proposal: serde_json::from_str(&proposal).map_err(corrupt)?,
+                    state: serde_json::from_value(serde_json::Value::String(state)).map_err(corrupt)?,
+                    decided_by: r.try_get("decided_by")?,
+                    decided_at: r.try_get("decided_at")?,
+                    decision_reason: r.try_get("decision_reason")?,
+                })
+            }
+
+            const SELECT: &str = "SELECT id, round_id, proposal, state, decided_by, decided_at, decision_reason FROM sanctions";
+
+            #[async_trait]
+            impl SanctionStore for $store {
+                async fn record_proposals(&self, round: RoundId, rules: &str, proposals: &[ProposedSanction]) -> Result<()> {
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    sqlx::query("UPDATE rounds SET rules = $1 WHERE id = $2")
+                        .bind(rules)
+                        .bind(round.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    for p in proposals {
+                        sqlx::query(
+                            "INSERT INTO sanctions (round_id, person_id, unit_id, kind, rule, proposal, state) \
+                             VALUES ($1, $2, $3, $4, $5, $6, 'proposed')",
+                        )
+                        .bind(round.0)
+                        .bind(p.person_id.0)
+                        .bind(p.unit_id.0)
+                        .bind(p.kind.as_str())
+                        .bind(&p.rule)
+                        .bind(serde_json::to_string(p).map_err(corrupt)?)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn sanctions(&self, round: RoundId) -> Result<Vec<Sanction>> {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE round_id = $1 ORDER BY id")))
+                        .bind(round.0)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(sanction_from).collect()
+                }
+
+                async fn sanctions_of(&self, person: PersonId) -> Result<Vec<Sanction>> {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE person_id = $1 ORDER BY id")))
+                        .bind(person.0)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(sanction_from).collect()
+                }
+
+                async fn decide_sanction(
+                    &self,
+                    id: i64,
+                    confirm: bool,
+                    actor: &Actor,
+                    reason: &str,
+                    at: DateTime<Utc>,
+                ) -> Result<Sanction> {
+                    let state = if confirm { SanctionState::Confirmed } else { SanctionState::Rejected };
+                    let state = serde_json::to_value(state).map_err(corrupt)?;
+                    let done = sqlx::query(
+                        "UPDATE sanctions SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
+                         WHERE id = $5 AND state = 'proposed'",
+                    )
+                    .bind(state.as_str().unwrap_or_default())
+                    .bind(&actor.name)
+                    .bind(at)
+                    .bind(reason)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM sanctions WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        return Err(match exists {
+                            Some(_) => StorageError::Conflict("this sanction has already been decided".into()),
+                            None => StorageError::NotFound,
+                        });
+                    }
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
+                        .bind(id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    sanction_from(&row)
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use impl_sanction_store;

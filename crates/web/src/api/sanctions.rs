@@ -1,0 +1,159 @@
+//! Sanctions proposed when a round is finalized, their review, and the promotion calendar.
+
+use super::{ApiJson, ApiPath};
+use crate::{
+    auth::{Authorized, ORGANIZER, ORGANIZER_OR_LEADER},
+    error::ApiError,
+    state::Shared,
+};
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use chrono::{NaiveDate, Utc};
+use minping_domain::{
+    PersonId, RoundId,
+    rules::{PromotionAnswer, RecordedSanction, may_promote},
+};
+use minping_storage::Sanction;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A sanction as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct SanctionBody {
+    /// Id.
+    pub id: i64,
+    /// Who.
+    pub person_id: i64,
+    /// For which unit.
+    pub unit_id: i64,
+    /// `reminder_talk`, `interview`, `promotion_freeze`, `head_removed`, `leader_removed` or `assessment_deduction`.
+    pub kind: String,
+    /// The rule that proposed it.
+    pub rule: String,
+    /// The rounds that triggered it.
+    pub rounds: Vec<String>,
+    /// `proposed`, `confirmed` or `rejected`.
+    pub state: String,
+    /// In effect from.
+    pub from: NaiveDate,
+    /// Last day of a freeze.
+    pub until: Option<NaiveDate>,
+    /// Points deducted.
+    pub points: Option<f64>,
+    /// Why, in Chinese.
+    pub reason: String,
+    /// Who confirmed or rejected it.
+    pub decided_by: Option<String>,
+    /// Their reason.
+    pub decision_reason: Option<String>,
+}
+
+impl From<Sanction> for SanctionBody {
+    fn from(s: Sanction) -> Self {
+        Self {
+            id: s.id,
+            person_id: s.proposal.person_id.0,
+            unit_id: s.proposal.unit_id.0,
+            kind: s.proposal.kind.as_str().into(),
+            rule: s.proposal.rule,
+            rounds: s.proposal.rounds.iter().map(|r| r.to_string()).collect(),
+            state: serde_json::to_value(s.state)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            from: s.proposal.from,
+            until: s.proposal.until,
+            points: s.proposal.points,
+            reason: s.proposal.reason_zh,
+            decided_by: s.decided_by,
+            decision_reason: s.decision_reason,
+        }
+    }
+}
+
+/// The sanctions a round's finalization proposed, with their review state (organizer, leader).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/sanctions", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")), responses((status = 200, body = Vec<SanctionBody>)))]
+pub async fn list(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<SanctionBody>>, ApiError> {
+    state.round(RoundId(id)).await?;
+    Ok(Json(
+        state
+            .store
+            .sanctions(RoundId(id))
+            .await?
+            .into_iter()
+            .map(SanctionBody::from)
+            .collect(),
+    ))
+}
+
+/// A decision on a proposed sanction.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// True confirms (and records that it was executed), false rejects.
+    pub confirm: bool,
+    /// Why.
+    pub reason: String,
+}
+
+/// Confirms or rejects a proposed sanction (organizer).
+#[utoipa::path(post, path = "/api/v1/sanctions/{id}/decision", security(("token" = [])), request_body = Decision,
+    params(("id" = i64, Path, description = "sanction id")),
+    responses((status = 200, body = SanctionBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn decide(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<Decision>,
+) -> Result<Json<SanctionBody>, ApiError> {
+    let reason = super::name("reason", &body.reason)?;
+    let s = state
+        .store
+        .decide_sanction(id, body.confirm, &who.actor(), &reason, Utc::now())
+        .await?;
+    Ok(Json(s.into()))
+}
+
+/// The day to ask about.
+#[derive(Deserialize, ToSchema)]
+pub struct On {
+    /// YYYY-MM-DD; today when absent.
+    #[serde(default)]
+    pub on: Option<NaiveDate>,
+}
+
+/// May this person be promoted on that day? With every reason (organizer, leader).
+#[utoipa::path(get, path = "/api/v1/people/{id}/promotion", security(("token" = [])),
+    params(("id" = i64, Path, description = "person id"), ("on" = Option<String>, Query, description = "YYYY-MM-DD")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn promotion(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+    ApiPath(id): ApiPath<i64>,
+    query: Result<Query<On>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<PromotionAnswer>, ApiError> {
+    let Query(on) = query?;
+    let person = PersonId(id);
+    if !state.store.people().await?.iter().any(|p| p.id == person) {
+        return Err(ApiError::not_found());
+    }
+    let recorded: Vec<RecordedSanction> = state
+        .store
+        .sanctions_of(person)
+        .await?
+        .into_iter()
+        .map(|s| RecordedSanction {
+            sanction: s.proposal,
+            state: s.state,
+        })
+        .collect();
+    let day = on.on.unwrap_or_else(|| state.today());
+    Ok(Json(may_promote(person, day, &recorded)))
+}
