@@ -494,6 +494,81 @@ pub async fn add_user(
     Ok(())
 }
 
+/// Runs the default accountability rules over the demo's published rounds in order, as the
+/// organizer would have at each finalization, and records the proposals as confirmed, so
+/// the history carries sanctions consistent with its rankings. Returns how many.
+async fn seed_demo_sanctions(store: &dyn Storage, settings: &Settings) -> anyhow::Result<usize> {
+    use minping_domain::{
+        RoundState,
+        rules::{EngineInput, PastRound, RoundToFinalize, Rules, propose},
+    };
+    let rules = Rules::default();
+    let rules_json = serde_json::to_string(&rules)?;
+    let tz = settings.tz();
+    let mut rounds = store.rounds().await?;
+    rounds.retain(|r| r.state == RoundState::Published);
+    rounds.sort_by_key(|r| r.label);
+    let posts = store.posts().await?;
+    let retired = store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| !u.active)
+        .map(|u| u.id)
+        .collect();
+    let mut history: Vec<PastRound> = Vec::new();
+    let mut count = 0;
+    let organizer = minping_storage::Actor {
+        user_id: None,
+        name: "organizer".into(),
+    };
+    for r in rounds {
+        let frozen = store
+            .frozen_ranking(r.id)
+            .await?
+            .context("a published round has a frozen ranking")?;
+        let published_on = store
+            .transitions(r.id)
+            .await?
+            .iter()
+            .find(|t| t.to == RoundState::Published)
+            .map(|t| t.at.with_timezone(&tz).date_naive())
+            .context("a published round records its publication")?;
+        let this = RoundToFinalize::from_ranking(r.label, published_on, &frozen.ranking);
+        let proposals = propose(
+            &rules,
+            &EngineInput {
+                round: &this,
+                history: &history,
+                posts: &posts,
+                retired: &retired,
+            },
+        );
+        store
+            .record_proposals(r.id, &rules_json, &proposals)
+            .await?;
+        let decided_at = chrono::Utc::now();
+        for s in store.sanctions(r.id).await? {
+            store
+                .decide_sanction(
+                    s.id,
+                    true,
+                    &organizer,
+                    "区委常委会研究决定（演示数据）",
+                    decided_at,
+                )
+                .await?;
+            count += 1;
+        }
+        history.push(PastRound::from_ranking(
+            r.label,
+            published_on,
+            &frozen.ranking,
+        ));
+    }
+    Ok(count)
+}
+
 /// Draws the open round's panel sample, marks the forms mailed, and has about a third of
 /// the drawn members answer online with their codes. Returns how many answered.
 async fn draw_demo_panel(
@@ -613,6 +688,8 @@ pub async fn seed_demo(
     );
     let summary = crate::demo::seed_district(store.as_ref(), settings, today, seed, &bar).await?;
     bar.finish_and_clear();
+    let sanctions = seed_demo_sanctions(store.as_ref(), settings).await?;
+    println!("Recorded {sanctions} sanctions from the rules over the published history.");
     let members = crate::demo::seed_panel(store.as_ref(), settings, today, seed).await?;
     let answered =
         draw_demo_panel(store.clone(), settings, code_key, summary.open_round, seed).await?;
