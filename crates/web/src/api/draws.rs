@@ -340,6 +340,20 @@ pub struct ConflictBody {
     pub reason: Option<String>,
 }
 
+impl From<minping_storage::Conflict> for ConflictBody {
+    fn from(c: minping_storage::Conflict) -> Self {
+        Self {
+            id: c.id,
+            response: c.response.as_str().into(),
+            ballot: serde_json::from_str(&c.content).unwrap_or_default(),
+            received_on: c.received_on,
+            state: c.state,
+            resolved_by: c.resolved_by,
+            reason: c.reason,
+        }
+    }
+}
+
 /// The conflict queue of a round, pending first (organizer).
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/conflicts", security(("token" = [])),
     params(("id" = i64, Path, description = "round id")), responses((status = 200, body = Vec<ConflictBody>)))]
@@ -349,19 +363,7 @@ pub async fn conflicts(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<ConflictBody>>, ApiError> {
     let list = state.store.conflicts(RoundId(id)).await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|c| ConflictBody {
-                id: c.id,
-                response: c.response.as_str().into(),
-                ballot: serde_json::from_str(&c.content).unwrap_or_default(),
-                received_on: c.received_on,
-                state: c.state,
-                resolved_by: c.resolved_by,
-                reason: c.reason,
-            })
-            .collect(),
-    ))
+    Ok(Json(list.into_iter().map(ConflictBody::from).collect()))
 }
 
 /// How a conflict is resolved.
@@ -387,13 +389,5 @@ pub async fn resolve(
 ) -> Result<Json<ConflictBody>, ApiError> {
     let reason = super::name("reason", &body.reason)?;
     let c = crate::conflicts::resolve(&state, id, body.count, &reason, &who.actor()).await?;
-    Ok(Json(ConflictBody {
-        id: c.id,
-        response: c.response.as_str().into(),
-        ballot: serde_json::from_str(&c.content).unwrap_or_default(),
-        received_on: c.received_on,
-        state: c.state,
-        resolved_by: c.resolved_by,
-        reason: c.reason,
-    }))
+    Ok(Json(c.into()))
 }
