@@ -218,6 +218,8 @@ pub trait PanelStore: Send + Sync {
     async fn code_state(&self, round: RoundId, digest: &str) -> Result<Option<bool>>;
     /// The conflict queue of a round, pending first.
     async fn conflicts(&self, round: RoundId) -> Result<Vec<Conflict>>;
+    /// One conflict by id.
+    async fn conflict(&self, id: i64) -> Result<Option<Conflict>>;
     /// Marks a pending conflict counted or dismissed, with who and why.
     async fn resolve_conflict(
         &self,

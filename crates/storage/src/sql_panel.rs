@@ -386,6 +386,17 @@ macro_rules! impl_panel_store {
                     rows.iter().map(conflict_from).collect()
                 }
 
+                async fn conflict(&self, id: i64) -> Result<Option<Conflict>> {
+                    let row = sqlx::query(
+                        "SELECT id, round_id, code_digest, response, content, received_on, state, resolved_by, reason \
+                         FROM code_conflicts WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.as_ref().map(conflict_from).transpose()
+                }
+
                 async fn resolve_conflict(
                     &self,
                     id: i64,

@@ -92,23 +92,17 @@ pub async fn resolve(
 }
 
 async fn find_pending(state: &AppState, id: i64) -> Result<Conflict, ApiError> {
-    for round in state.store.rounds().await? {
-        if let Some(c) = state
-            .store
-            .conflicts(round.id)
-            .await?
-            .into_iter()
-            .find(|c| c.id == id)
-        {
-            if c.state != "pending" {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "conflict",
-                    "this conflict is already resolved",
-                ));
-            }
-            return Ok(c);
-        }
+    let c = state
+        .store
+        .conflict(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if c.state != "pending" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "this conflict is already resolved",
+        ));
     }
-    Err(ApiError::not_found())
+    Ok(c)
 }
