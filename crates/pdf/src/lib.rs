@@ -6,7 +6,8 @@
 //! - the personalised A4 form of the directed channel ([`Renderer::personalised`]), or many
 //!   of them merged into one PDF for the print shop ([`Renderer::personalised_batch`]);
 //! - the open-channel form for the newspaper ([`Renderer::open_channel`]);
-//! - PNG previews of a page ([`Renderer::personalised_png`]).
+//! - PNG previews of a page ([`Renderer::personalised_png`]);
+//! - the circulation notice (通报) of a round's results ([`Notice`], [`Renderer::notice`]).
 //!
 //! The Chinese font (a subset of Noto Sans CJK SC with every GB2312 character, SIL OFL 1.1,
 //! see `fonts/LICENSE-OFL.txt` and `scripts/subset-font`) is compiled into the crate, so a
@@ -36,7 +37,15 @@
 //! One landscape page of **390 mm × 270 mm** (half a 对开 broadsheet page), marked
 //! 抽样评议（公开渠道）, with no personal data and no code; the units are set in three
 //! columns beside the instructions, indicators and comment area.
+//!
+//! # Circulation notice (通报)
+//! A4 portrait, set like an official document after GB/T 9704: the issuer as a red header
+//! (红头), the document number (e.g. `南川评通〔2026〕3号`) and a red rule, the title, the
+//! addressees, the body with two-character indents, the ranked units as a table (名次 / 单位 /
+//! 主要问题) over as many pages as they need, the closing paragraphs, then signature and date
+//! at the right. Pages are numbered `— 1 —`.
 
+mod notice;
 mod source;
 mod world;
 
@@ -50,6 +59,7 @@ use typst::model::Document;
 use typst::utils::Scalar;
 use typst_layout::{Page, PagedDocument};
 
+pub use crate::notice::{Notice, NoticeEntry};
 use crate::source::Kind;
 use crate::world::{Assets, FormWorld};
 
@@ -130,7 +140,7 @@ pub struct Recipient {
 /// Why a form could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
-    /// Typst rejected the form (a bug in the template, or input it cannot lay out).
+    /// Typst rejected the form or notice (a bug in the template, or input it cannot lay out).
     #[error("typesetting the form failed: {0}")]
     Typeset(String),
     /// Typst laid the form out but could not write the PDF.
@@ -210,7 +220,7 @@ fn common_instructions(max_nominations: usize) -> Vec<String> {
     ]
 }
 
-/// Makes the forms. Parses the embedded font and builds typst's standard library once;
+/// Makes the forms and notices. Parses the embedded font and builds typst's standard library once;
 /// create one and share it (it is `Send + Sync`).
 pub struct Renderer {
     assets: Assets,

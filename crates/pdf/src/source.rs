@@ -1,15 +1,18 @@
 //! Turns the plain-data inputs into typst source: a prelude of typst literals (`#let data =
-//! (..)`) followed by the form template. Data never becomes markup, so a unit called
-//! `*科*` or a name with `#` prints as written.
+//! (..)`, `#let notice = (..)`) followed by the template of the form or the notice. Data never
+//! becomes markup, so a unit called `*科*` or a name with `#` prints as written.
 
 use std::fmt::Write;
 
 use qrcode::{Color, EcLevel, QrCode};
 
-use crate::{FormContent, PdfError, Recipient};
+use crate::{FormContent, Notice, PdfError, Recipient};
 
-/// The layout of both forms; it reads the bindings written by [`prelude`].
+/// The layout of both forms; it reads the bindings written by [`main_source`].
 const TEMPLATE: &str = include_str!("form.typ");
+
+/// The layout of the circulation notice; it reads the binding written by [`notice_source`].
+pub(crate) const NOTICE_TEMPLATE: &str = include_str!("notice.typ");
 
 /// What the source typesets.
 pub(crate) enum Kind<'a> {
@@ -49,6 +52,55 @@ pub(crate) fn main_source(content: &FormContent, kind: Kind<'_>) -> Result<Strin
     }
     s.push_str(TEMPLATE);
     Ok(s)
+}
+
+/// The complete main source of the circulation notice `n`.
+pub(crate) fn notice_source(n: &Notice) -> String {
+    let mut s = String::with_capacity(NOTICE_TEMPLATE.len() + 4 * 1024);
+    s.push_str("#let notice = (issuer: ");
+    str_lit(&mut s, &n.issuer);
+    s.push_str(", number: ");
+    str_lit(&mut s, &n.number);
+    s.push_str(", title: ");
+    str_lit(&mut s, &n.title);
+    s.push_str(", addressee: ");
+    str_lit(&mut s, &n.addressee);
+    s.push_str(", opening: ");
+    str_array(&mut s, &n.opening);
+    s.push_str(", entries: (");
+    for e in &n.entries {
+        let _ = write!(s, "(rank: {}, agency: ", e.rank);
+        str_lit(&mut s, &e.agency);
+        s.push_str(", unit: ");
+        str_lit(&mut s, &e.unit);
+        s.push_str(", problems: ");
+        str_lit(&mut s, &e.main_problems);
+        s.push_str(", note: ");
+        match &e.override_note {
+            Some(note) => str_lit(&mut s, note),
+            None => s.push_str("none"),
+        }
+        s.push_str("),");
+    }
+    s.push_str("), closing: ");
+    str_array(&mut s, &n.closing);
+    s.push_str(", signature: ");
+    str_lit(&mut s, &n.signature);
+    s.push_str(", date: ");
+    str_lit(&mut s, &n.date);
+    s.push_str(")\n");
+    s.push_str(NOTICE_TEMPLATE);
+    s
+}
+
+/// Appends `items` as a typst array of strings (trailing comma, so one item stays an array).
+fn str_array(s: &mut String, items: &[String]) {
+    s.push('(');
+    for item in items {
+        str_lit(s, item);
+        s.push(',');
+    }
+    s.push(')');
 }
 
 fn content_literal(s: &mut String, c: &FormContent, open: bool) {

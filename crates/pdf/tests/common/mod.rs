@@ -1,8 +1,8 @@
-//! A realistic district form (100 units in 27 agencies, like Nanchuan's) and recipients,
-//! shared by the tests and the `thousand` example.
+//! A realistic district form (100 units in 27 agencies, like Nanchuan's), recipients and a
+//! circulation notice of results, shared by the tests and the examples.
 #![allow(dead_code)] // each test binary uses a different part
 
-use minping_pdf::{AgencyUnits, FormContent, IndicatorText, Recipient};
+use minping_pdf::{AgencyUnits, FormContent, IndicatorText, Notice, NoticeEntry, Recipient};
 
 const AGENCIES: &[(&str, &[&str])] = &[
     ("区发展和改革委员会", &["投资科", "价格科", "项目服务科"]),
@@ -262,5 +262,115 @@ pub fn zhang() -> Recipient {
         postcode: "408400".into(),
         code: "ABCD-EFGH-JK".into(),
         url: "https://minping.example.cn/ballot?code=ABCDEFGHJK".into(),
+    }
+}
+
+/// The circulation notice of a demo round: 12 ranked units (the first moved up by an
+/// override), sanctions after the list.
+pub fn notice() -> Notice {
+    let entries = [
+        (
+            "区市场监管局",
+            "食品经营许可科",
+            "贪（吃拿卡要）、推（推诿扯皮）",
+            Some("经查实存在吃拿卡要问题，直接列第1名"),
+        ),
+        (
+            "",
+            "区不动产登记中心",
+            "懒（办事拖拉）、推（推诿扯皮）",
+            None,
+        ),
+        (
+            "区规划和自然资源局",
+            "规划许可科",
+            "推（推诿扯皮）、乱（标准不一）",
+            None,
+        ),
+        (
+            "区市场监管局",
+            "企业注册科",
+            "冷（态度生硬）、推（推诿扯皮）",
+            None,
+        ),
+        (
+            "区住房和城乡建设委员会",
+            "施工许可科",
+            "懒（效率低下）",
+            None,
+        ),
+        (
+            "区人力资源和社会保障局",
+            "社会保险事务中心",
+            "冷（态度生硬）、懒（效率低下）",
+            None,
+        ),
+        (
+            "区公安分局",
+            "交通巡逻警察支队车辆管理所",
+            "推（该一次告知的不一次告知）",
+            None,
+        ),
+        (
+            "区生态环境局",
+            "生态环境保护综合行政执法支队",
+            "乱（执法标准不一）",
+            None,
+        ),
+        ("区城市管理局", "户外广告管理科", "乱（乱设门槛）", None),
+        (
+            "国家税务总局重庆市南川区税务局",
+            "第一税务所",
+            "冷（态度生硬）",
+            None,
+        ),
+        ("区医疗保障局", "医保事务中心", "推（推诿扯皮）", None),
+        (
+            "区民政局",
+            "婚姻登记处",
+            "懒（上班时间做与工作无关的事）",
+            None,
+        ),
+    ];
+    Notice {
+        issuer: "南川区最难办事科室群众评议活动领导小组办公室".into(),
+        number: "南川评通〔2026〕3号".into(),
+        title: "关于2026年第三季度“最难办事科室”群众评议结果的通报".into(),
+        addressee: "各乡镇（街道）党（工）委、政府（办事处），区级各部门：".into(),
+        opening: vec![
+            "为深入推进作风建设，切实解决群众办事难问题，根据《南川区“最难办事科室”群众评议\
+             活动实施方案》，区评议办于2026年7月至9月组织开展了第三季度“最难办事科室”群众评议。\
+             本次评议采取定向评议与抽样评议相结合的方式，共发放评议表3000份，收回有效评议表\
+             2716份，并结合12345热线投诉、明察暗访和纪检监察机关查处情况综合排名。"
+                .into(),
+            "现将评议结果通报如下：".into(),
+        ],
+        entries: entries
+            .into_iter()
+            .zip(1..)
+            .map(|((agency, unit, problems, note), rank)| NoticeEntry {
+                rank,
+                agency: agency.into(),
+                unit: unit.into(),
+                main_problems: problems.into(),
+                override_note: note.map(Into::into),
+            })
+            .collect(),
+        closing: vec![
+            "一、对排名前3位的科室，由区纪委监委约谈科室负责人，所在部门主要负责人向区委作出\
+             书面检查；科室负责人年度考核不得评为优秀，一年内暂缓提拔。"
+                .into(),
+            "二、对排名第4至10位的科室，由所在部门主要负责人对科室负责人进行谈话提醒，\
+             限30日内完成整改，整改情况报区评议办。"
+                .into(),
+            "三、连续两次排名前3位的科室，对科室负责人予以免职；经查实存在吃拿卡要问题的，\
+             移送纪检监察机关依纪依法处理。"
+                .into(),
+            "各单位要以此为鉴，举一反三，切实转变作风、提升服务效能。整改情况将在下一季度评议\
+             中接受群众检验。"
+                .into(),
+        ],
+        signature: "南川区最难办事科室群众评议活动领导小组办公室".into(),
+        date: "2026年10月15日".into(),
     }
 }
