@@ -14,6 +14,7 @@ pub mod role;
 pub mod round;
 pub mod rules;
 pub mod settings;
+pub mod statistics;
 
 pub use ballot::{Ballot, BallotDraft, BallotError, Channel, Nomination, NominationDraft};
 pub use ids::{AgencyId, PersonId, RoundId, UnitId, UserId};

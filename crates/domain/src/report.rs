@@ -22,6 +22,18 @@ pub enum ReportSource {
     Visit,
 }
 
+impl ReportSource {
+    /// The source's code: `web`, `hotline`, `letter` or `visit`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportSource::Web => "web",
+            ReportSource::Hotline => "hotline",
+            ReportSource::Letter => "letter",
+            ReportSource::Visit => "visit",
+        }
+    }
+}
+
 /// Where a report is in its workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

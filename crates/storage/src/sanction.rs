@@ -3,7 +3,7 @@
 
 use crate::{Actor, Result};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
     PersonId, RoundId,
     rules::{ProposedSanction, SanctionState},
@@ -41,6 +41,11 @@ pub trait SanctionStore: Send + Sync {
     ) -> Result<()>;
     /// A round's sanctions.
     async fn sanctions(&self, round: RoundId) -> Result<Vec<Sanction>>;
+    /// Every sanction, oldest round first.
+    async fn all_sanctions(&self) -> Result<Vec<Sanction>>;
+    /// Moves a round's sanctions to take effect on its publication day (freezes keep their
+    /// length); decisions already taken stay.
+    async fn start_sanctions(&self, round: RoundId, on: NaiveDate) -> Result<()>;
     /// Every sanction of a person.
     async fn sanctions_of(&self, person: PersonId) -> Result<Vec<Sanction>>;
     /// Confirms or rejects a proposed sanction, recording who, when and why.

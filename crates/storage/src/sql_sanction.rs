@@ -9,7 +9,7 @@ macro_rules! impl_sanction_store {
                 sanction::{Sanction, SanctionStore},
             };
             use async_trait::async_trait;
-            use chrono::{DateTime, Utc};
+            use chrono::{DateTime, NaiveDate, Utc};
             use minping_domain::{
                 PersonId, RoundId,
                 rules::{ProposedSanction, SanctionState},
@@ -71,6 +71,33 @@ macro_rules! impl_sanction_store {
                         .fetch_all(&self.pool)
                         .await?;
                     rows.iter().map(sanction_from).collect()
+                }
+
+                async fn all_sanctions(&self) -> Result<Vec<Sanction>> {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY round_id, id")))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(sanction_from).collect()
+                }
+
+                async fn start_sanctions(&self, round: RoundId, on: NaiveDate) -> Result<()> {
+                    let mut tx = self.pool.begin_with($begin).await?;
+                    let rows = sqlx::query("SELECT id, proposal FROM sanctions WHERE round_id = $1 ORDER BY id")
+                        .bind(round.0)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    for r in &rows {
+                        let id: i64 = r.try_get("id")?;
+                        let proposal: String = r.try_get("proposal")?;
+                        let proposal: ProposedSanction = serde_json::from_str(&proposal).map_err(corrupt)?;
+                        sqlx::query("UPDATE sanctions SET proposal = $1 WHERE id = $2")
+                            .bind(serde_json::to_string(&proposal.starting_on(on)).map_err(corrupt)?)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
                 }
 
                 async fn sanctions_of(&self, person: PersonId) -> Result<Vec<Sanction>> {

@@ -1494,3 +1494,59 @@ conformance!(
         assert_eq!(store.round(created.id).await.unwrap(), Some(created));
     }
 );
+
+conformance!(
+    publishing_moves_a_rounds_sanctions_to_the_publication_day_and_keeps_decisions,
+    |store| async move {
+        use minping_domain::rules::{ProposedSanction, SanctionKind, SanctionState};
+        let unit = units(store.as_ref(), 1).await[0].id;
+        let head = store.create_person("张伟").await.unwrap();
+        let round = round_in(store.as_ref(), "2024Q2", RoundState::Closed).await;
+        let proposal = |kind: SanctionKind, until| ProposedSanction {
+            person_id: head.id,
+            unit_id: unit,
+            kind,
+            rule: format!("rule_{}", kind.as_str()),
+            rounds: vec![round.label],
+            from: day(2024, 7, 10),
+            until,
+            points: None,
+            reason_zh: "科室列2024年第二季度群众评议最难办事科室第1名".into(),
+        };
+        let proposals = [
+            proposal(SanctionKind::Interview, None),
+            proposal(
+                SanctionKind::PromotionFreeze,
+                Some(minping_domain::rules::freeze_until(day(2024, 7, 10), 3)),
+            ),
+        ];
+        store
+            .record_proposals(round.id, "{}", &proposals)
+            .await
+            .unwrap();
+        let interview = store.sanctions(round.id).await.unwrap()[0].id;
+        store
+            .decide_sanction(
+                interview,
+                true,
+                &organizer(),
+                "已约谈",
+                at(2024, 7, 12, 9, 0, 0),
+            )
+            .await
+            .unwrap();
+
+        store
+            .start_sanctions(round.id, day(2024, 7, 20))
+            .await
+            .unwrap();
+        let after = store.sanctions(round.id).await.unwrap();
+        assert_eq!(after.len(), 2);
+        assert!(after.iter().all(|s| s.proposal.from == day(2024, 7, 20)));
+        assert_eq!(after[0].state, SanctionState::Confirmed);
+        assert_eq!(after[0].decided_by.as_deref(), Some("作风办 王芳"));
+        assert_eq!(after[1].proposal.until, Some(day(2024, 10, 19)));
+        assert_eq!(store.all_sanctions().await.unwrap(), after);
+        assert_eq!(store.sanctions_of(head.id).await.unwrap(), after);
+    }
+);

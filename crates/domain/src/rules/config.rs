@@ -69,14 +69,18 @@ pub struct RemovalRule {
     pub leader_after: u32,
 }
 
-/// Wuhan style: last place **and** a score below a threshold removes the head.
+/// Wuhan style, "末位且低于某分数": the worst-placed unit **and** a score past a threshold
+/// removes the head. minping ranks the hardest unit first, so the worst place is rank 1 and
+/// "worse than the threshold" means a score (weighted nominations) of at least `min_score`:
+/// the floor keeps a quiet quarter, where even the worst unit was hardly named, from
+/// removing anybody.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ThresholdRule {
     /// Off by default.
     pub enabled: bool,
-    /// The score a last-place unit must fall below.
-    pub score_below: f64,
+    /// The score (weighted nominations) the rank-1 unit must reach for the rule to apply.
+    pub min_score: f64,
 }
 
 /// Why a rules file is not usable.
@@ -145,7 +149,7 @@ impl Default for ThresholdRule {
     fn default() -> Self {
         Self {
             enabled: false,
-            score_below: 60.0,
+            min_score: 100.0,
         }
     }
 }
@@ -180,8 +184,8 @@ impl Rules {
         if self.removal.top == 0 {
             return invalid("removal.top must be at least 1");
         }
-        if !self.threshold.score_below.is_finite() {
-            return invalid("threshold.score_below must be a number");
+        if !self.threshold.min_score.is_finite() || self.threshold.min_score < 0.0 {
+            return invalid("threshold.min_score must be a number of at least 0");
         }
         Ok(())
     }

@@ -5,8 +5,8 @@
 //! Decisions, in the rules' words:
 //! - **Top N** is the round's published list (the `top_n` flag of each entry, which
 //!   includes every unit tied at the boundary). Nothing is proposed for a unit outside it,
-//!   not even by the removal ladder; only the optional threshold rule (off by default)
-//!   looks at the last place.
+//!   not even by the removal ladder; the optional threshold rule (off by default) looks
+//!   only at rank 1.
 //! - **Consecutive** means consecutive published rounds *of the deployment*, ordered by
 //!   label. A unit absent from a round's ranking (nobody named it) was not in the top 3 of
 //!   that round, so the absence breaks its run. A unit that leaves the top 3 and comes back
@@ -260,8 +260,7 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
             if months > 0 {
                 let until = freeze_until(date, months);
                 for &p in &heads {
-                    let reason =
-                        format!("科室列{place}，自公示之日起{months}个月内不得提拔（至{until}）");
+                    let reason = format!("科室列{place}，自公示之日起{months}个月内不得提拔");
                     out.push(ProposedSanction {
                         until: Some(until),
                         ..sanction(
@@ -357,19 +356,18 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
     }
 
     if rules.threshold.enabled {
-        let last = round.entries.iter().map(|e| e.rank).max();
         for entry in &round.entries {
             let unit = entry.unit_id;
-            if Some(entry.rank) != last
-                || entry.score >= rules.threshold.score_below
+            if entry.rank != 1
+                || entry.score < rules.threshold.min_score
                 || input.retired.contains(&unit)
             {
                 continue;
             }
             for p in holders(input.posts, unit, PostRole::Head, &[date]) {
                 let reason = format!(
-                    "科室{round_zh}评议排名末位且得分{}低于{}分，科室负责人免职",
-                    entry.score, rules.threshold.score_below
+                    "科室{round_zh}评议排名末位（最难办事第1名）且得分{}达到{}分，科室负责人免职",
+                    entry.score, rules.threshold.min_score
                 );
                 out.push(sanction(
                     p,
@@ -410,6 +408,25 @@ fn holders(
         .map(|p| p.person_id)
         .filter(|&person| rest.iter().all(|&d| holds(person, d)))
         .collect()
+}
+
+impl ProposedSanction {
+    /// The same sanction taking effect on `day` instead: a round is finalized first and
+    /// published days later, and sanctions run from publication. A promotion freeze keeps its
+    /// length in calendar months.
+    pub fn starting_on(self, day: NaiveDate) -> Self {
+        let until = self.until.map(|until| {
+            let months = (0..=1200)
+                .find(|&m| freeze_until(self.from, m) >= until)
+                .unwrap_or(0);
+            freeze_until(day, months)
+        });
+        Self {
+            from: day,
+            until,
+            ..self
+        }
+    }
 }
 
 /// The last day of a freeze of `months` from `published_on`: three months from 15 October
@@ -578,6 +595,26 @@ mod tests {
         let talk = s.iter().find(|x| x.kind == ReminderTalk).unwrap();
         assert_eq!(talk.rule, "top_n_reminder_talk");
         assert!(talk.reason_zh.contains("谈话提醒"), "{}", talk.reason_zh);
+    }
+
+    #[test]
+    fn a_freeze_moved_to_the_publication_day_keeps_its_three_months() {
+        let s = replay(&[round("2020Q3", &[(7, 8)])], &posts(&[7]), &[]);
+        let freeze = s
+            .into_iter()
+            .find(|x| x.kind == SanctionKind::PromotionFreeze)
+            .unwrap();
+        // Finalized on 15 October, published on 20 November: the freeze runs to 19 February.
+        let moved = freeze.clone().starting_on(day(2020, 11, 20));
+        assert_eq!(moved.from, day(2020, 11, 20));
+        assert_eq!(moved.until, Some(day(2021, 2, 19)));
+        assert_eq!(moved.reason_zh, freeze.reason_zh);
+        // A sanction without an end stays without one.
+        let talk = ProposedSanction {
+            until: None,
+            ..freeze
+        };
+        assert_eq!(talk.starting_on(day(2020, 11, 30)).until, None);
     }
 
     #[test]
@@ -787,12 +824,16 @@ mod tests {
     }
 
     #[test]
-    fn the_optional_threshold_rule_removes_the_head_of_a_last_place_unit_below_the_score() {
+    fn the_optional_threshold_rule_removes_the_head_of_the_worst_unit_past_the_score() {
         let mut rules = Rules::default();
         rules.threshold.enabled = true;
-        rules.threshold.score_below = 80.0;
-        let mut r = round("2020Q3", &[(7, 1), (8, 11), (9, 12)]);
-        r.entries[2].score = 79.5;
+        rules.threshold.min_score = 80.0;
+        // Unit 9 is worst (rank 1) with a score past the floor; unit 7 is also past it
+        // but not worst; unit 8 is worst-but-one.
+        let mut r = round("2020Q3", &[(7, 11), (8, 2), (9, 1)]);
+        r.entries[0].score = 90.0;
+        r.entries[1].score = 85.0;
+        r.entries[2].score = 80.0;
         let input = EngineInput {
             round: &r,
             history: &[],
@@ -810,6 +851,14 @@ mod tests {
         );
         // Off by default.
         assert!(removals(&propose(&Rules::default(), &input)).is_empty());
+        // A worst unit short of the floor keeps its head.
+        let mut quiet = r.clone();
+        quiet.entries[2].score = 79.5;
+        let input = EngineInput {
+            round: &quiet,
+            ..input
+        };
+        assert!(removals(&propose(&rules, &input)).is_empty());
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! The figures the evaluation is judged by — rounds held, reminder talks, interviews,
+//! removals, deferred promotions, substantiated reports — counted from the records, per year
+//! and in total.
+//!
+//! What is counted, and in which year:
+//! - a **round** when it has been published, in the year of its quarter;
+//! - a **sanction** only once confirmed (executed), in the year of the quarter whose results
+//!   triggered it (the last round it names), so a round and what followed from it land in
+//!   the same year; a removal counts the head's and the supervising leader's alike;
+//! - a **substantiated report** in the year it was concluded.
+
+use crate::{
+    RoundLabel,
+    rules::{RecordedSanction, SanctionKind, SanctionState},
+};
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One year's figures (or the total).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Published rounds.
+    pub rounds: u32,
+    /// Reminder talks with supervising leaders (谈话提醒).
+    pub reminder_talks: u32,
+    /// Interviews with unit heads (约谈).
+    pub interviews: u32,
+    /// Heads and supervising leaders removed (免职).
+    pub removals: u32,
+    /// Promotions deferred by a freeze (暂缓提拔).
+    pub deferred_promotions: u32,
+    /// Assessment deductions (年度考核扣分).
+    pub deductions: u32,
+    /// Reports found true (查实举报).
+    pub substantiated_reports: u32,
+}
+
+/// The figures per year, oldest first, and in total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statistics {
+    /// Per year.
+    pub years: Vec<(i32, Figures)>,
+    /// Since the first round.
+    pub total: Figures,
+}
+
+/// Counts the records: published rounds, recorded sanctions, and the days substantiated
+/// reports were concluded.
+pub fn count(
+    published: &[RoundLabel],
+    sanctions: &[RecordedSanction],
+    substantiated_on: &[NaiveDate],
+) -> Statistics {
+    let mut years: BTreeMap<i32, Figures> = BTreeMap::new();
+    for label in published {
+        years.entry(i32::from(label.year())).or_default().rounds += 1;
+    }
+    for s in sanctions
+        .iter()
+        .filter(|s| s.state == SanctionState::Confirmed)
+    {
+        let Some(round) = s.sanction.rounds.last() else {
+            continue;
+        };
+        let f = years.entry(i32::from(round.year())).or_default();
+        match s.sanction.kind {
+            SanctionKind::ReminderTalk => f.reminder_talks += 1,
+            SanctionKind::Interview => f.interviews += 1,
+            SanctionKind::HeadRemoved | SanctionKind::LeaderRemoved => f.removals += 1,
+            SanctionKind::PromotionFreeze => f.deferred_promotions += 1,
+            SanctionKind::AssessmentDeduction => f.deductions += 1,
+        }
+    }
+    for day in substantiated_on {
+        years.entry(day.year()).or_default().substantiated_reports += 1;
+    }
+    let total = years.values().fold(Figures::default(), |t, f| Figures {
+        rounds: t.rounds + f.rounds,
+        reminder_talks: t.reminder_talks + f.reminder_talks,
+        interviews: t.interviews + f.interviews,
+        removals: t.removals + f.removals,
+        deferred_promotions: t.deferred_promotions + f.deferred_promotions,
+        deductions: t.deductions + f.deductions,
+        substantiated_reports: t.substantiated_reports + f.substantiated_reports,
+    });
+    Statistics {
+        years: years.into_iter().collect(),
+        total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PersonId, UnitId, rules::ProposedSanction};
+
+    fn label(s: &str) -> RoundLabel {
+        s.parse().unwrap()
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn recorded(kind: SanctionKind, rounds: &[&str], state: SanctionState) -> RecordedSanction {
+        RecordedSanction {
+            sanction: ProposedSanction {
+                person_id: PersonId(1),
+                unit_id: UnitId(1),
+                kind,
+                rule: "r".into(),
+                rounds: rounds.iter().map(|r| label(r)).collect(),
+                from: day(2020, 1, 15),
+                until: None,
+                points: None,
+                reason_zh: String::new(),
+            },
+            state,
+        }
+    }
+
+    #[test]
+    fn counts_confirmed_sanctions_in_the_year_of_their_round_and_reports_when_concluded() {
+        use SanctionKind::*;
+        use SanctionState::*;
+        let sanctions = [
+            recorded(ReminderTalk, &["2019Q4"], Confirmed),
+            recorded(Interview, &["2019Q4"], Confirmed),
+            recorded(PromotionFreeze, &["2019Q4"], Confirmed),
+            recorded(Interview, &["2020Q1"], Confirmed),
+            recorded(HeadRemoved, &["2019Q4", "2020Q1"], Confirmed),
+            recorded(LeaderRemoved, &["2019Q4", "2020Q1", "2020Q2"], Confirmed),
+            // Not executed: not counted.
+            recorded(Interview, &["2020Q2"], Proposed),
+            recorded(Interview, &["2020Q2"], Rejected),
+        ];
+        let stats = count(
+            &[label("2019Q4"), label("2020Q1"), label("2020Q2")],
+            &sanctions,
+            &[day(2020, 3, 2), day(2021, 1, 5)],
+        );
+        assert_eq!(
+            stats.years.iter().map(|(y, _)| *y).collect::<Vec<_>>(),
+            [2019, 2020, 2021]
+        );
+        let y2019 = stats.years[0].1;
+        assert_eq!(
+            (
+                y2019.rounds,
+                y2019.reminder_talks,
+                y2019.interviews,
+                y2019.deferred_promotions
+            ),
+            (1, 1, 1, 1)
+        );
+        let y2020 = stats.years[1].1;
+        assert_eq!(
+            (
+                y2020.rounds,
+                y2020.interviews,
+                y2020.removals,
+                y2020.substantiated_reports
+            ),
+            (2, 1, 2, 1)
+        );
+        assert_eq!(stats.years[2].1.substantiated_reports, 1);
+        assert_eq!(stats.total.rounds, 3);
+        assert_eq!(stats.total.interviews, 2);
+        assert_eq!(stats.total.removals, 2);
+        assert_eq!(stats.total.substantiated_reports, 2);
+    }
+
+    #[test]
+    fn nothing_recorded_gives_no_years_and_a_zero_total() {
+        let stats = count(&[], &[], &[]);
+        assert!(stats.years.is_empty());
+        assert_eq!(stats.total, Figures::default());
+    }
+}
