@@ -569,6 +569,114 @@ async fn seed_demo_sanctions(store: &dyn Storage, settings: &Settings) -> anyhow
     Ok(count)
 }
 
+/// Files three reports in the open quarter, as citizens and the hotline would: one just
+/// received, one under investigation, one substantiated (which puts its unit at rank 1 of
+/// the open round). Returns how many.
+async fn seed_demo_reports(
+    store: &dyn Storage,
+    code_key: &[u8],
+    today: chrono::NaiveDate,
+) -> anyhow::Result<usize> {
+    use minping_domain::{
+        code::OneTimeCode,
+        report::{NewReport, ReportSource, ReportState},
+    };
+    let units = store.units().await?;
+    let unit = |name: &str| {
+        units
+            .iter()
+            .find(|u| u.name == name && u.active)
+            .map(|u| u.id)
+            .with_context(|| format!("the demo has {name}"))
+    };
+    let investigator = minping_storage::Actor {
+        user_id: None,
+        name: "investigator".into(),
+    };
+    let quarter = minping_domain::RoundLabel::containing(today);
+    let quarter_start = chrono::NaiveDate::from_ymd_opt(
+        i32::from(quarter.year()),
+        u32::from(quarter.quarter()) * 3 - 2,
+        1,
+    )
+    .context("a quarter starts on a real day")?;
+    let reports = [
+        (
+            "企业注册科",
+            ReportSource::Web,
+            "办理营业执照变更时，窗口工作人员要求提供法律没有规定的证明材料，来回跑了四趟。",
+            None,
+        ),
+        (
+            "不动产登记中心",
+            ReportSource::Hotline,
+            "来电反映：办理不动产登记时，有工作人员暗示“打点一下”可以加快办理。",
+            Some((
+                ReportState::Investigating,
+                "转区纪委监委第三纪检组核查",
+                None,
+            )),
+        ),
+        (
+            "食品经营许可科",
+            ReportSource::Letter,
+            "来信反映：申请食品经营许可证时，经办人员收受申请人购物卡后才予受理。",
+            Some((
+                ReportState::Substantiated,
+                "经核查，反映问题属实",
+                Some("给予经办人员政务记过处分，收受的购物卡已上缴"),
+            )),
+        ),
+    ];
+    let at = |d: chrono::NaiveDate| {
+        d.and_hms_opt(10, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_else(chrono::Utc::now)
+    };
+    for (name, source, description, outcome) in &reports {
+        let report = NewReport {
+            unit_id: unit(name)?,
+            description: (*description).into(),
+            staff: None,
+            contact: None,
+            occurred_on: None,
+        };
+        let code = OneTimeCode::generate(&mut rand::thread_rng());
+        let id = store
+            .create_report(&report, *source, &code.digest(code_key), quarter_start)
+            .await?;
+        if let Some((to, reason, action)) = outcome {
+            store
+                .transition_report(
+                    id,
+                    ReportState::Received,
+                    ReportState::Investigating,
+                    &investigator,
+                    "受理，开展调查",
+                    None,
+                    at(quarter_start),
+                    quarter_start,
+                )
+                .await?;
+            if *to == ReportState::Substantiated {
+                store
+                    .transition_report(
+                        id,
+                        ReportState::Investigating,
+                        *to,
+                        &investigator,
+                        reason,
+                        *action,
+                        at(today),
+                        today,
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(reports.len())
+}
+
 /// Draws the open round's panel sample, marks the forms mailed, and has about a third of
 /// the drawn members answer online with their codes. Returns how many answered.
 async fn draw_demo_panel(
@@ -690,6 +798,8 @@ pub async fn seed_demo(
     bar.finish_and_clear();
     let sanctions = seed_demo_sanctions(store.as_ref(), settings).await?;
     println!("Recorded {sanctions} sanctions from the rules over the published history.");
+    let reports = seed_demo_reports(store.as_ref(), code_key, today).await?;
+    println!("Filed {reports} reports in the open quarter, one of them substantiated.");
     let members = crate::demo::seed_panel(store.as_ref(), settings, today, seed).await?;
     let answered =
         draw_demo_panel(store.clone(), settings, code_key, summary.open_round, seed).await?;

@@ -3,6 +3,7 @@
 //! [`Application::build`] opens everything a server needs; tests start it on a random port
 //! or call its router directly.
 
+pub mod accountability;
 pub mod api;
 pub mod auth;
 pub mod conflicts;
@@ -12,6 +13,7 @@ pub mod forms;
 pub mod i18n;
 pub mod intake;
 pub mod lifecycle;
+pub mod notice;
 pub mod pages;
 pub mod ratelimit;
 pub mod sampling;

@@ -86,6 +86,13 @@ pub async fn advance(
             let rules = serde_json::to_string(&state.rules).unwrap_or_default();
             state.store.record_proposals(id, &rules, &proposals).await?;
         }
+        RoundState::Published => {
+            state
+                .store
+                .transition_round(id, round.state, to, actor, now)
+                .await?;
+            state.store.start_sanctions(id, state.today()).await?;
+        }
         _ => {
             state
                 .store
@@ -97,7 +104,8 @@ pub async fn advance(
 }
 
 /// Runs the rules engine for a round about to be finalized, over the published rounds before
-/// it. Sanctions take effect from the finalization day (publication follows within days).
+/// it. Sanctions are dated from the finalization day here and moved to the publication day
+/// when the round is published.
 async fn propose_sanctions(
     state: &AppState,
     round: &Round,

@@ -47,6 +47,9 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/rounds/{id}/sanctions", ORGANIZER_OR_LEADER),
     ("POST", "/api/v1/sanctions/{id}/decision", ORGANIZER),
     ("GET", "/api/v1/people/{id}/promotion", ORGANIZER_OR_LEADER),
+    ("GET", "/api/v1/promotion/frozen", ORGANIZER_OR_LEADER),
+    ("GET", "/api/v1/statistics", Who::Public),
+    ("GET", "/api/v1/rounds/{id}/notice.pdf", ORGANIZER_OR_LEADER),
     (
         "GET",
         "/api/v1/reports",

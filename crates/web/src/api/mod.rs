@@ -7,10 +7,10 @@ pub mod entry;
 mod health;
 mod org;
 pub mod panel;
-mod reports;
+pub(crate) mod reports;
 pub mod results;
 mod rounds;
-mod sanctions;
+pub(crate) mod sanctions;
 
 use crate::{error::ApiError, state::Shared};
 use axum::{
@@ -72,6 +72,9 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(sanctions::list))
         .routes(routes!(sanctions::decide))
         .routes(routes!(sanctions::promotion))
+        .routes(routes!(sanctions::frozen))
+        .routes(routes!(sanctions::statistics))
+        .routes(routes!(sanctions::notice))
         .routes(routes!(reports::list, reports::create))
         .routes(routes!(reports::staff_intake))
         .routes(routes!(reports::status))

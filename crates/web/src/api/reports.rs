@@ -48,7 +48,8 @@ pub struct TrackingBody {
     pub tracking_code: String,
 }
 
-async fn intake(
+/// Checks and stores a report from any channel; returns its tracking code and id.
+pub(crate) async fn intake(
     state: &AppState,
     body: ReportBody,
     source: ReportSource,
@@ -201,6 +202,18 @@ pub async fn transition(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReportTransition>,
 ) -> Result<StatusCode, ApiError> {
+    move_report(&state, id, &body, &who.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Moves a report one step, recording who, when and why; substantiating needs the
+/// disciplinary action. Shared by the API and the console.
+pub(crate) async fn move_report(
+    state: &AppState,
+    id: i64,
+    body: &ReportTransition,
+    actor: &minping_storage::Actor,
+) -> Result<(), ApiError> {
     let to: ReportState = body.to.parse().map_err(|m: String| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_state", m).with_field("to")
     })?;
@@ -237,12 +250,12 @@ pub async fn transition(
             id,
             report.state,
             to,
-            &who.actor(),
+            actor,
             &reason,
             action,
             Utc::now(),
             state.today(),
         )
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

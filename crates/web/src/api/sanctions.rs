@@ -157,3 +157,58 @@ pub async fn promotion(
     let day = on.on.unwrap_or_else(|| state.today());
     Ok(Json(may_promote(person, day, &recorded)))
 }
+
+/// Everyone whose promotion is frozen on a day (today when absent), with the round, rule
+/// and last day of each freeze (organizer, leader).
+#[utoipa::path(get, path = "/api/v1/promotion/frozen", security(("token" = [])),
+    params(("on" = Option<String>, Query, description = "YYYY-MM-DD")),
+    responses((status = 200, body = Vec<crate::accountability::Frozen>)))]
+pub async fn frozen(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+    query: Result<Query<On>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<crate::accountability::Frozen>>, ApiError> {
+    let Query(on) = query?;
+    let day = on.on.unwrap_or_else(|| state.today());
+    Ok(Json(crate::accountability::frozen_on(&state, day).await?))
+}
+
+/// Since the first round: rounds held, reminder talks, interviews, removals, deferred
+/// promotions, deductions and substantiated reports, per year and in total (public).
+#[utoipa::path(get, path = "/api/v1/statistics", responses((status = 200, body = Object)))]
+pub async fn statistics(
+    State(state): State<Shared>,
+) -> Result<Json<minping_domain::statistics::Statistics>, ApiError> {
+    Ok(Json(crate::accountability::statistics(&state).await?))
+}
+
+/// The circulation notice (通报) of a finalized or published round, as a PDF (organizer,
+/// leader).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/notice.pdf", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn notice(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    let pdf = crate::notice::notice_pdf(&state, RoundId(id)).await?;
+    Ok(pdf_response(id, pdf))
+}
+
+/// A notice PDF as a download.
+pub(crate) fn pdf_response(id: i64, pdf: Vec<u8>) -> axum::response::Response {
+    use axum::{http::header, response::IntoResponse};
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"round-{id}-notice.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response()
+}

@@ -1,6 +1,7 @@
 //! Server-rendered pages: public ones, sign-in, and the organizer console. Every page works
 //! without JavaScript on a phone-sized screen; every form carries the CSRF token.
 
+mod accountability;
 mod ballot;
 mod console;
 mod draws;
@@ -8,6 +9,7 @@ mod entry;
 mod login;
 mod panel;
 mod public;
+mod reports;
 
 use crate::{auth::CurrentUser, csrf::CsrfToken, i18n::Lang, state::Shared};
 use axum::{
@@ -67,6 +69,68 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
         ("/login", "POST", Access::Public, post(login::submit)),
         ("/logout", "POST", Access::Public, post(login::logout)),
         ("/static/{file}", "GET", Access::Public, get(asset)),
+        (
+            "/statistics",
+            "GET",
+            Access::Public,
+            get(accountability::statistics_page),
+        ),
+        ("/reports/new", "GET", Access::Public, get(reports::form)),
+        (
+            "/reports/new",
+            "POST",
+            Access::Public,
+            post(reports::submit),
+        ),
+        ("/reports/track", "GET", Access::Public, get(reports::track)),
+        (
+            "/console/reports",
+            "GET",
+            reports::CONSOLE,
+            get(reports::list),
+        ),
+        (
+            "/console/reports/intake",
+            "POST",
+            reports::CONSOLE,
+            post(reports::staff_intake),
+        ),
+        (
+            "/console/reports/{id}",
+            "GET",
+            reports::CONSOLE,
+            get(reports::detail),
+        ),
+        (
+            "/console/reports/{id}/transition",
+            "POST",
+            reports::INVESTIGATORS,
+            post(reports::transition),
+        ),
+        (
+            "/console/rounds/{id}/sanctions",
+            "GET",
+            accountability::LEADERS,
+            get(accountability::round_sanctions),
+        ),
+        (
+            "/console/sanctions/{id}/decision",
+            "POST",
+            ORGANIZER,
+            post(accountability::decide),
+        ),
+        (
+            "/console/rounds/{id}/notice.pdf",
+            "GET",
+            accountability::LEADERS,
+            get(accountability::notice_pdf),
+        ),
+        (
+            "/console/promotion",
+            "GET",
+            accountability::LEADERS,
+            get(accountability::promotion),
+        ),
         ("/console", "GET", STAFF, get(console::dashboard)),
         ("/console/units", "GET", ORGANIZER, get(console::units)),
         (
@@ -235,6 +299,11 @@ impl Page {
     /// Translates a key into the page's language.
     pub fn t(&self, key: &str) -> String {
         self.lang.t(key)
+    }
+
+    /// Translates `prefix.key`, for names of states, sources and kinds.
+    pub fn t2(&self, prefix: &str, key: impl std::fmt::Display) -> String {
+        self.t(&format!("{prefix}.{key}"))
     }
 
     /// A round state's name in the page's language.

@@ -1,0 +1,255 @@
+//! Accountability in the console — a round's proposed sanctions and their review, the
+//! promotion calendar with everyone frozen now — and the public statistics page.
+
+use super::{Access, Page, console::Flash, public::round_title, render};
+use crate::{
+    accountability::{Frozen, frozen_on, statistics},
+    auth::{Authorized, ORGANIZER, ORGANIZER_OR_LEADER},
+    csrf::CsrfForm,
+    error::{ApiError, PageError},
+    state::Shared,
+};
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    response::Response,
+};
+use chrono::{NaiveDate, Utc};
+use minping_domain::{
+    PersonId, Role, RoundId,
+    rules::{PromotionAnswer, RecordedSanction, SanctionState, may_promote},
+    statistics::{Figures, Statistics},
+};
+use minping_storage::Sanction;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// The organizer and the leaders.
+pub const LEADERS: Access = Access::Roles(&[Role::Organizer, Role::Leader]);
+
+#[derive(Template)]
+#[template(path = "statistics.html")]
+struct StatisticsPage {
+    page: Page,
+    stats: Statistics,
+}
+
+impl StatisticsPage {
+    /// The rows of the table: each year, then the total.
+    fn rows(&self) -> Vec<(String, Figures)> {
+        let mut rows: Vec<(String, Figures)> = self
+            .stats
+            .years
+            .iter()
+            .map(|(y, f)| (y.to_string(), *f))
+            .collect();
+        rows.push((self.page.t("stats.total"), self.stats.total));
+        rows
+    }
+}
+
+/// Since the first round, per year and in total (public).
+pub async fn statistics_page(
+    State(state): State<Shared>,
+    page: Page,
+) -> Result<Response, PageError> {
+    render(StatisticsPage {
+        stats: statistics(&state).await?,
+        page,
+    })
+}
+
+/// A sanction with the names a reader needs.
+struct SanctionLine {
+    sanction: Sanction,
+    person: String,
+    unit: String,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/sanctions.html")]
+struct Sanctions {
+    page: Page,
+    flash: Flash,
+    round_id: i64,
+    title: String,
+    lines: Vec<SanctionLine>,
+    pending: usize,
+}
+
+/// A round's sanctions, with confirm/reject forms for the organizer.
+pub async fn round_sanctions(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(flash): Query<Flash>,
+) -> Result<Response, PageError> {
+    let round = state.round(RoundId(id)).await?;
+    let people: HashMap<i64, String> = state
+        .store
+        .people()
+        .await?
+        .into_iter()
+        .map(|p| (p.id.0, p.name))
+        .collect();
+    let units: HashMap<i64, String> = state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id.0, format!("{} · {}", u.agency, u.name)))
+        .collect();
+    let lines: Vec<SanctionLine> = state
+        .store
+        .sanctions(round.id)
+        .await?
+        .into_iter()
+        .map(|s| SanctionLine {
+            person: people
+                .get(&s.proposal.person_id.0)
+                .cloned()
+                .unwrap_or_default(),
+            unit: units
+                .get(&s.proposal.unit_id.0)
+                .cloned()
+                .unwrap_or_default(),
+            state: serde_json::to_value(s.state)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            sanction: s,
+        })
+        .collect();
+    render(Sanctions {
+        pending: lines
+            .iter()
+            .filter(|l| l.sanction.state == SanctionState::Proposed)
+            .count(),
+        title: round_title(&round, page.en()),
+        page,
+        flash,
+        round_id: id,
+        lines,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    round: i64,
+}
+
+/// Confirms (executed) or rejects a proposed sanction, with a reason (organizer).
+pub async fn decide(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<DecisionForm>,
+) -> Response {
+    let outcome = async {
+        let confirm = match form.decision.as_str() {
+            "confirm" => true,
+            "reject" => false,
+            _ => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_decision",
+                    "confirm or reject",
+                ));
+            }
+        };
+        let reason = crate::api::name("reason", &form.reason)?;
+        let s = state
+            .store
+            .decide_sanction(id, confirm, &who.actor(), &reason, Utc::now())
+            .await?;
+        Ok(format!("#{} {}", s.id, form.decision))
+    }
+    .await;
+    super::console::back(
+        &format!("/console/rounds/{}/sanctions", form.round),
+        outcome,
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct PromotionQuery {
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    on: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/promotion.html")]
+struct Promotion {
+    page: Page,
+    people: Vec<minping_domain::Person>,
+    person: i64,
+    on: NaiveDate,
+    answer: Option<(String, PromotionAnswer)>,
+    error: Option<String>,
+    today: NaiveDate,
+    frozen: Vec<Frozen>,
+}
+
+/// "May P be promoted on D?" with every reason, and everyone frozen today (organizer,
+/// leaders).
+pub async fn promotion(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+    page: Page,
+    Query(q): Query<PromotionQuery>,
+) -> Result<Response, PageError> {
+    let today = state.today();
+    let people = state.store.people().await?;
+    let mut error = None;
+    let on = match q.on.trim() {
+        "" => today,
+        d => NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap_or_else(|_| {
+            error = Some(page.t("promotion.bad_date"));
+            today
+        }),
+    };
+    let person: i64 = q.person.trim().parse().unwrap_or(0);
+    let mut answer = None;
+    if let Some(p) = people.iter().find(|p| p.id.0 == person)
+        && error.is_none()
+    {
+        let recorded: Vec<RecordedSanction> = state
+            .store
+            .sanctions_of(p.id)
+            .await?
+            .into_iter()
+            .map(|s| RecordedSanction {
+                sanction: s.proposal,
+                state: s.state,
+            })
+            .collect();
+        answer = Some((p.name.clone(), may_promote(PersonId(person), on, &recorded)));
+    }
+    render(Promotion {
+        frozen: frozen_on(&state, today).await?,
+        page,
+        people,
+        person,
+        on,
+        answer,
+        error,
+        today,
+    })
+}
+
+/// The circulation notice of a finalized round, as a PDF download (organizer, leaders).
+pub async fn notice_pdf(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let pdf = crate::notice::notice_pdf(&state, RoundId(id)).await?;
+    Ok(crate::api::sanctions::pdf_response(id, pdf))
+}

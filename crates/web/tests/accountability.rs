@@ -1,0 +1,447 @@
+//! Reports, sanctions, the promotion calendar and the statistics, driven through the pages
+//! as people use them (no JavaScript), on SQLite and PostgreSQL.
+
+mod support;
+
+use minping_domain::{Role, report::ReportState};
+use serde_json::{Value, json};
+use support::TestApp;
+
+/// The CSRF token the page embedded in its forms.
+fn form_token(html: &str) -> String {
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("form has a csrf field")
+        + 20;
+    html[at..at + 32].to_string()
+}
+
+async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let r = client.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Posts a form taken from `page`, with its CSRF token; returns status, location and body.
+async fn post(
+    client: &reqwest::Client,
+    app: &TestApp,
+    page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let token = form_token(page);
+    let mut all = vec![("_csrf", token.as_str())];
+    all.extend_from_slice(fields);
+    let r = client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&all).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// A browser signed in as the test user of `role`.
+async fn signed_in(app: &TestApp, role: Role) -> reqwest::Client {
+    let c = support::client();
+    let (_, login) = get(&c, app, "/login").await;
+    let (status, _, _) = post(
+        &c,
+        app,
+        &login,
+        "/login",
+        &[
+            ("name", role.as_str()),
+            ("password", support::PASSWORD),
+            ("next", "/console"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{role:?} signs in");
+    c
+}
+
+/// The markup inside the element with `id`, up to the first closing tag.
+fn text_of(html: &str, id: &str) -> String {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let from = html[start..].find('>').unwrap() + start + 1;
+    let to = html[from..].find("</").unwrap() + from;
+    html[from..to].trim().to_string()
+}
+
+both!(
+    a_citizen_reports_anonymously_follows_it_and_investigators_move_it_to_substantiated,
+    |app: TestApp| async move {
+        let unit = app.unit("企业注册科").0.to_string();
+        let citizen = support::client();
+        let (status, form) = get(&citizen, &app, "/reports/new?lang=zh").await;
+        assert_eq!(status, 200);
+        assert!(form.contains("企业注册科") && form.contains("匿名"));
+
+        // A description too short comes back with what was typed and a reason.
+        let (status, _, again) = post(
+            &citizen,
+            &app,
+            &form,
+            "/reports/new",
+            &[
+                ("unit_id", &unit),
+                ("description", "太慢"),
+                ("staff", "窗口2号"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(again.contains("至少10个字") && again.contains("窗口2号"));
+        assert!(app.store.reports(None).await.unwrap().is_empty());
+
+        let (status, _, filed) = post(
+            &citizen,
+            &app,
+            &again,
+            "/reports/new",
+            &[
+                ("unit_id", &unit),
+                (
+                    "description",
+                    "办理营业执照时，窗口工作人员暗示要请吃饭才能加快办理。",
+                ),
+                ("occurred_on", "2026-10-12"),
+                ("contact", "13800000000"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200);
+        let code = text_of(&filed, "tracking-code");
+        let stored = app.store.reports(None).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].contact.as_deref(), Some("13800000000"));
+
+        let (_, track) = get(
+            &citizen,
+            &app,
+            &format!("/reports/track?code={code}&lang=zh"),
+        )
+        .await;
+        assert_eq!(text_of(&track, "status"), "已受理");
+        let (_, unknown) = get(&citizen, &app, "/reports/track?code=ABCD-EFGH-JK").await;
+        assert!(unknown.contains("id=\"not-found\""));
+
+        // The unit's own users, clerks and leaders cannot see reports at all.
+        for role in [Role::Unit, Role::Clerk, Role::Leader] {
+            let c = signed_in(&app, role).await;
+            assert_eq!(get(&c, &app, "/console/reports").await.0, 403, "{role:?}");
+            let path = format!("/console/reports/{}", stored[0].id);
+            assert_eq!(get(&c, &app, &path).await.0, 403, "{role:?}");
+        }
+
+        // The organizer reads it (with the contact) but cannot move it.
+        let organizer = signed_in(&app, Role::Organizer).await;
+        let path = format!("/console/reports/{}", stored[0].id);
+        let (status, detail) = get(&organizer, &app, &path).await;
+        assert_eq!(status, 200);
+        assert!(detail.contains("13800000000"));
+        assert!(!detail.contains("id=\"step\""));
+
+        let investigator = signed_in(&app, Role::Investigator).await;
+        let (_, detail) = get(&investigator, &app, &path).await;
+        let step = format!("{path}/transition");
+        let (status, location, _) = post(
+            &investigator,
+            &app,
+            &detail,
+            &step,
+            &[
+                ("to", "investigating"),
+                ("reason", "转区纪委监委第三纪检组核查"),
+            ],
+        )
+        .await;
+        assert_eq!((status, location.starts_with(&path)), (303, true));
+        // Substantiating without the action taken is refused and changes nothing.
+        let (_, location, _) = post(
+            &investigator,
+            &app,
+            &detail,
+            &step,
+            &[
+                ("to", "substantiated"),
+                ("reason", "经查属实"),
+                ("action", ""),
+            ],
+        )
+        .await;
+        assert!(location.contains("error="), "{location}");
+        let (_, location, _) = post(
+            &investigator,
+            &app,
+            &detail,
+            &step,
+            &[
+                ("to", "substantiated"),
+                ("reason", "经查属实"),
+                ("action", "给予当事人党内警告处分"),
+            ],
+        )
+        .await;
+        assert!(location.contains("done="), "{location}");
+        let report = app.store.report(stored[0].id).await.unwrap().unwrap();
+        assert_eq!(report.state, ReportState::Substantiated);
+        assert_eq!(
+            report.disciplinary_action.as_deref(),
+            Some("给予当事人党内警告处分")
+        );
+        let events = app.store.report_events(report.id).await.unwrap();
+        assert_eq!(events.len(), 2);
+        assert!(
+            events
+                .iter()
+                .all(|e| e.actor == "investigator" && !e.reason.is_empty())
+        );
+        let (_, detail) = get(&investigator, &app, &path).await;
+        assert!(detail.contains("转区纪委监委第三纪检组核查") && detail.contains("经查属实"));
+
+        // The reporter sees the status and dates, never the investigators' notes.
+        let (_, track) = get(
+            &citizen,
+            &app,
+            &format!("/reports/track?code={code}&lang=zh"),
+        )
+        .await;
+        assert_eq!(text_of(&track, "status"), "已查实");
+        assert!(!track.contains("经查属实") && !track.contains("党内警告"));
+
+        // Staff key in a hotline report from the console.
+        let (_, list) = get(&investigator, &app, "/console/reports").await;
+        let (_, location, _) = post(
+            &investigator,
+            &app,
+            &list,
+            "/console/reports/intake",
+            &[
+                ("source", "hotline"),
+                ("unit_id", &unit),
+                (
+                    "description",
+                    "来电反映该科室要求提供法律未规定的证明材料。",
+                ),
+            ],
+        )
+        .await;
+        assert!(location.contains("done="), "{location}");
+        assert_eq!(app.store.reports(None).await.unwrap().len(), 2);
+
+        // The public statistics count the substantiated report.
+        let stats: Value = app
+            .client
+            .get(app.url("/api/v1/statistics"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(stats["total"]["substantiated_reports"], 1);
+    }
+);
+
+/// The text of a PDF, by poppler's pdftotext.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notice.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout".as_ref(), path.as_os_str(), "-".as_ref()])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn step(app: &TestApp, round: i64, to: &str) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/rounds/{round}/transition")))
+        .bearer_auth(app.token(Role::Organizer))
+        .json(&json!({"to": to}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{to}");
+}
+
+both!(
+    the_organizer_confirms_sanctions_in_the_console_and_the_leader_sees_who_is_frozen,
+    |app: TestApp| async move {
+        let unit = app.unit("食品经营许可科");
+        let head = app.store.create_person("赵科长").await.unwrap();
+        let leader = app.store.create_person("钱副局长").await.unwrap();
+        let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        app.store
+            .assign_post(head.id, unit, minping_domain::PostRole::Head, start)
+            .await
+            .unwrap();
+        app.store
+            .assign_post(
+                leader.id,
+                unit,
+                minping_domain::PostRole::SupervisingLeader,
+                start,
+            )
+            .await
+            .unwrap();
+        let q3 = app.closed_round.0;
+        step(&app, q3, "finalized").await;
+        step(&app, q3, "published").await;
+
+        let organizer = signed_in(&app, Role::Organizer).await;
+        let path = format!("/console/rounds/{q3}/sanctions?lang=zh");
+        let (status, page) = get(&organizer, &app, &path).await;
+        assert_eq!(status, 200);
+        assert_eq!(text_of(&page, "pending"), "5");
+        assert!(page.contains("赵科长") && page.contains("约谈") && page.contains("暂缓提拔"));
+
+        let sanctions = app.store.sanctions(app.closed_round).await.unwrap();
+        let freeze = sanctions
+            .iter()
+            .find(|s| s.proposal.kind.as_str() == "promotion_freeze")
+            .unwrap();
+        let talk = sanctions
+            .iter()
+            .find(|s| s.proposal.kind.as_str() == "reminder_talk")
+            .unwrap();
+        let decide = |id: i64, decision: &'static str, reason: &'static str| {
+            let organizer = organizer.clone();
+            let page = page.clone();
+            let app = &app;
+            async move {
+                post(
+                    &organizer,
+                    app,
+                    &page,
+                    &format!("/console/sanctions/{id}/decision"),
+                    &[
+                        ("decision", decision),
+                        ("reason", reason),
+                        ("round", &q3.to_string()),
+                    ],
+                )
+                .await
+            }
+        };
+        let (_, location, _) = decide(freeze.id, "confirm", "已报组织部备案").await;
+        assert!(location.contains("done="), "{location}");
+        let (_, location, _) = decide(talk.id, "reject", "分管领导已调离").await;
+        assert!(location.contains("done="), "{location}");
+        // A decision cannot be taken twice.
+        let (_, location, _) = decide(freeze.id, "reject", "改变主意").await;
+        assert!(location.contains("error="), "{location}");
+        let (_, page) = get(&organizer, &app, &path).await;
+        assert_eq!(text_of(&page, "pending"), "3");
+        assert!(page.contains("已报组织部备案") && page.contains("分管领导已调离"));
+
+        // The leader reads the list but gets no decision forms, and cannot post one.
+        let boss = signed_in(&app, Role::Leader).await;
+        let (status, seen) = get(&boss, &app, &path).await;
+        assert_eq!(status, 200);
+        assert!(!seen.contains("/decision"));
+        let other = sanctions
+            .iter()
+            .find(|s| s.proposal.kind.as_str() == "interview")
+            .unwrap();
+        let (status, _, _) = post(
+            &boss,
+            &app,
+            &seen,
+            &format!("/console/sanctions/{}/decision", other.id),
+            &[("decision", "confirm"), ("reason", "x"), ("round", "1")],
+        )
+        .await;
+        assert_eq!(status, 403);
+
+        // Everyone frozen now, and the calendar's answer with its reason.
+        let (status, calendar) = get(&boss, &app, "/console/promotion?lang=zh").await;
+        assert_eq!(status, 200);
+        assert!(calendar.contains("赵科长") && !calendar.contains("id=\"none-frozen\""));
+        let until = freeze.proposal.until.unwrap();
+        let ask = format!("/console/promotion?person={}&on={until}&lang=zh", head.id.0);
+        let (_, answer) = get(&boss, &app, &ask).await;
+        assert!(answer.contains("不得提拔") && answer.contains("top_n_promotion_freeze"));
+        let after = until.succ_opt().unwrap();
+        let ask = format!("/console/promotion?person={}&on={after}&lang=zh", head.id.0);
+        let (_, answer) = get(&boss, &app, &ask).await;
+        assert!(answer.contains("可以提拔"), "the day after the freeze");
+        let frozen: Value = app
+            .client
+            .get(app.url("/api/v1/promotion/frozen"))
+            .bearer_auth(app.token(Role::Leader))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(frozen.as_array().unwrap().len(), 1);
+        assert_eq!(frozen[0]["person_id"], head.id.0);
+        assert_eq!(frozen[0]["until"], until.to_string());
+
+        // The circulation notice lists the top units with their main problems.
+        let r = boss
+            .get(app.url(&format!("/console/rounds/{q3}/notice.pdf")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        // Lines wrap anywhere in Chinese text: compare without the layout's white space.
+        let text: String = pdf_text(&r.bytes().await.unwrap())
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for expected in [
+            "关于2026年第3季度“最难办事科室”群众评议结果的通报",
+            "〔2026〕3号",
+            "1区市场监管局食品经营许可科冷（1人次）",
+            "谈话提醒",
+        ] {
+            assert!(text.contains(expected), "{expected} in:\n{text}");
+        }
+        let open = format!("/api/v1/rounds/{}/notice.pdf", app.open_round);
+        let r = app
+            .client
+            .get(app.url(&open))
+            .bearer_auth(app.token(Role::Organizer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409, "an open round has no notice yet");
+
+        // The statistics page counts what was executed, not what was rejected or pending.
+        let (status, stats) = get(&support::client(), &app, "/statistics?lang=zh").await;
+        assert_eq!(status, 200);
+        let total = text_of(&stats, "total");
+        assert!(total.contains("合计"), "{total}");
+        let api: Value = app
+            .client
+            .get(app.url("/api/v1/statistics"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(api["total"]["deferred_promotions"], 1);
+        assert_eq!(api["total"]["reminder_talks"], 0);
+        assert_eq!(api["total"]["interviews"], 0);
+        assert_eq!(api["total"]["rounds"], 2, "2026Q2 and 2026Q3 are published");
+    }
+);
