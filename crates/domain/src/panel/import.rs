@@ -215,12 +215,12 @@ pub fn read_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, FileError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FileError::Empty);
     }
-    let grid = if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        workbook_grid(bytes)?
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        // A workbook's cells are text as typed: nothing to undo.
+        rows_from_grid(workbook_grid(bytes)?, |cell| cell.trim().to_string())
     } else {
-        csv_grid(bytes)?
-    };
-    rows_from_grid(grid)
+        rows_from_grid(csv_grid(bytes)?, unescape)
+    }
 }
 
 /// Numbered rows of text cells.
@@ -351,7 +351,7 @@ fn header_at(grid: &Grid) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-fn rows_from_grid(grid: Grid) -> Result<Vec<SheetRow>, FileError> {
+fn rows_from_grid(grid: Grid, cell_text: fn(&str) -> String) -> Result<Vec<SheetRow>, FileError> {
     if grid.iter().all(|(_, cells)| blank(cells)) {
         return Err(FileError::Empty);
     }
@@ -384,7 +384,7 @@ fn rows_from_grid(grid: Grid) -> Result<Vec<SheetRow>, FileError> {
             let mut draft = MemberDraft::default();
             for (i, field) in &columns {
                 if let Some(cell) = cells.get(*i) {
-                    field.set(&mut draft, unescape(cell));
+                    field.set(&mut draft, cell_text(cell));
                 }
             }
             SheetRow { row, draft }
@@ -396,7 +396,7 @@ fn rows_from_grid(grid: Grid) -> Result<Vec<SheetRow>, FileError> {
     Ok(rows)
 }
 
-/// Undoes what spreadsheets and our own CSV writer put around a value: `="0234…"` (the
+/// Undoes what spreadsheets and our own CSV writer put around a CSV value: `="0234…"` (the
 /// trick that keeps leading zeros) and the `'` that stops a formula.
 fn unescape(cell: &str) -> String {
     let t = cell.trim();
@@ -404,7 +404,7 @@ fn unescape(cell: &str) -> String {
         return inner.trim().to_string();
     }
     match t.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_string(),
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\'']) => rest.to_string(),
         _ => t.to_string(),
     }
 }
@@ -600,7 +600,7 @@ pub struct WriteError(String);
 impl Table {
     /// CSV in UTF-8 with a BOM (so that Excel shows the Chinese), a cell that would start a
     /// formula prefixed with `'` (so that opening the file runs nothing; an import strips
-    /// the `'` again).
+    /// the `'` again), and so is a cell that starts with `'` itself, so it comes back whole.
     pub fn to_csv(&self) -> Vec<u8> {
         let mut out = b"\xEF\xBB\xBF".to_vec();
         {
@@ -609,7 +609,7 @@ impl Table {
                 .from_writer(&mut out);
             for row in std::iter::once(&self.header).chain(&self.rows) {
                 let cells = row.iter().map(|c| {
-                    if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    if c.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
                         format!("'{c}")
                     } else {
                         c.clone()

@@ -64,6 +64,10 @@ pub enum RowError {
     /// Not six digits.
     #[error("邮编“{0}”应为6位数字 · postcode `{0}` is not six digits")]
     BadPostcode(String),
+    /// A field holds a control character (a NUL, an escape…) that no printed address or
+    /// export should carry; line breaks and tabs typed in a cell are allowed.
+    #[error("{0}含有控制字符 · {0} contains a control character")]
+    ControlCharacter(&'static str),
     /// The same name and phone appear already (in the file or the registry).
     #[error("与已有成员重复（同名同电话）· duplicate of an existing member (same name and phone)")]
     Duplicate,
@@ -114,6 +118,23 @@ impl MemberDraft {
         added_on: NaiveDate,
         group_code: impl Fn(&str) -> Option<String>,
     ) -> Result<NewMember, RowError> {
+        for (field, value) in [
+            ("姓名 name", &self.name),
+            ("类别 group", &self.group),
+            ("地址 address", &self.address),
+            ("邮编 postcode", &self.postcode),
+            ("电话 phone", &self.phone),
+            ("办理过业务的科室 units", &self.units),
+            ("来源 source", &self.source),
+        ] {
+            // A line break typed inside a spreadsheet cell is kept; NUL and the like are not.
+            if value
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                return Err(RowError::ControlCharacter(field));
+            }
+        }
         let name = self.name.trim().to_string();
         if name.is_empty() {
             return Err(RowError::Missing("姓名 name"));
@@ -194,6 +215,25 @@ mod tests {
         assert_eq!(m.group, "enterprise");
         assert_eq!(m.phone, "13808380001");
         assert_eq!(m.units, ["不动产登记中心", "企业注册科"]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_the_field() {
+        let mut r = row();
+        r.name = "李\0明".into();
+        assert_eq!(
+            r.parse(day(), groups),
+            Err(RowError::ControlCharacter("姓名 name"))
+        );
+        let mut r = row();
+        r.address = "东城街道\u{1b}金佛大道1号".into();
+        assert_eq!(
+            r.parse(day(), groups),
+            Err(RowError::ControlCharacter("地址 address"))
+        );
+        let mut r = row();
+        r.address = "东城街道\n金佛大道1号".into();
+        assert!(r.parse(day(), groups).is_ok(), "a line break typed in a cell");
     }
 
     #[test]
