@@ -57,6 +57,21 @@ impl BallotWriter {
     }
 }
 
+/// Whether an error says the database cannot be reached at all (down, restarting, pool
+/// exhausted), as opposed to one batch being refused.
+fn unreachable(e: &crate::StorageError) -> bool {
+    matches!(
+        e,
+        crate::StorageError::Database(
+            sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed
+        )
+    )
+}
+
 async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
     let ballots: Vec<NewBallot> = jobs.iter().map(|j| j.ballot.clone()).collect();
     match store.insert_ballots(&ballots).await {
@@ -65,8 +80,10 @@ async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
                 let _ = job.reply.send(outcome.map_err(WriteError::Rejected));
             }
         }
-        // One bad ballot must not sink the others: retry each on its own.
-        Err(_) if jobs.len() > 1 => {
+        // One bad ballot must not sink the others: retry each on its own — unless the
+        // database itself is out of reach, where every retry would wait out the pool's
+        // timeout in turn and keep the whole queue waiting for its 503.
+        Err(e) if jobs.len() > 1 && !unreachable(&e) => {
             for job in jobs {
                 let result = match store
                     .insert_ballots(std::slice::from_ref(&job.ballot))
