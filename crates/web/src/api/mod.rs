@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`,
 //! which is generated from the same route declarations so it cannot drift.
 
-mod ballots;
+pub mod ballots;
 pub mod draws;
 pub mod entry;
 mod health;

@@ -1,0 +1,624 @@
+//! minping's benchmark harness. One run measures the hot paths beside the machine's own
+//! ceiling, so the figures are ratios that survive a noisy, shared machine:
+//!
+//! - **ceiling**: a bare axum endpoint in this binary that parses the same ballot body as
+//!   `POST /api/v1/rounds/{id}/ballots` and does nothing else;
+//! - **intake**: that route of a real `minping serve` (release build, rate limits off) on
+//!   SQLite with full durability and on PostgreSQL, at 64 connections with `wrk`;
+//! - **ranking**: a round of 10^5 and 10^6 ballots — serving its published ranking, and
+//!   recomputing it from storage for audit — beside an in-memory pass over the same ballots;
+//! - **PDF**: `minping forms` writing the 1,000 personalised forms of the demo's sample;
+//! - **memory**: the server's resident set idle and under the intake load.
+//!
+//! `scripts/bench` builds everything and runs `minping-bench run`, which prints a table and
+//! rewrites `BENCHMARKS.md`. Every figure is the median of `--runs` runs with min–max.
+
+mod report;
+mod wrk;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use minping_domain::{
+    Ballot, Channel, IndicatorMask, Method, Nomination, Receipt, RoundId, RoundLabel, RoundState,
+    UnitId,
+    ranking::{self, rank},
+    settings::RoundSettings,
+};
+use minping_storage::{Actor, FrozenRanking, NewBallot, Storage};
+use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
+use report::{Figure, Report};
+use std::{
+    collections::BTreeMap,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+#[derive(Parser)]
+#[command(
+    name = "minping-bench",
+    about = "minping's hot paths beside the machine's ceiling"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the ceiling: parse the ballot body, answer 201, nothing else.
+    Ceiling {
+        #[arg(long, default_value = "127.0.0.1:18080")]
+        listen: String,
+    },
+    /// Run every benchmark and write the report.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The release `minping` binary to measure.
+    #[arg(long)]
+    minping: PathBuf,
+    /// PostgreSQL server URL (a database `minping_bench` is created and dropped on it).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+    /// Runs per figure (the median is reported, with min–max).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Seconds of load per intake run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent connections for the intake load.
+    #[arg(long, default_value_t = 64)]
+    connections: u32,
+    /// Largest ranking round (10^5 always; 10^6 unless this is lower).
+    #[arg(long, default_value_t = 1_000_000)]
+    max_ballots: usize,
+    /// Where to write the report.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    out: PathBuf,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Cmd::Ceiling { listen } => rt.block_on(ceiling(&listen)),
+        Cmd::Run(args) => rt.block_on(run(args)),
+    }
+}
+
+/// The ceiling: the same body type, parsed the same way, then a receipt-shaped answer.
+async fn ceiling(listen: &str) -> anyhow::Result<()> {
+    use axum::{Json, Router, extract::Path, http::StatusCode, routing::post};
+    use minping_web::api::ballots::BallotBody;
+    async fn parse(
+        Path(_round): Path<i64>,
+        Json(body): Json<BallotBody>,
+    ) -> (StatusCode, Json<serde_json::Value>) {
+        let named = body.nominations.len();
+        (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"receipt": format!("CEILING-{named}")})),
+        )
+    }
+    let app = Router::new().route("/api/v1/rounds/{id}/ballots", post(parse));
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// A free loopback port.
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A child process killed (with its group) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_ready(base: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{base} did not come up")
+}
+
+fn spawn(cmd: &mut Command, port: u16) -> anyhow::Result<Server> {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    Ok(Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+/// Resident set of a process, in MB.
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Realistic ballots as JSON bodies: 1–10 nominations of the given units, each with 1–3
+/// indicators, a Chinese comment on about a third of them.
+fn ballot_bodies(units: &[i64], n: usize, seed: u64) -> Vec<String> {
+    const CODES: [&str; 5] = ["cold", "lazy", "shirking", "arbitrary", "greedy"];
+    const COMMENTS: [&str; 6] = [
+        "窗口工作人员态度生硬，问三句答一句。",
+        "材料要求一次说不清，来回跑了四趟才办成。",
+        "科室之间互相推诿，谁都说不归自己管。",
+        "办理时限一拖再拖，打电话催也没人回。",
+        "收费标准不公开，同样的业务两次收费不一样。",
+        "暗示要请吃饭才能加快办理，群众反映强烈。",
+    ];
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let k = rng.gen_range(1..=10.min(units.len()));
+            let named: Vec<i64> = units.choose_multiple(&mut rng, k).copied().collect();
+            let nominations: Vec<serde_json::Value> = named
+                .into_iter()
+                .map(|unit_id| {
+                    let m = rng.gen_range(1..=3);
+                    let indicators: Vec<&str> =
+                        CODES.choose_multiple(&mut rng, m).copied().collect();
+                    let comment = rng
+                        .gen_bool(0.33)
+                        .then(|| COMMENTS[rng.gen_range(0..COMMENTS.len())]);
+                    serde_json::json!({"unit_id": unit_id, "indicators": indicators, "comment": comment})
+                })
+                .collect();
+            serde_json::json!({"channel": "open", "nominations": nominations}).to_string()
+        })
+        .collect()
+}
+
+/// Seeds the demo into `data` (SQLite, or PostgreSQL with `url`) without serving.
+fn seed_demo(minping: &Path, data: &Path, url: Option<&str>) -> anyhow::Result<()> {
+    let mut cmd = Command::new(minping);
+    cmd.arg("--data").arg(data);
+    if let Some(url) = url {
+        cmd.arg("--database-url").arg(url);
+    }
+    let out = cmd
+        .args(["demo", "--no-serve"])
+        .stdout(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "seeding the demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+fn serve_minping(minping: &Path, data: &Path, url: Option<&str>) -> anyhow::Result<Server> {
+    let port = free_port()?;
+    let mut cmd = Command::new(minping);
+    cmd.arg("--data").arg(data);
+    if let Some(url) = url {
+        cmd.arg("--database-url").arg(url);
+    }
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--rate-limit",
+        "off",
+    ]);
+    spawn(&mut cmd, port)
+}
+
+/// The open round and the active units of a running server.
+async fn open_round_and_units(base: &str) -> anyhow::Result<(i64, Vec<i64>)> {
+    let client = reqwest::Client::new();
+    let rounds: serde_json::Value = client
+        .get(format!("{base}/api/v1/rounds"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let open = rounds
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["state"] == "open"))
+        .and_then(|r| r["id"].as_i64())
+        .context("the demo has an open round")?;
+    let units: serde_json::Value = client
+        .get(format!("{base}/api/v1/units"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let units = units
+        .as_array()
+        .context("units")?
+        .iter()
+        .filter(|u| u["active"] != false)
+        .filter_map(|u| u["id"].as_i64())
+        .collect();
+    Ok((open, units))
+}
+
+/// What one intake measurement gives.
+struct Intake {
+    rps: Vec<f64>,
+    p50_ms: Vec<f64>,
+    p99_ms: Vec<f64>,
+    rss_idle: f64,
+    rss_load: f64,
+    errors: u64,
+}
+
+/// Runs `runs` wrk loads against `base` posting `bodies`, sampling the server's memory.
+async fn load(
+    server: &Server,
+    round: i64,
+    bodies: &[String],
+    args: &RunArgs,
+    script_dir: &Path,
+) -> anyhow::Result<Intake> {
+    let script = wrk::script(script_dir, round, bodies)?;
+    let rss_idle = rss_mb(server.pid()).unwrap_or(f64::NAN);
+    let mut out = Intake {
+        rps: vec![],
+        p50_ms: vec![],
+        p99_ms: vec![],
+        rss_idle,
+        rss_load: rss_idle,
+        errors: 0,
+    };
+    // A short warm-up, not counted.
+    wrk::run(&server.base, &script, args.connections, 2)?;
+    for _ in 0..args.runs {
+        let (peak, sampler) = with_peak_rss(server.pid());
+        let base = server.base.clone();
+        let script = script.clone();
+        let (connections, seconds) = (args.connections, args.seconds);
+        let result =
+            tokio::task::spawn_blocking(move || wrk::run(&base, &script, connections, seconds))
+                .await??;
+        sampler.abort();
+        let peak = peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
+        out.rss_load = out.rss_load.max(peak);
+        out.rps.push(result.requests_per_sec);
+        out.p50_ms.push(result.p50_ms);
+        out.p99_ms.push(result.p99_ms);
+        out.errors += result.errors;
+    }
+    Ok(out)
+}
+
+/// The peak resident set of a process (KB), sampled every 100 ms until the task is aborted.
+fn with_peak_rss(
+    pid: u32,
+) -> (
+    Arc<std::sync::atomic::AtomicU64>,
+    tokio::task::JoinHandle<()>,
+) {
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let p = peak.clone();
+    let handle = tokio::spawn(async move {
+        loop {
+            if let Some(m) = rss_mb(pid) {
+                p.fetch_max((m * 1024.0) as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    (peak, handle)
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let work = tempfile::tempdir()?;
+    let mut report = Report::new(&args);
+    wrk::check_installed()?;
+
+    // Ceiling.
+    eprintln!("==> ceiling: bare axum parsing the ballot body");
+    let port = free_port()?;
+    let me = std::env::current_exe()?;
+    let ceiling_server = spawn(
+        Command::new(&me).args(["ceiling", "--listen", &format!("127.0.0.1:{port}")]),
+        port,
+    )?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let units: Vec<i64> = (1..=106).collect();
+    let bodies = ballot_bodies(&units, 500, 7);
+    let ceiling = load(&ceiling_server, 1, &bodies, &args, work.path()).await?;
+    drop(ceiling_server);
+    let ceiling_rps = report::median(&ceiling.rps);
+    report.intake("ceiling (bare axum, same body)", &ceiling, ceiling_rps);
+
+    // Intake on SQLite, with the demo district.
+    eprintln!("==> intake on SQLite (WAL, synchronous=FULL, group commit)");
+    let sqlite_data = work.path().join("sqlite");
+    seed_demo(&args.minping, &sqlite_data, None)?;
+    let server = serve_minping(&args.minping, &sqlite_data, None)?;
+    wait_ready(&server.base).await?;
+    let (round, units) = open_round_and_units(&server.base).await?;
+    let bodies = ballot_bodies(&units, 500, 11);
+    let sqlite = load(&server, round, &bodies, &args, work.path()).await?;
+    report.intake("minping on SQLite", &sqlite, ceiling_rps);
+    drop(server);
+
+    // PDF: the demo sample's 1,000 forms.
+    eprintln!("==> 1,000 personalised forms");
+    let mut pdf_secs = Vec::new();
+    let mut pdf_rss = 0.0_f64;
+    for i in 0..args.runs {
+        let out = work.path().join(format!("forms-{i}"));
+        let t = Instant::now();
+        let mut child = Command::new(&args.minping)
+            .arg("--data")
+            .arg(&sqlite_data)
+            .args(["forms", "--round", &round.to_string(), "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let (peak, sampler) = with_peak_rss(child.id());
+        let status = tokio::task::spawn_blocking(move || child.wait()).await??;
+        sampler.abort();
+        if !status.success() {
+            bail!("minping forms failed");
+        }
+        pdf_secs.push(t.elapsed().as_secs_f64());
+        pdf_rss = pdf_rss.max(peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0);
+    }
+    report.push(Figure::seconds(
+        "1,000 personalised forms (`minping forms`, one PDF + mailing lists)",
+        &pdf_secs,
+        "≤ 10 s",
+        report::median(&pdf_secs) <= 10.0,
+    ));
+    report.note(format!("`minping forms` peak RSS: {pdf_rss:.0} MB"));
+
+    // Intake on PostgreSQL.
+    eprintln!("==> intake on PostgreSQL");
+    let db = "minping_bench";
+    let admin = args.postgres.clone();
+    recreate_database(&admin, db).await?;
+    let pg_url = with_database(&admin, db);
+    let pg_data = work.path().join("pg");
+    seed_demo(&args.minping, &pg_data, Some(&pg_url))?;
+    let server = serve_minping(&args.minping, &pg_data, Some(&pg_url))?;
+    wait_ready(&server.base).await?;
+    let (round, units) = open_round_and_units(&server.base).await?;
+    let bodies = ballot_bodies(&units, 500, 13);
+    let pg = load(&server, round, &bodies, &args, work.path()).await?;
+    report.intake("minping on PostgreSQL", &pg, ceiling_rps);
+    drop(server);
+
+    report.memory(&ceiling, &sqlite, &pg);
+
+    // Ranking.
+    let mut sizes = vec![100_000];
+    if args.max_ballots >= 1_000_000 {
+        sizes.push(1_000_000);
+    }
+    for &n in &sizes {
+        eprintln!("==> ranking {n} ballots on SQLite");
+        let store: Arc<dyn Storage> = Arc::new(
+            minping_storage::SqliteStore::open(&work.path().join(format!("rank-{n}.db"))).await?,
+        );
+        ranking_bench(store, n, "SQLite", &args, &mut report).await?;
+        eprintln!("==> ranking {n} ballots on PostgreSQL");
+        let schema = format!("bench_rank_{n}");
+        let store = minping_storage::PgStore::connect(&pg_url, Some(&schema)).await?;
+        ranking_bench(Arc::new(store), n, "PostgreSQL", &args, &mut report).await?;
+        minping_storage::PgStore::drop_schema(&pg_url, &schema).await?;
+    }
+    drop_database(&admin, db).await?;
+
+    report.finish(started.elapsed());
+    println!("{}", report.table());
+    std::fs::write(&args.out, report.markdown())?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    match url.rfind('/') {
+        Some(i) if url[..i].contains("://") && i > url.find("://").unwrap_or(0) + 2 => {
+            format!("{}/{db}", &url[..i])
+        }
+        _ => format!("{url}/{db}"),
+    }
+}
+
+async fn recreate_database(admin: &str, db: &str) -> anyhow::Result<()> {
+    drop_database(admin, db).await?;
+    psql(admin, &format!("CREATE DATABASE {db}"))
+}
+
+async fn drop_database(admin: &str, db: &str) -> anyhow::Result<()> {
+    psql(admin, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+}
+
+/// Runs one statement with `psql` (from postgresql-client).
+fn psql(url: &str, sql: &str) -> anyhow::Result<()> {
+    let out = Command::new("psql")
+        .args([url, "-qXc", sql])
+        .output()
+        .context("psql (postgresql-client) is needed")?;
+    if !out.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// `n` ballots over 106 units in one round: the in-memory floor, serving the stored ranking,
+/// and recomputing it from storage.
+async fn ranking_bench(
+    store: Arc<dyn Storage>,
+    n: usize,
+    backend: &str,
+    args: &RunArgs,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let settings = RoundSettings::default();
+    let organizer = Actor {
+        user_id: None,
+        name: "bench".into(),
+    };
+    let agency = store.create_agency("基准局").await?;
+    let mut units = Vec::new();
+    for i in 0..106 {
+        units.push(
+            store
+                .create_unit(agency.id, &format!("科室{i}"), "科室")
+                .await?
+                .id,
+        );
+    }
+    let label: RoundLabel = "2026Q3".parse().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let now = chrono::Utc::now();
+    let round = store
+        .create_round(label, &settings, &organizer, now)
+        .await?;
+    store
+        .transition_round(
+            round.id,
+            RoundState::Draft,
+            RoundState::Open,
+            &organizer,
+            now,
+        )
+        .await?;
+
+    let mut rng = StdRng::seed_from_u64(n as u64);
+    let ballots: Vec<NewBallot> = (0..n)
+        .map(|_| random_ballot(&mut rng, round.id, &units))
+        .collect();
+    let t = Instant::now();
+    for chunk in ballots.chunks(5_000) {
+        store.insert_ballots(chunk).await?;
+    }
+    let load_secs = t.elapsed().as_secs_f64();
+    store
+        .transition_round(
+            round.id,
+            RoundState::Open,
+            RoundState::Closed,
+            &organizer,
+            now,
+        )
+        .await?;
+    let method = Method::weighted_nominations(&settings);
+    let none = BTreeMap::new();
+
+    let mut floor = Vec::new();
+    let mut ranking = None;
+    for _ in 0..args.runs.max(5) {
+        let t = Instant::now();
+        let tallies = ranking::tally(
+            ballots
+                .iter()
+                .flat_map(|b| b.ballot.nominations.iter().map(|x| (b.ballot.channel, x))),
+            settings.indicators.len(),
+        );
+        let r = rank(&tallies, &method, &none);
+        floor.push(t.elapsed().as_secs_f64() * 1000.0);
+        ranking = Some(r);
+    }
+    let ranking = ranking.context("ranked")?;
+
+    let mut audit = Vec::new();
+    for _ in 0..args.runs {
+        let t = Instant::now();
+        let tallies = store.tallies(round.id, settings.indicators.len()).await?;
+        let r = rank(&tallies, &method, &none);
+        audit.push(t.elapsed().as_secs_f64() * 1000.0);
+        if r != ranking {
+            bail!("{backend}: the ranking recomputed from storage differs from the in-memory one");
+        }
+    }
+
+    store
+        .finalize_round(
+            round.id,
+            &FrozenRanking {
+                method: method.clone(),
+                ranking: ranking.clone(),
+            },
+            &organizer,
+            now,
+        )
+        .await?;
+    let mut serve = Vec::new();
+    for _ in 0..args.runs.max(20) {
+        let t = Instant::now();
+        let frozen = store
+            .frozen_ranking(round.id)
+            .await?
+            .context("frozen ranking")?;
+        let body = serde_json::to_vec(&frozen.ranking)?;
+        std::hint::black_box(body);
+        serve.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let floor_ms = report::median(&floor);
+    report.ranking(backend, n, load_secs, &floor, &serve, &audit, floor_ms);
+    Ok(())
+}
+
+fn random_ballot(rng: &mut StdRng, round: RoundId, units: &[UnitId]) -> NewBallot {
+    let k = rng.gen_range(1..=10);
+    let mut named: Vec<UnitId> = units.choose_multiple(rng, k).copied().collect();
+    named.sort();
+    let nominations = named
+        .into_iter()
+        .map(|unit_id| Nomination {
+            unit_id,
+            indicators: IndicatorMask(rng.gen_range(1..32)),
+            comment: rng
+                .gen_bool(0.1)
+                .then(|| "材料要求一次说不清，来回跑了四趟才办成。".to_string()),
+        })
+        .collect();
+    NewBallot::new(
+        round,
+        Ballot {
+            channel: Channel::Open,
+            code: None,
+            nominations,
+            exposure: vec![],
+        },
+        Receipt::generate(rng),
+        chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap_or_default(),
+        None,
+    )
+}
