@@ -100,7 +100,7 @@ pub async fn submit(
     round_id: RoundId,
     draft: BallotDraft,
 ) -> Result<Receipt, IntakeError> {
-    let round = state.round(round_id).await?;
+    let round = state.round_for_intake(round_id).await?;
     if round.state != RoundState::Open {
         return Err(IntakeError::RoundNotOpen);
     }

@@ -100,6 +100,7 @@ pub async fn advance(
                 .await?
         }
     }
+    state.rounds_changed();
     Ok(state.round(id).await?)
 }
 

@@ -26,10 +26,16 @@ pub struct AppState {
     /// The accountability rules in force (`rules.toml` in the data folder).
     pub rules: minping_domain::rules::Rules,
     evaluated: RwLock<Option<(Instant, Arc<HashSet<UnitId>>)>>,
+    open_rounds: RwLock<Option<(Instant, Arc<Round>)>>,
 }
 
 /// The shared state as handlers receive it.
 pub type Shared = Arc<AppState>;
+
+/// How long an open round may be served from memory to ballot intake. Only its settings
+/// are used from the copy: whether it is still open is checked again inside the ballot's
+/// own transaction, and a round's settings never change once it is open.
+const OPEN_ROUND_TTL: Duration = Duration::from_secs(5);
 
 /// How long the set of evaluated units may be served from memory. Changes made through
 /// this node clear it at once; the limit bounds staleness across nodes.
@@ -47,6 +53,7 @@ impl AppState {
             code_key: rand::random::<[u8; 32]>().to_vec(),
             rules: Default::default(),
             evaluated: RwLock::new(None),
+            open_rounds: RwLock::new(None),
         }
     }
 
@@ -96,6 +103,29 @@ impl AppState {
     /// Forgets the cached unit set after a unit is added or retired.
     pub fn units_changed(&self) {
         *self.evaluated.write().expect("lock") = None;
+    }
+
+    /// A round for ballot intake: an open round is served from memory for a few seconds
+    /// (one read per ballot was the intake's only per-request query besides the write).
+    /// The writer re-checks that the round is open in the same transaction as the ballot,
+    /// so a round closed meanwhile still refuses it.
+    pub async fn round_for_intake(&self, id: RoundId) -> Result<Arc<Round>, StorageError> {
+        if let Some((at, round)) = self.open_rounds.read().expect("lock").as_ref()
+            && round.id == id
+            && at.elapsed() < OPEN_ROUND_TTL
+        {
+            return Ok(round.clone());
+        }
+        let round = Arc::new(self.round(id).await?);
+        if round.state == minping_domain::RoundState::Open {
+            *self.open_rounds.write().expect("lock") = Some((Instant::now(), round.clone()));
+        }
+        Ok(round)
+    }
+
+    /// Forgets the cached open round after a round changes state on this node.
+    pub fn rounds_changed(&self) {
+        *self.open_rounds.write().expect("lock") = None;
     }
 
     /// A round, or `NotFound`.

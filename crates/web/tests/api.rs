@@ -702,3 +702,42 @@ both!(
         );
     }
 );
+
+both!(
+    a_round_closed_while_intake_remembers_it_open_still_refuses_ballots,
+    |app: TestApp| async move {
+        let office = app.units[0].id.0;
+        let ok = json!({"channel": "open", "nominations": [nomination(office, &["cold"], None)]});
+        let (status, _) = post_ballot(&app, app.open_round, &ok).await;
+        assert_eq!(
+            status.as_u16(),
+            201,
+            "intake now remembers the round as open"
+        );
+        // Closed straight in storage, as another node would: this node's copy is stale.
+        let organizer = minping_storage::Actor {
+            user_id: None,
+            name: "another node".into(),
+        };
+        app.store
+            .transition_round(
+                app.open_round,
+                minping_domain::RoundState::Open,
+                minping_domain::RoundState::Closed,
+                &organizer,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let before = app.store.ballot_count(app.open_round).await.unwrap();
+        let (status, reply) = post_ballot(&app, app.open_round, &ok).await;
+        assert_eq!(
+            (status.as_u16(), reply["error"]["code"].as_str()),
+            (409, Some("round_not_open"))
+        );
+        assert_eq!(
+            app.store.ballot_count(app.open_round).await.unwrap(),
+            before
+        );
+    }
+);
