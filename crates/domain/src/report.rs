@@ -155,6 +155,18 @@ pub enum ReportError {
     /// A date in the future.
     #[error("the date cannot be in the future")]
     FutureDate,
+    /// More evidence files than a report takes.
+    #[error("a report may carry at most {MAX_EVIDENCE_FILES} files")]
+    TooManyFiles,
+    /// One evidence file over its limit.
+    #[error("{0} is larger than 10 MiB")]
+    FileTooLarge(String),
+    /// The evidence files together over their limit.
+    #[error("the files together are larger than 20 MiB")]
+    FilesTooLarge,
+    /// A file that is not a photo, a PDF or a recording, whatever its name says.
+    #[error("{0} is not a JPEG or PNG photo, a PDF, or an M4A or MP3 recording")]
+    UnsupportedFileType(String),
 }
 
 impl ReportError {
@@ -166,6 +178,10 @@ impl ReportError {
             ReportError::DescriptionTooLong => "description_too_long",
             ReportError::FieldTooLong(_) => "field_too_long",
             ReportError::FutureDate => "future_date",
+            ReportError::TooManyFiles => "too_many_files",
+            ReportError::FileTooLarge(_) => "file_too_large",
+            ReportError::FilesTooLarge => "files_too_large",
+            ReportError::UnsupportedFileType(_) => "unsupported_file_type",
         }
     }
 
@@ -176,6 +192,18 @@ impl ReportError {
             ReportError::DescriptionTooShort | ReportError::DescriptionTooLong => "description",
             ReportError::FieldTooLong(f) => f,
             ReportError::FutureDate => "occurred_on",
+            ReportError::TooManyFiles
+            | ReportError::FileTooLarge(_)
+            | ReportError::FilesTooLarge
+            | ReportError::UnsupportedFileType(_) => "evidence",
+        }
+    }
+
+    /// The file concerned, for an error about one evidence file.
+    pub fn file_name(&self) -> Option<&str> {
+        match self {
+            ReportError::FileTooLarge(name) | ReportError::UnsupportedFileType(name) => Some(name),
+            _ => None,
         }
     }
 }
@@ -219,6 +247,213 @@ impl ReportDraft {
             occurred_on: self.occurred_on,
         })
     }
+}
+
+/// At most this many evidence files come with a report.
+pub const MAX_EVIDENCE_FILES: usize = 5;
+/// The largest evidence file, in bytes (10 MiB).
+pub const MAX_EVIDENCE_FILE_BYTES: usize = 10 * 1024 * 1024;
+/// The largest evidence files may be together, in bytes (20 MiB).
+pub const MAX_EVIDENCE_TOTAL_BYTES: usize = 20 * 1024 * 1024;
+/// The longest file name kept, in characters.
+const MAX_FILE_NAME_CHARS: usize = 200;
+
+/// What an evidence file (证据材料) is: a photo, a scanned document or a recording. Known
+/// from the file's first bytes, never from the name or type the sender gives: an
+/// investigator opens these files, so nothing else may pass for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EvidenceKind {
+    /// A JPEG photo.
+    Jpeg,
+    /// A PNG image (a screenshot, say).
+    Png,
+    /// A PDF document.
+    Pdf,
+    /// An M4A recording (what phones record).
+    M4a,
+    /// An MP3 recording.
+    Mp3,
+}
+
+impl EvidenceKind {
+    /// Every kind.
+    pub const ALL: [EvidenceKind; 5] = [
+        EvidenceKind::Jpeg,
+        EvidenceKind::Png,
+        EvidenceKind::Pdf,
+        EvidenceKind::M4a,
+        EvidenceKind::Mp3,
+    ];
+
+    /// The kind of a file by its magic bytes, if it is one of the kinds taken.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [0xFF, 0xD8, 0xFF, ..] => Some(EvidenceKind::Jpeg),
+            [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(EvidenceKind::Png),
+            [b'%', b'P', b'D', b'F', b'-', ..] => Some(EvidenceKind::Pdf),
+            // An ISO media file whose brand says audio only (not a video that could hide more).
+            [
+                _,
+                _,
+                _,
+                _,
+                b'f',
+                b't',
+                b'y',
+                b'p',
+                b'M',
+                b'4',
+                b'A',
+                b' ',
+                ..,
+            ] => Some(EvidenceKind::M4a),
+            [b'I', b'D', b'3', ..] => Some(EvidenceKind::Mp3),
+            // An MPEG audio frame header: 11 sync bits, a defined version, layer III.
+            [0xFF, b, ..] if b & 0xE6 == 0xE2 && b & 0x18 != 0x08 => Some(EvidenceKind::Mp3),
+            _ => None,
+        }
+    }
+
+    /// The media type the file is served with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            EvidenceKind::Jpeg => "image/jpeg",
+            EvidenceKind::Png => "image/png",
+            EvidenceKind::Pdf => "application/pdf",
+            EvidenceKind::M4a => "audio/mp4",
+            EvidenceKind::Mp3 => "audio/mpeg",
+        }
+    }
+
+    /// The kind served with a media type.
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        EvidenceKind::ALL
+            .into_iter()
+            .find(|k| k.content_type() == content_type)
+    }
+
+    /// The file name extensions of this kind, the usual one first.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            EvidenceKind::Jpeg => &["jpg", "jpeg"],
+            EvidenceKind::Png => &["png"],
+            EvidenceKind::Pdf => &["pdf"],
+            EvidenceKind::M4a => &["m4a"],
+            EvidenceKind::Mp3 => &["mp3"],
+        }
+    }
+}
+
+/// A sent file name without its folders, control or direction-changing characters (which
+/// can make `gpj.exe` read as `exe.jpg`), surrounding blanks or leading dots.
+fn base_name(sent: &str) -> String {
+    let base: String = sent
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    base.trim().trim_start_matches('.').trim().to_string()
+}
+
+/// A file name fit to keep and to offer for download: its [`base_name`], at most 200
+/// characters, ending in an extension of its kind (so `photo.html` holding a PNG becomes
+/// `photo.html.png` and no program opens it as something else). Chinese and other scripts
+/// are kept.
+pub fn sanitize_file_name(sent: &str, kind: EvidenceKind) -> String {
+    let base = base_name(sent);
+    let (stem, extension) = match base.rsplit_once('.') {
+        Some((stem, ext))
+            if kind
+                .extensions()
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(ext)) =>
+        {
+            (stem.trim_end(), ext)
+        }
+        _ => (base.as_str(), kind.extensions()[0]),
+    };
+    let stem = if stem.is_empty() { "evidence" } else { stem };
+    let room = MAX_FILE_NAME_CHARS - extension.chars().count() - 1;
+    let stem: String = stem.chars().take(room).collect();
+    format!("{}.{extension}", stem.trim_end())
+}
+
+/// A checked evidence file: its kind known from its bytes, its name made safe, within the
+/// size limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvidence {
+    file_name: String,
+    kind: EvidenceKind,
+    bytes: Vec<u8>,
+}
+
+impl NewEvidence {
+    /// Checks one file as sent: its name, and its bytes (the type the sender claims is not
+    /// asked for: it proves nothing).
+    pub fn parse(file_name: &str, bytes: Vec<u8>) -> Result<Self, ReportError> {
+        let shown = || {
+            base_name(file_name)
+                .chars()
+                .take(MAX_FILE_NAME_CHARS)
+                .collect()
+        };
+        if bytes.len() > MAX_EVIDENCE_FILE_BYTES {
+            return Err(ReportError::FileTooLarge(shown()));
+        }
+        let kind =
+            EvidenceKind::sniff(&bytes).ok_or_else(|| ReportError::UnsupportedFileType(shown()))?;
+        Ok(Self {
+            file_name: sanitize_file_name(file_name, kind),
+            kind,
+            bytes,
+        })
+    }
+
+    /// The file's name, safe to keep and show.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// What the file is.
+    pub fn kind(&self) -> EvidenceKind {
+        self.kind
+    }
+
+    /// The media type to serve it with.
+    pub fn content_type(&self) -> &'static str {
+        self.kind.content_type()
+    }
+
+    /// Its contents.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Checks the evidence files sent with a report, as (name, bytes): at most
+/// [`MAX_EVIDENCE_FILES`], each within [`MAX_EVIDENCE_FILE_BYTES`], together within
+/// [`MAX_EVIDENCE_TOTAL_BYTES`], each a kind taken. The first fault refuses them all: a
+/// report is stored with all its files or not at all.
+pub fn check_evidence(
+    files: impl IntoIterator<Item = (String, Vec<u8>)>,
+) -> Result<Vec<NewEvidence>, ReportError> {
+    let files: Vec<(String, Vec<u8>)> = files.into_iter().collect();
+    if files.len() > MAX_EVIDENCE_FILES {
+        return Err(ReportError::TooManyFiles);
+    }
+    let evidence = files
+        .into_iter()
+        .map(|(name, bytes)| NewEvidence::parse(&name, bytes))
+        .collect::<Result<Vec<_>, _>>()?;
+    if evidence.iter().map(|e| e.bytes.len()).sum::<usize>() > MAX_EVIDENCE_TOTAL_BYTES {
+        return Err(ReportError::FilesTooLarge);
+    }
+    Ok(evidence)
 }
 
 /// The days whose substantiated reports count for a round: from the first day of its
@@ -302,6 +537,114 @@ mod tests {
             draft.parse(day(11, 27), |_| false).unwrap_err().code(),
             "unknown_unit"
         );
+    }
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n";
+
+    fn png(len: usize) -> Vec<u8> {
+        let mut bytes = PNG.to_vec();
+        bytes.resize(len, 0);
+        bytes
+    }
+
+    #[test]
+    fn a_files_kind_is_known_from_its_bytes_whatever_its_name_says() {
+        let cases: [(&[u8], Option<EvidenceKind>); 9] = [
+            (b"\xff\xd8\xff\xe0\0\x10JFIF", Some(EvidenceKind::Jpeg)),
+            (PNG, Some(EvidenceKind::Png)),
+            (PDF, Some(EvidenceKind::Pdf)),
+            (b"\0\0\0\x20ftypM4A \0\0\0\0", Some(EvidenceKind::M4a)),
+            (b"ID3\x04\0\0\0\0\0\0", Some(EvidenceKind::Mp3)),
+            (b"\xff\xfb\x90\x64\0", Some(EvidenceKind::Mp3)),
+            (b"\0\0\0\x20ftypisom\0\0\0\0", None),
+            (b"MZ\x90\0\x03\0\0\0", None),
+            (b"", None),
+        ];
+        for (bytes, kind) in cases {
+            assert_eq!(EvidenceKind::sniff(bytes), kind, "{bytes:?}");
+        }
+        let exe = NewEvidence::parse("现场照片.png", b"MZ\x90\0 this program".to_vec());
+        assert_eq!(
+            exe.unwrap_err(),
+            ReportError::UnsupportedFileType("现场照片.png".into())
+        );
+        let text = NewEvidence::parse("a.png", "他让我请客吃饭".as_bytes().to_vec());
+        assert_eq!(text.unwrap_err().code(), "unsupported_file_type");
+        let renamed = NewEvidence::parse("收据.pdf", PNG.to_vec()).unwrap();
+        assert_eq!(
+            (renamed.content_type(), renamed.file_name()),
+            ("image/png", "收据.pdf.png")
+        );
+    }
+
+    #[test]
+    fn file_names_lose_folders_and_control_characters_and_keep_chinese() {
+        let png = EvidenceKind::Png;
+        let cases = [
+            ("C:\\Users\\张三\\照片\\现场照片.PNG", "现场照片.PNG"),
+            ("../../etc/passwd", "passwd.png"),
+            ("  .bashrc  ", "bashrc.png"),
+            ("收据\n\t\0 2026.png", "收据 2026.png"),
+            ("photo\u{202E}gnp.exe", "photognp.exe.png"),
+            ("page.html", "page.html.png"),
+            ("", "evidence.png"),
+            ("dir/", "evidence.png"),
+        ];
+        for (sent, kept) in cases {
+            assert_eq!(sanitize_file_name(sent, png), kept, "{sent:?}");
+        }
+        assert_eq!(
+            sanitize_file_name("扫描件.jpeg", EvidenceKind::Jpeg),
+            "扫描件.jpeg"
+        );
+        let long = sanitize_file_name(&format!("{}.png", "证".repeat(300)), png);
+        assert_eq!(long.chars().count(), 200);
+        assert!(long.ends_with("证.png"));
+    }
+
+    #[test]
+    fn a_report_takes_five_files_of_ten_mib_and_twenty_mib_in_all() {
+        let named = |sizes: &[usize]| {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (format!("{i}.png"), png(*n)))
+                .collect::<Vec<_>>()
+        };
+        const MIB: usize = 1024 * 1024;
+        assert_eq!(check_evidence(named(&[100; 5])).unwrap().len(), 5);
+        assert_eq!(
+            check_evidence(named(&[10 * MIB, 10 * MIB])).unwrap().len(),
+            2
+        );
+        assert!(check_evidence(Vec::new()).unwrap().is_empty());
+        assert_eq!(
+            check_evidence(named(&[100; 6])).unwrap_err(),
+            ReportError::TooManyFiles
+        );
+        assert_eq!(
+            check_evidence(named(&[100, 10 * MIB + 1])).unwrap_err(),
+            ReportError::FileTooLarge("1.png".into())
+        );
+        let too_much = check_evidence(named(&[10 * MIB, 10 * MIB, 100])).unwrap_err();
+        assert_eq!(
+            (too_much.code(), too_much.field()),
+            ("files_too_large", "evidence")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_kept_file_name_is_always_safe(sent in "\\PC{0,300}", k in 0..5usize) {
+            let kind = EvidenceKind::ALL[k];
+            let kept = sanitize_file_name(&sent, kind);
+            proptest::prop_assert!(kept.chars().count() <= 200);
+            proptest::prop_assert!(!kept.starts_with('.') && !kept.starts_with(' '));
+            proptest::prop_assert!(!kept.chars().any(|c| c.is_control() || c == '/' || c == '\\'));
+            let ext = kept.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+            proptest::prop_assert!(kind.extensions().contains(&ext.as_str()), "{}", kept);
+        }
     }
 
     #[test]

@@ -643,7 +643,7 @@ async fn seed_demo_reports(
         };
         let code = OneTimeCode::generate(&mut rand::thread_rng());
         let id = store
-            .create_report(&report, *source, &code.digest(code_key), quarter_start)
+            .create_report(&report, &[], *source, &code.digest(code_key), quarter_start)
             .await?;
         if let Some((to, reason, action)) = outcome {
             store

@@ -29,7 +29,7 @@ pub use panel::{
     StratumCounts,
 };
 pub use postgres::PgStore;
-pub use report::{Report, ReportEvent, ReportStore};
+pub use report::{EvidenceMeta, Report, ReportEvent, ReportStore};
 pub use sanction::{Sanction, SanctionStore};
 pub use sqlite::SqliteStore;
 pub use writer::{BallotWriter, WriteError};

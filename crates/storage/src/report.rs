@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
     UnitId,
-    report::{NewReport, ReportSource, ReportState},
+    report::{NewEvidence, NewReport, ReportSource, ReportState},
 };
 use serde::Serialize;
 
@@ -51,17 +51,48 @@ pub struct ReportEvent {
     pub at: DateTime<Utc>,
 }
 
+/// An evidence file as stored, without its content (which only a download reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceMeta {
+    /// Id.
+    pub id: i64,
+    /// The report it came with.
+    pub report_id: i64,
+    /// Its name, made safe when it was checked.
+    pub file_name: String,
+    /// The media type found from its bytes.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// The SHA-256 of its content, in lowercase hex.
+    pub sha256: String,
+    /// When it was stored.
+    pub received_at: DateTime<Utc>,
+}
+
 /// What reports need from a database.
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Stores a new report under its tracking code's digest; returns its id.
+    /// Stores a new report under its tracking code's digest, with its evidence files, in
+    /// one transaction (all or nothing); returns its id.
     async fn create_report(
         &self,
         report: &NewReport,
+        evidence: &[NewEvidence],
         source: ReportSource,
         tracking_digest: &str,
         received_on: NaiveDate,
     ) -> Result<i64>;
+    /// Adds an evidence file to a stored report; returns its id.
+    async fn add_evidence(&self, report_id: i64, evidence: &NewEvidence) -> Result<i64>;
+    /// A report's evidence files, in the order they came, without their content.
+    async fn evidence(&self, report_id: i64) -> Result<Vec<EvidenceMeta>>;
+    /// One evidence file of a report, with its content.
+    async fn evidence_file(
+        &self,
+        report_id: i64,
+        evidence_id: i64,
+    ) -> Result<Option<(EvidenceMeta, Vec<u8>)>>;
     /// A report by its tracking code's digest.
     async fn report_by_tracking(&self, digest: &str) -> Result<Option<Report>>;
     /// A report by id.

@@ -6,14 +6,15 @@ macro_rules! impl_report_store {
         const _: () = {
             use crate::{
                 Actor, Result, StorageError,
-                report::{Report, ReportEvent, ReportStore},
+                report::{EvidenceMeta, Report, ReportEvent, ReportStore},
             };
             use async_trait::async_trait;
             use chrono::{DateTime, NaiveDate, Utc};
             use minping_domain::{
                 UnitId,
-                report::{NewReport, ReportSource, ReportState},
+                report::{NewEvidence, NewReport, ReportSource, ReportState},
             };
+            use sha2::{Digest, Sha256};
             use sqlx::Row;
 
             type DbRow = <$db as sqlx::Database>::Row;
@@ -49,6 +50,52 @@ macro_rules! impl_report_store {
                 })
             }
 
+            /// A foreign key pointing nowhere: the report (or unit) does not exist.
+            fn missing_parent(e: sqlx::Error) -> StorageError {
+                match &e {
+                    sqlx::Error::Database(db) if db.is_foreign_key_violation() => StorageError::NotFound,
+                    _ => StorageError::Database(e),
+                }
+            }
+
+            async fn insert_evidence(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                report_id: i64,
+                evidence: &NewEvidence,
+                at: DateTime<Utc>,
+            ) -> Result<i64> {
+                let bytes = evidence.bytes();
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO report_evidence (report_id, file_name, content_type, size, sha256, content, received_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(report_id)
+                .bind(evidence.file_name())
+                .bind(evidence.content_type())
+                .bind(i64::try_from(bytes.len()).map_err(corrupt)?)
+                .bind(hex::encode(Sha256::digest(bytes)))
+                .bind(bytes)
+                .bind(at)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(missing_parent)?;
+                Ok(id)
+            }
+
+            const EVIDENCE_COLUMNS: &str = "id, report_id, file_name, content_type, size, sha256, received_at";
+
+            fn evidence_from(r: &DbRow) -> Result<EvidenceMeta> {
+                Ok(EvidenceMeta {
+                    id: r.try_get("id")?,
+                    report_id: r.try_get("report_id")?,
+                    file_name: r.try_get("file_name")?,
+                    content_type: r.try_get("content_type")?,
+                    size: r.try_get("size")?,
+                    sha256: r.try_get("sha256")?,
+                    received_at: r.try_get("received_at")?,
+                })
+            }
+
             const REPORT_SELECT: &str = "SELECT id, unit_id, staff, description, contact, occurred_on, source, state, \
                  received_on, concluded_on, disciplinary_action FROM reports";
 
@@ -57,10 +104,12 @@ macro_rules! impl_report_store {
                 async fn create_report(
                     &self,
                     report: &NewReport,
+                    evidence: &[NewEvidence],
                     source: ReportSource,
                     tracking_digest: &str,
                     received_on: NaiveDate,
                 ) -> Result<i64> {
+                    let mut tx = self.pool.begin_with($begin).await?;
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO reports (tracking_digest, unit_id, staff, description, contact, occurred_on, source, state, received_on) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8) RETURNING id",
@@ -73,13 +122,41 @@ macro_rules! impl_report_store {
                     .bind(report.occurred_on)
                     .bind(source_str(source))
                     .bind(received_on)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await
-                    .map_err(|e| match &e {
-                        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StorageError::NotFound,
-                        _ => StorageError::Database(e),
-                    })?;
+                    .map_err(missing_parent)?;
+                    let at = Utc::now();
+                    for file in evidence {
+                        insert_evidence(&mut tx, id, file, at).await?;
+                    }
+                    tx.commit().await?;
                     Ok(id)
+                }
+
+                async fn add_evidence(&self, report_id: i64, evidence: &NewEvidence) -> Result<i64> {
+                    let mut conn = self.pool.acquire().await?;
+                    insert_evidence(&mut conn, report_id, evidence, Utc::now()).await
+                }
+
+                async fn evidence(&self, report_id: i64) -> Result<Vec<EvidenceMeta>> {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {EVIDENCE_COLUMNS} FROM report_evidence WHERE report_id = $1 ORDER BY id"
+                    )))
+                        .bind(report_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.iter().map(evidence_from).collect()
+                }
+
+                async fn evidence_file(&self, report_id: i64, evidence_id: i64) -> Result<Option<(EvidenceMeta, Vec<u8>)>> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {EVIDENCE_COLUMNS}, content FROM report_evidence WHERE report_id = $1 AND id = $2"
+                    )))
+                    .bind(report_id)
+                    .bind(evidence_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(|r| Ok((evidence_from(&r)?, r.try_get("content")?))).transpose()
                 }
 
                 async fn report_by_tracking(&self, digest: &str) -> Result<Option<Report>> {

@@ -1550,3 +1550,117 @@ conformance!(
         assert_eq!(store.sanctions_of(head.id).await.unwrap(), after);
     }
 );
+
+// ---------------------------------------------------------------- report evidence
+
+conformance!(
+    a_reports_evidence_files_read_back_byte_for_byte_and_the_list_carries_no_content,
+    |store| async move {
+        use minping_domain::report::{NewEvidence, NewReport, ReportSource};
+        use sha2::{Digest, Sha256};
+        let unit = units(store.as_ref(), 1).await[0].id;
+        let report = NewReport {
+            unit_id: unit,
+            description: "窗口工作人员收了购物卡才受理，附照片和收据。".into(),
+            staff: None,
+            contact: None,
+            occurred_on: None,
+        };
+        // Every byte value, so no encoding on the way can go unnoticed.
+        let mut photo = b"\x89PNG\r\n\x1a\n".to_vec();
+        photo.extend((0..=255u8).cycle().take(70_000));
+        let receipt = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n".to_vec();
+        let files = [
+            NewEvidence::parse("现场照片.png", photo.clone()).unwrap(),
+            NewEvidence::parse("收据.pdf", receipt.clone()).unwrap(),
+        ];
+        let id = store
+            .create_report(
+                &report,
+                &files,
+                ReportSource::Web,
+                "digest-1",
+                day(2024, 5, 6),
+            )
+            .await
+            .unwrap();
+
+        let listed = store.evidence(id).await.unwrap();
+        let seen: Vec<_> = listed
+            .iter()
+            .map(|e| {
+                (
+                    e.report_id,
+                    e.file_name.as_str(),
+                    e.content_type.as_str(),
+                    e.size,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (id, "现场照片.png", "image/png", photo.len() as i64),
+                (id, "收据.pdf", "application/pdf", receipt.len() as i64),
+            ]
+        );
+        for (meta, bytes) in listed.iter().zip([&photo, &receipt]) {
+            assert_eq!(meta.sha256, hex::encode(Sha256::digest(bytes)));
+            let (again, content) = store.evidence_file(id, meta.id).await.unwrap().unwrap();
+            assert_eq!(&again, meta, "the download's metadata is the list's");
+            assert_eq!(&content, bytes);
+        }
+        // A file is found only under its own report.
+        let other = store
+            .create_report(
+                &report,
+                &[],
+                ReportSource::Hotline,
+                "digest-2",
+                day(2024, 5, 6),
+            )
+            .await
+            .unwrap();
+        assert!(store.evidence(other).await.unwrap().is_empty());
+        assert_eq!(
+            store.evidence_file(other, listed[0].id).await.unwrap(),
+            None
+        );
+
+        let more = NewEvidence::parse("补充.jpg", b"\xff\xd8\xff\xe0 more".to_vec()).unwrap();
+        let added = store.add_evidence(other, &more).await.unwrap();
+        let (meta, content) = store.evidence_file(other, added).await.unwrap().unwrap();
+        assert_eq!(
+            (meta.file_name.as_str(), content),
+            ("补充.jpg", more.bytes().to_vec())
+        );
+        assert!(is_not_found(store.add_evidence(other + 100, &more).await));
+    }
+);
+
+conformance!(
+    a_refused_report_leaves_no_evidence_behind,
+    |store| async move {
+        use minping_domain::report::{NewEvidence, NewReport, ReportSource};
+        let report = NewReport {
+            unit_id: UnitId(4242),
+            description: "没有这个科室，举报和附件都不应留下。".into(),
+            staff: None,
+            contact: None,
+            occurred_on: None,
+        };
+        let file = NewEvidence::parse("a.png", b"\x89PNG\r\n\x1a\n".to_vec()).unwrap();
+        let stored = store
+            .create_report(
+                &report,
+                &[file],
+                ReportSource::Web,
+                "digest",
+                day(2024, 5, 6),
+            )
+            .await;
+        assert!(is_not_found(stored));
+        assert!(store.reports(None).await.unwrap().is_empty());
+        assert!(store.evidence(1).await.unwrap().is_empty());
+    }
+);

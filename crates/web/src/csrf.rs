@@ -5,7 +5,7 @@
 use crate::error::PageError;
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request},
+    extract::{FromRequest, FromRequestParts, Multipart, Request, multipart::MultipartError},
     http::{HeaderValue, StatusCode, header, request::Parts},
     middleware::Next,
     response::Response,
@@ -83,17 +83,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
             PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")
         })?;
-        let sent = pairs
-            .iter()
-            .find(|(k, _)| k == FIELD)
-            .map(|(_, v)| v.as_str());
-        let valid = matches!((expected.as_deref(), sent), (Some(a), Some(b)) if constant_time_eq(a.as_bytes(), b.as_bytes()));
-        if !valid {
-            return Err(PageError::new(
-                StatusCode::FORBIDDEN,
-                "表单已过期或来源不明，请返回刷新后重试 · The form expired or came from elsewhere; go back, reload and try again",
-            ));
-        }
+        check(expected.as_deref(), token_in(&pairs))?;
         serde_urlencoded::from_bytes(&body)
             .map(CsrfForm)
             .map_err(|e| {
@@ -102,6 +92,78 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
                     format!("表单内容有误 · Invalid form: {e}"),
                 )
             })
+    }
+}
+
+/// A form that may carry files, having carried the visitor's CSRF token: an ordinary form
+/// (which has no files), or a `multipart/form-data` body whose first field was the token,
+/// checked before anything else is read.
+pub enum CsrfUpload {
+    /// An `application/x-www-form-urlencoded` body, to parse.
+    Fields(Bytes),
+    /// A multipart body, to read on from the field after the token.
+    Multipart(Multipart),
+}
+
+impl<S: Send + Sync> FromRequest<S> for CsrfUpload {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let expected = cookie(req.headers(), COOKIE).map(String::from);
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let body = Bytes::from_request(req, state).await.map_err(|_| {
+                PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")
+            })?;
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            check(expected.as_deref(), token_in(&pairs))?;
+            return Ok(CsrfUpload::Fields(body));
+        }
+        let mut form = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| PageError::new(e.status(), e.body_text()))?;
+        let token = match form.next_field().await.map_err(upload_failed)? {
+            Some(field) if field.name() == Some(FIELD) => {
+                Some(field.text().await.map_err(upload_failed)?)
+            }
+            _ => None,
+        };
+        check(expected.as_deref(), token.as_deref())?;
+        Ok(CsrfUpload::Multipart(form))
+    }
+}
+
+/// The page for an upload that broke off or went over its size limit.
+pub fn upload_failed(e: MultipartError) -> PageError {
+    PageError::new(
+        e.status(),
+        format!("上传失败 · Upload failed: {}", e.body_text()),
+    )
+}
+
+/// The token a urlencoded form sent.
+fn token_in(pairs: &[(String, String)]) -> Option<&str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether the form sent the cookie's token; a 403 page if not.
+fn check(expected: Option<&str>, sent: Option<&str>) -> Result<(), PageError> {
+    let valid = matches!((expected, sent), (Some(a), Some(b)) if constant_time_eq(a.as_bytes(), b.as_bytes()));
+    if valid {
+        Ok(())
+    } else {
+        Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "表单已过期或来源不明，请返回刷新后重试 · The form expired or came from elsewhere; go back, reload and try again",
+        ))
     }
 }
 

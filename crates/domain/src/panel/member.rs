@@ -233,7 +233,10 @@ mod tests {
         );
         let mut r = row();
         r.address = "东城街道\n金佛大道1号".into();
-        assert!(r.parse(day(), groups).is_ok(), "a line break typed in a cell");
+        assert!(
+            r.parse(day(), groups).is_ok(),
+            "a line break typed in a cell"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use chrono::{NaiveDate, Utc};
 use minping_domain::{
     Role,
     code::OneTimeCode,
-    report::{NewReport, ReportDraft, ReportSource, ReportState},
+    report::{NewEvidence, NewReport, ReportDraft, ReportSource, ReportState},
 };
 use minping_storage::Report;
 use serde::{Deserialize, Serialize};
@@ -48,10 +48,12 @@ pub struct TrackingBody {
     pub tracking_code: String,
 }
 
-/// Checks and stores a report from any channel; returns its tracking code and id.
+/// Checks and stores a report from any channel with its checked evidence files, all in one
+/// transaction; returns its tracking code and id.
 pub(crate) async fn intake(
     state: &AppState,
     body: ReportBody,
+    evidence: &[NewEvidence],
     source: ReportSource,
 ) -> Result<(String, i64), ApiError> {
     let units = state.evaluated_units().await?;
@@ -73,6 +75,7 @@ pub(crate) async fn intake(
         .store
         .create_report(
             &report,
+            evidence,
             source,
             &code.digest(&state.code_key),
             state.today(),
@@ -88,7 +91,7 @@ pub async fn create(
     State(state): State<Shared>,
     ApiJson(body): ApiJson<ReportBody>,
 ) -> Result<(StatusCode, Json<TrackingBody>), ApiError> {
-    let (tracking_code, _) = intake(&state, body, ReportSource::Web).await?;
+    let (tracking_code, _) = intake(&state, body, &[], ReportSource::Web).await?;
     Ok((StatusCode::CREATED, Json(TrackingBody { tracking_code })))
 }
 
@@ -98,9 +101,19 @@ pub async fn create(
 pub struct StaffIntake {
     /// `hotline`, `letter` or `visit`.
     pub source: String,
-    /// The report.
-    #[serde(flatten)]
-    pub report: ReportBody,
+    /// The unit reported.
+    pub unit_id: i64,
+    /// What happened (10–5000 characters).
+    pub description: String,
+    /// Named staff, if any.
+    #[serde(default)]
+    pub staff: Option<String>,
+    /// How to reach the reporter, if they want to be reached.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// When it happened (YYYY-MM-DD).
+    #[serde(default)]
+    pub occurred_on: Option<NaiveDate>,
 }
 
 /// Keys in a report received by hotline, letter or visit (investigator, organizer).
@@ -124,7 +137,14 @@ pub async fn staff_intake(
             .with_field("source"));
         }
     };
-    let (tracking_code, _) = intake(&state, body.report, source).await?;
+    let report = ReportBody {
+        unit_id: body.unit_id,
+        description: body.description,
+        staff: body.staff,
+        contact: body.contact,
+        occurred_on: body.occurred_on,
+    };
+    let (tracking_code, _) = intake(&state, report, &[], source).await?;
     Ok((StatusCode::CREATED, Json(TrackingBody { tracking_code })))
 }
 

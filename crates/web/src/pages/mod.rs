@@ -80,7 +80,8 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "/reports/new",
             "POST",
             Access::Public,
-            post(reports::submit),
+            post(reports::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(reports::UPLOAD_LIMIT)),
         ),
         ("/reports/track", "GET", Access::Public, get(reports::track)),
         (
@@ -93,13 +94,20 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "/console/reports/intake",
             "POST",
             reports::CONSOLE,
-            post(reports::staff_intake),
+            post(reports::staff_intake)
+                .layer(axum::extract::DefaultBodyLimit::max(reports::UPLOAD_LIMIT)),
         ),
         (
             "/console/reports/{id}",
             "GET",
             reports::CONSOLE,
             get(reports::detail),
+        ),
+        (
+            "/console/reports/{id}/evidence/{evidence_id}",
+            "GET",
+            reports::CONSOLE,
+            get(reports::evidence_file),
         ),
         (
             "/console/reports/{id}/transition",

@@ -6,14 +6,13 @@ use super::{Page, render};
 use crate::{
     api::panel::{self as registry, LeaveReason, PER_PAGE},
     auth::{Authorized, ORGANIZER},
-    csrf::{self, CsrfForm},
+    csrf::{self, CsrfForm, CsrfUpload},
     error::{ApiError, PageError},
     state::Shared,
 };
 use askama::Template;
 use axum::{
-    body::Bytes,
-    extract::{FromRequest, Multipart, Path, Query, Request, State},
+    extract::{FromRequest, Path, Query, Request, State},
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -226,65 +225,19 @@ fn bad(status: StatusCode, message: &str) -> PageError {
     PageError::new(status, message)
 }
 
-fn forbidden() -> PageError {
-    bad(
-        StatusCode::FORBIDDEN,
-        "表单已过期或来源不明，请返回刷新后重试 · The form expired or came from elsewhere; go back, reload and try again",
-    )
-}
-
-fn csrf_matches(expected: Option<&str>, sent: Option<&str>) -> bool {
-    matches!((expected, sent), (Some(a), Some(b)) if csrf::constant_time_eq(a.as_bytes(), b.as_bytes()))
-}
-
 impl Upload {
     /// Reads the upload form. Its first field must be the CSRF token, checked before
     /// anything else is read; then `file` (or `carried`, the base64 of a file already
     /// previewed, with its `file_name`) and `preview`.
     async fn read(req: Request, state: &Shared) -> Result<Self, PageError> {
-        let expected = csrf::cookie(req.headers(), csrf::COOKIE).map(String::from);
-        let multipart = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
-        if !multipart {
-            // Not the upload form: a forged request gets the same 403 as any other form.
-            let body = Bytes::from_request(req, state)
-                .await
-                .map_err(|_| bad(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form"))?;
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&body).unwrap_or_default();
-            let sent = pairs
-                .iter()
-                .find(|(k, _)| k == csrf::FIELD)
-                .map(|(_, v)| v.as_str());
-            if !csrf_matches(expected.as_deref(), sent) {
-                return Err(forbidden());
-            }
+        let CsrfUpload::Multipart(mut form) = CsrfUpload::from_request(req, state).await? else {
+            // Not the upload form: no file to import.
             return Err(bad(
                 StatusCode::BAD_REQUEST,
                 "请选择要导入的文件 · Choose a file to import",
             ));
-        }
-        let unreadable = |e: axum::extract::multipart::MultipartError| {
-            PageError::new(
-                e.status(),
-                format!("上传失败 · Upload failed: {}", e.body_text()),
-            )
         };
-        let mut form = Multipart::from_request(req, state)
-            .await
-            .map_err(|e| PageError::new(e.status(), e.body_text()))?;
-        let token = match form.next_field().await.map_err(unreadable)? {
-            Some(field) if field.name() == Some(csrf::FIELD) => {
-                Some(field.text().await.map_err(unreadable)?)
-            }
-            _ => None,
-        };
-        if !csrf_matches(expected.as_deref(), token.as_deref()) {
-            return Err(forbidden());
-        }
+        let unreadable = csrf::upload_failed;
         let mut upload = Upload {
             name: String::new(),
             bytes: Vec::new(),

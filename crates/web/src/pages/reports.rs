@@ -1,29 +1,38 @@
 //! Reports (举报) on the web: the public form (no sign-in, anonymous unless a contact is
-//! given), the tracking page, and the investigators' console. Unit users never reach any of
-//! the console pages; the reporter's contact is shown to investigators and the organizer only.
+//! given, with evidence files if any), the tracking page, and the investigators' console.
+//! Unit users never reach any of the console pages; the reporter's contact and evidence are
+//! shown to investigators and the organizer only.
 
 use super::{Access, Page, console::Flash, render};
 use crate::{
     api::reports::{ReportBody, ReportTransition, intake, move_report},
     auth::{Authorized, role_bit},
-    csrf::CsrfForm,
+    csrf::{self, CsrfForm, CsrfUpload},
     error::{ApiError, PageError},
     state::{AppState, Shared},
 };
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State},
-    response::Response,
+    extract::{Path, Query, State, multipart::MultipartError},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
 use minping_domain::{
     Role,
     code::OneTimeCode,
-    report::{ReportSource, ReportState},
+    report::{
+        EvidenceKind, MAX_EVIDENCE_TOTAL_BYTES, NewEvidence, ReportError, ReportSource,
+        ReportState, check_evidence,
+    },
 };
-use minping_storage::{Report, ReportEvent};
+use minping_storage::{EvidenceMeta, Report, ReportEvent};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::{collections::HashMap, fmt::Write};
+
+/// The largest report form taken: the evidence files at their limit, and room for the
+/// fields around them.
+pub const UPLOAD_LIMIT: usize = MAX_EVIDENCE_TOTAL_BYTES + 1024 * 1024;
 
 const INVESTIGATOR: u8 = role_bit(Role::Investigator);
 const INVESTIGATOR_OR_ORGANIZER: u8 = role_bit(Role::Investigator) | role_bit(Role::Organizer);
@@ -122,6 +131,121 @@ impl ReportForm {
     }
 }
 
+/// A report form as sent: its fields and, from a multipart form, its evidence files.
+struct Submission {
+    form: ReportForm,
+    /// The files as sent, (name, bytes), unchecked.
+    files: Vec<(String, Vec<u8>)>,
+    /// The form went over [`UPLOAD_LIMIT`] while it was read.
+    over_limit: bool,
+}
+
+impl Submission {
+    /// Reads the form, its CSRF token already checked. A form without files may come
+    /// urlencoded; a file input left empty sends nothing to keep.
+    async fn read(upload: CsrfUpload) -> Result<Self, PageError> {
+        let mut multipart = match upload {
+            CsrfUpload::Fields(body) => {
+                let form = serde_urlencoded::from_bytes(&body).map_err(|e| {
+                    PageError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("表单内容有误 · Invalid form: {e}"),
+                    )
+                })?;
+                return Ok(Self {
+                    form,
+                    files: Vec::new(),
+                    over_limit: false,
+                });
+            }
+            CsrfUpload::Multipart(multipart) => multipart,
+        };
+        let mut sent = Self {
+            form: ReportForm::default(),
+            files: Vec::new(),
+            over_limit: false,
+        };
+        let read = async {
+            while let Some(field) = multipart.next_field().await? {
+                let name = field.name().unwrap_or_default().to_string();
+                if name == "evidence" {
+                    let file_name = field.file_name().unwrap_or_default().to_string();
+                    let bytes = field.bytes().await?;
+                    if !bytes.is_empty() || !file_name.is_empty() {
+                        sent.files.push((file_name, Vec::from(bytes)));
+                    }
+                    continue;
+                }
+                let form = &mut sent.form;
+                let slot = match name.as_str() {
+                    "unit_id" => &mut form.unit_id,
+                    "description" => &mut form.description,
+                    "staff" => &mut form.staff,
+                    "occurred_on" => &mut form.occurred_on,
+                    "contact" => &mut form.contact,
+                    "source" => &mut form.source,
+                    _ => continue,
+                };
+                *slot = field.text().await?;
+            }
+            Ok::<_, MultipartError>(())
+        };
+        match read.await {
+            Ok(()) => {}
+            // What was typed before the files is kept, to show the form again.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => sent.over_limit = true,
+            Err(e) => return Err(csrf::upload_failed(e)),
+        }
+        Ok(sent)
+    }
+
+    /// Whether any file came (it must be chosen again if the form comes back).
+    fn had_files(&self) -> bool {
+        !self.files.is_empty() || self.over_limit
+    }
+
+    /// The files, checked.
+    fn evidence(&mut self) -> Result<Vec<NewEvidence>, ReportError> {
+        if self.over_limit {
+            return Err(ReportError::FilesTooLarge);
+        }
+        check_evidence(std::mem::take(&mut self.files))
+    }
+}
+
+/// A refusal in the page's language; a server error as it is.
+fn in_words(page: &Page, mut e: ApiError) -> ApiError {
+    if e.status.is_client_error() {
+        e.message = page.t(&format!("report.err.{}", e.code));
+    }
+    e
+}
+
+/// Checks and stores a report sent through a form with its evidence files; a refusal comes
+/// back in the page's language, naming the file concerned.
+async fn file_report(
+    state: &AppState,
+    page: &Page,
+    form: &ReportForm,
+    evidence: Result<Vec<NewEvidence>, ReportError>,
+    source: ReportSource,
+) -> Result<(String, i64), ApiError> {
+    let outcome = match (form.body(), evidence) {
+        (Ok(body), Ok(evidence)) => intake(state, body, &evidence, source).await,
+        (Err(e), _) => Err(e),
+        (_, Err(e)) => {
+            let refused = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+                .with_field(e.field());
+            let mut refused = in_words(page, refused);
+            if let Some(name) = e.file_name() {
+                let _ = write!(refused.message, "（{name}）");
+            }
+            return Err(refused);
+        }
+    };
+    outcome.map_err(|e| in_words(page, e))
+}
+
 #[derive(Template)]
 #[template(path = "report_new.html")]
 struct NewReportPage {
@@ -130,7 +254,24 @@ struct NewReportPage {
     form: ReportForm,
     error: Option<String>,
     error_field: String,
+    /// Files came with the form that is shown again: they must be chosen again.
+    files_again: bool,
     today: NaiveDate,
+    /// The file picker's `accept` list.
+    accept: String,
+}
+
+/// What the file picker offers: the media types taken, and their extensions for pickers that
+/// go by name.
+fn accept() -> String {
+    let types = EvidenceKind::ALL
+        .iter()
+        .map(|k| k.content_type().to_string());
+    let extensions = EvidenceKind::ALL
+        .iter()
+        .flat_map(|k| k.extensions())
+        .map(|e| format!(".{e}"));
+    types.chain(extensions).collect::<Vec<_>>().join(",")
 }
 
 /// The public report form.
@@ -141,7 +282,9 @@ pub async fn form(State(state): State<Shared>, page: Page) -> Result<Response, P
         form: ReportForm::default(),
         error: None,
         error_field: String::new(),
+        files_again: false,
         today: state.today(),
+        accept: accept(),
     })
 }
 
@@ -152,32 +295,34 @@ struct Filed {
     tracking_code: String,
 }
 
-/// Files a public report; shows its tracking code, or the form again with what was typed.
+/// Files a public report with its evidence files; shows its tracking code, or the form
+/// again with what was typed.
 pub async fn submit(
     State(state): State<Shared>,
     page: Page,
-    CsrfForm(form): CsrfForm<ReportForm>,
+    upload: CsrfUpload,
 ) -> Result<Response, PageError> {
-    let outcome = match form.body() {
-        Ok(body) => intake(&state, body, ReportSource::Web).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
+    let mut sent = Submission::read(upload).await?;
+    let files_again = sent.had_files();
+    let evidence = sent.evidence();
+    match file_report(&state, &page, &sent.form, evidence, ReportSource::Web).await {
         Ok((tracking_code, _)) => render(Filed {
             page,
             tracking_code,
         }),
         Err(e) if e.status.is_client_error() => {
-            let selected = form.unit_id.trim().parse().unwrap_or(0);
+            let selected = sent.form.unit_id.trim().parse().unwrap_or(0);
             let mut response = render(NewReportPage {
-                error: Some(page.t(&format!("report.err.{}", e.code))),
+                error: Some(e.message),
                 error_field: e.field.unwrap_or_default(),
+                files_again,
                 agencies: unit_choices(&state, selected).await?,
                 page,
-                form,
+                form: sent.form,
                 today: state.today(),
+                accept: accept(),
             })?;
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
         Err(e) => Err(e.into()),
@@ -256,6 +401,8 @@ struct Reports {
     filter: String,
     agencies: Vec<AgencyChoice>,
     counts: Vec<(String, usize)>,
+    /// The file picker's `accept` list.
+    accept: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -307,6 +454,7 @@ pub async fn list(
             done: q.flash.get("done").cloned(),
         },
         agencies: unit_choices(&state, 0).await?,
+        accept: accept(),
         page,
         reports,
         filter: q.state,
@@ -314,31 +462,57 @@ pub async fn list(
     })
 }
 
-/// Keys in a report taken by hotline, letter or visit; back to the list with its tracking
-/// code, which staff pass on to the reporter.
+/// Keys in a report taken by hotline, letter or visit, with any evidence files (a letter's
+/// scans, say); back to the list with its tracking code, which staff pass on to the
+/// reporter.
 pub async fn staff_intake(
     State(state): State<Shared>,
     _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
-    CsrfForm(form): CsrfForm<ReportForm>,
-) -> Response {
-    let outcome = async {
-        let source = match form.source.as_str() {
-            "hotline" => ReportSource::Hotline,
-            "letter" => ReportSource::Letter,
-            "visit" => ReportSource::Visit,
-            _ => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_source",
-                    "source must be hotline, letter or visit",
-                ));
-            }
-        };
-        let (code, id) = intake(&state, form.body()?, source).await?;
-        Ok(format!("#{id} · {code}"))
+    page: Page,
+    upload: CsrfUpload,
+) -> Result<Response, PageError> {
+    let mut sent = Submission::read(upload).await?;
+    let evidence = sent.evidence();
+    let source = match sent.form.source.as_str() {
+        "hotline" => Ok(ReportSource::Hotline),
+        "letter" => Ok(ReportSource::Letter),
+        "visit" => Ok(ReportSource::Visit),
+        _ => Err(in_words(
+            &page,
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_source",
+                "source must be hotline, letter or visit",
+            ),
+        )),
+    };
+    let outcome = match source {
+        Ok(source) => file_report(&state, &page, &sent.form, evidence, source)
+            .await
+            .map(|(code, id)| format!("#{id} · {code}")),
+        Err(e) => Err(e),
+    };
+    Ok(super::console::back("/console/reports", outcome))
+}
+
+/// An evidence file in the console.
+struct EvidenceLine {
+    meta: EvidenceMeta,
+    /// Its size for people: `340 KB`, `2.4 MB`.
+    size: String,
+}
+
+/// A size in bytes for people, in the units phones show.
+fn human_size(bytes: i64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.0} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / KB / KB)
     }
-    .await;
-    super::console::back("/console/reports", outcome)
 }
 
 #[derive(Template)]
@@ -349,6 +523,7 @@ struct Detail {
     report: Report,
     unit: String,
     events: Vec<ReportEvent>,
+    evidence: Vec<EvidenceLine>,
     next: Vec<String>,
     may_act: bool,
 }
@@ -377,6 +552,16 @@ pub async fn detail(
         .collect();
     render(Detail {
         events: state.store.report_events(id).await?,
+        evidence: state
+            .store
+            .evidence(id)
+            .await?
+            .into_iter()
+            .map(|meta| EvidenceLine {
+                size: human_size(meta.size),
+                meta,
+            })
+            .collect(),
         may_act: who.0.role == Role::Investigator,
         page,
         flash,
@@ -411,4 +596,88 @@ pub async fn transition(
         .await
         .map(|()| body.to.clone());
     super::console::back(&format!("/console/reports/{id}"), outcome)
+}
+
+/// `attachment` with the name twice: in plain ASCII for old clients (anything else as `_`),
+/// and exactly, as UTF-8 percent-encoded in the RFC 5987 `filename*` that browsers prefer.
+fn content_disposition(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| match c {
+            ' ' => ' ',
+            '"' | '\\' | '%' => '_',
+            c if c.is_ascii_graphic() => c,
+            _ => '_',
+        })
+        .collect();
+    let mut exact = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            exact.push(char::from(b));
+        } else {
+            let _ = write!(exact, "%{b:02X}");
+        }
+    }
+    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}")
+}
+
+/// Downloads one evidence file of a report (investigators, the organizer). Always as an
+/// attachment of the type found from its bytes, never rendered in the console's origin.
+pub async fn evidence_file(
+    State(state): State<Shared>,
+    _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
+    Path((id, evidence_id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let (meta, content) = state
+        .store
+        .evidence_file(id, evidence_id)
+        .await?
+        .ok_or_else(PageError::not_found)?;
+    // Only a type the upload check gives is sent as such.
+    let content_type = EvidenceKind::from_content_type(&meta.content_type)
+        .map_or("application/octet-stream", EvidenceKind::content_type);
+    let disposition = HeaderValue::from_str(&content_disposition(&meta.file_name))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        content,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_download_keeps_its_exact_name_and_an_ascii_one_that_cannot_break_the_header() {
+        assert_eq!(
+            content_disposition("现场 照片\"%.png"),
+            "attachment; filename=\"__ ____.png\"; \
+             filename*=UTF-8''%E7%8E%B0%E5%9C%BA%20%E7%85%A7%E7%89%87%22%25.png"
+        );
+        assert_eq!(
+            content_disposition("receipt-2026_10.pdf"),
+            "attachment; filename=\"receipt-2026_10.pdf\"; filename*=UTF-8''receipt-2026_10.pdf"
+        );
+    }
+
+    #[test]
+    fn sizes_read_as_phones_show_them() {
+        assert_eq!(human_size(900), "900 B");
+        assert_eq!(human_size(348_160), "340 KB");
+        assert_eq!(human_size(2_516_582), "2.4 MB");
+    }
 }
