@@ -60,16 +60,21 @@ impl BallotWriter {
 /// Whether an error says the database cannot be reached at all (down, restarting, pool
 /// exhausted), as opposed to one batch being refused.
 fn unreachable(e: &crate::StorageError) -> bool {
-    matches!(
-        e,
-        crate::StorageError::Database(
-            sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::WorkerCrashed
-        )
-    )
+    let crate::StorageError::Database(e) = e else {
+        return false;
+    };
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL shutting down or starting up (class 57), or the connection lost (08).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("57") || c.starts_with("08")),
+        _ => false,
+    }
 }
 
 async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
