@@ -117,12 +117,11 @@ macro_rules! impl_sanction_store {
                     at: DateTime<Utc>,
                 ) -> Result<Sanction> {
                     let state = if confirm { SanctionState::Confirmed } else { SanctionState::Rejected };
-                    let state = serde_json::to_value(state).map_err(corrupt)?;
                     let done = sqlx::query(
                         "UPDATE sanctions SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
                          WHERE id = $5 AND state = 'proposed'",
                     )
-                    .bind(state.as_str().unwrap_or_default())
+                    .bind(state.as_str())
                     .bind(&actor.name)
                     .bind(at)
                     .bind(reason)

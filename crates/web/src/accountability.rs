@@ -9,6 +9,7 @@ use minping_domain::{
     rules::{RecordedSanction, SanctionKind, SanctionState},
     statistics::{self, Statistics},
 };
+use minping_storage::StorageError;
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -43,6 +44,28 @@ pub async fn statistics(state: &AppState) -> Result<Statistics, ApiError> {
     Ok(statistics::count(&published, &sanctions, &substantiated))
 }
 
+/// Every unit's label, "agency · unit", by id.
+pub(crate) async fn unit_labels(state: &AppState) -> Result<HashMap<i64, String>, StorageError> {
+    Ok(state
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id.0, format!("{} · {}", u.agency, u.name)))
+        .collect())
+}
+
+/// Every person's name, by id.
+pub(crate) async fn person_names(state: &AppState) -> Result<HashMap<i64, String>, StorageError> {
+    Ok(state
+        .store
+        .people()
+        .await?
+        .into_iter()
+        .map(|p| (p.id.0, p.name))
+        .collect())
+}
+
 /// A person whose promotion is frozen on a day.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Frozen {
@@ -66,20 +89,8 @@ pub struct Frozen {
 
 /// Everyone with a confirmed promotion freeze covering `day`, the longest-running first.
 pub async fn frozen_on(state: &AppState, day: NaiveDate) -> Result<Vec<Frozen>, ApiError> {
-    let people: HashMap<i64, String> = state
-        .store
-        .people()
-        .await?
-        .into_iter()
-        .map(|p| (p.id.0, p.name))
-        .collect();
-    let units: HashMap<i64, String> = state
-        .store
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| (u.id.0, format!("{} · {}", u.agency, u.name)))
-        .collect();
+    let people = person_names(state).await?;
+    let units = unit_labels(state).await?;
     let mut frozen: Vec<Frozen> = state
         .store
         .all_sanctions()

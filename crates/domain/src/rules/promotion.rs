@@ -26,6 +26,17 @@ pub enum SanctionState {
     Rejected,
 }
 
+impl SanctionState {
+    /// The state's code, as the API and the database write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SanctionState::Proposed => "proposed",
+            SanctionState::Confirmed => "confirmed",
+            SanctionState::Rejected => "rejected",
+        }
+    }
+}
+
 /// A sanction with its review state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedSanction {

@@ -59,10 +59,7 @@ impl From<Sanction> for SanctionBody {
             kind: s.proposal.kind.as_str().into(),
             rule: s.proposal.rule,
             rounds: s.proposal.rounds.iter().map(|r| r.to_string()).collect(),
-            state: serde_json::to_value(s.state)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            state: s.state.as_str().into(),
             from: s.proposal.from,
             until: s.proposal.until,
             points: s.proposal.points,

@@ -3,7 +3,7 @@
 
 use super::{Access, Page, console::Flash, public::round_title, render};
 use crate::{
-    accountability::{Frozen, frozen_on, statistics},
+    accountability::{Frozen, frozen_on, person_names, statistics, unit_labels},
     auth::{Authorized, ORGANIZER, ORGANIZER_OR_LEADER},
     csrf::CsrfForm,
     error::{ApiError, PageError},
@@ -22,7 +22,6 @@ use minping_domain::{
 };
 use minping_storage::Sanction;
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// The organizer and the leaders.
 pub const LEADERS: Access = Access::Roles(&[Role::Organizer, Role::Leader]);
@@ -87,20 +86,8 @@ pub async fn round_sanctions(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let round = state.round(RoundId(id)).await?;
-    let people: HashMap<i64, String> = state
-        .store
-        .people()
-        .await?
-        .into_iter()
-        .map(|p| (p.id.0, p.name))
-        .collect();
-    let units: HashMap<i64, String> = state
-        .store
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| (u.id.0, format!("{} · {}", u.agency, u.name)))
-        .collect();
+    let people = person_names(&state).await?;
+    let units = unit_labels(&state).await?;
     let lines: Vec<SanctionLine> = state
         .store
         .sanctions(round.id)
@@ -115,10 +102,7 @@ pub async fn round_sanctions(
                 .get(&s.proposal.unit_id.0)
                 .cloned()
                 .unwrap_or_default(),
-            state: serde_json::to_value(s.state)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            state: s.state.as_str().into(),
             sanction: s,
         })
         .collect();

@@ -413,17 +413,6 @@ pub struct ListQuery {
     flash: HashMap<String, String>,
 }
 
-/// Unit names by id, "agency · unit".
-async fn unit_names(state: &AppState) -> Result<HashMap<i64, String>, PageError> {
-    Ok(state
-        .store
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| (u.id.0, format!("{} · {}", u.agency, u.name)))
-        .collect())
-}
-
 /// Every report, newest first, filtered by state; the staff intake form.
 pub async fn list(
     State(state): State<Shared>,
@@ -431,7 +420,7 @@ pub async fn list(
     page: Page,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let names = unit_names(&state).await?;
+    let names = crate::accountability::unit_labels(&state).await?;
     let all = state.store.reports(None).await?;
     let counts = ReportState::ALL
         .iter()
@@ -541,7 +530,7 @@ pub async fn detail(
         .report(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let unit = unit_names(&state)
+    let unit = crate::accountability::unit_labels(&state)
         .await?
         .remove(&report.unit_id.0)
         .unwrap_or_default();
