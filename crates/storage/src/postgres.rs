@@ -34,6 +34,12 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// The pool ballot intake writes through: the shared one (PostgreSQL keeps one buffer
+    /// cache for every connection).
+    fn intake_pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
     /// Drops a test schema and everything in it.
     pub async fn drop_schema(url: &str, schema: &str) -> crate::Result<()> {
         let mut conn = PgConnection::connect_with(&PgConnectOptions::from_str(url)?).await?;

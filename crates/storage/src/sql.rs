@@ -18,12 +18,34 @@
 /// Bind parameters a single multi-row INSERT may carry on both backends.
 pub(crate) const MAX_BINDS: usize = 30_000;
 
+/// The most rows one multi-row INSERT of the intake path carries.
+const MAX_CHUNK_ROWS: usize = 256;
+
+/// Splits `rows` for multi-row INSERTs of `binds_per_row` parameters each into chunks whose
+/// lengths are powers of two, largest first. Batches come in every size, and each size would
+/// be a new statement to prepare; this way a table sees at most nine shapes, all of them
+/// kept in the connection's statement cache.
+pub(crate) fn fixed_chunks<T>(rows: &[T], binds_per_row: usize) -> impl Iterator<Item = &[T]> {
+    let cap = MAX_CHUNK_ROWS.min(MAX_BINDS / binds_per_row);
+    let cap = 1usize << cap.ilog2();
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = cap.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// Implements [`crate::Storage`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
 macro_rules! impl_storage {
     ($store:ty, $db:ty, $backend:expr, begin = $begin:literal, share_lock = $share_lock:literal) => {
         use crate::{
             Actor, Backend, BallotRejected, FrozenRanking, NewBallot, Result, Storage,
-            StorageError, StoredBallot, User, sql::MAX_BINDS,
+            StorageError, StoredBallot, User, sql::{MAX_BINDS, fixed_chunks},
         };
         use async_trait::async_trait;
         use chrono::{DateTime, NaiveDate, Utc};
@@ -33,7 +55,7 @@ macro_rules! impl_storage {
             RoundState, Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
         };
         use sqlx::Row;
-        use std::collections::{BTreeMap, BTreeSet};
+        use std::collections::BTreeSet;
 
         type DbRow = <$db as sqlx::Database>::Row;
 
@@ -401,7 +423,7 @@ macro_rules! impl_storage {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.intake_pool().begin_with($begin).await?;
                 let round_ids: BTreeSet<i64> = batch.iter().map(|b| b.round_id.0).collect();
                 let mut open = BTreeSet::new();
                 for id in round_ids {
@@ -498,8 +520,11 @@ macro_rules! impl_storage {
                     let mut rng = rand::thread_rng();
                     accepted.iter().map(|_| rng.gen_range(1..i64::MAX)).collect()
                 };
-                let rows: Vec<(i64, &NewBallot)> = ids.iter().copied().zip(accepted.iter().copied()).collect();
-                for chunk in rows.chunks(MAX_BINDS / 5) {
+                // Each table's rows go in in key order: consecutive inserts then share the
+                // B-tree pages they land on (the ids are random, so the order tells nothing).
+                let mut rows: Vec<(i64, &NewBallot)> = ids.iter().copied().zip(accepted.iter().copied()).collect();
+                rows.sort_unstable_by_key(|(id, _)| *id);
+                for chunk in fixed_chunks(&rows, 5) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ballots (id, round_id, channel, receipt, received_on) ",
                     );
@@ -512,12 +537,13 @@ macro_rules! impl_storage {
                     });
                     q.build().execute(&mut *tx).await?;
                 }
-                let noms: Vec<(i64, &NewBallot, &Nomination)> = accepted
+                let mut noms: Vec<(i64, &NewBallot, &Nomination)> = accepted
                     .iter()
                     .zip(&ids)
                     .flat_map(|(nb, id)| nb.ballot.nominations.iter().map(move |n| (*id, *nb, n)))
                     .collect();
-                for chunk in noms.chunks(MAX_BINDS / 6) {
+                noms.sort_unstable_by_key(|(id, nb, n)| (nb.round_id.0, n.unit_id.0, *id));
+                for chunk in fixed_chunks(&noms, 6) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO nominations (ballot_id, round_id, unit_id, channel, indicators, comment) ",
                     );
@@ -536,7 +562,7 @@ macro_rules! impl_storage {
                     .zip(&ids)
                     .flat_map(|(nb, id)| nb.ballot.exposure.iter().map(move |u| (*id, *u)))
                     .collect();
-                for chunk in exposures.chunks(MAX_BINDS / 2) {
+                for chunk in fixed_chunks(&exposures, 2) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO exposures (ballot_id, unit_id) ");
                     q.push_values(chunk, |mut b, (id, u)| {
                         b.push_bind(*id).push_bind(u.0);
@@ -557,10 +583,15 @@ macro_rules! impl_storage {
                 };
                 let id: i64 = row.try_get("id")?;
                 let channel: String = row.try_get("channel")?;
-                let noms = sqlx::query("SELECT unit_id, indicators, comment FROM nominations WHERE ballot_id = $1 ORDER BY unit_id")
-                    .bind(id)
-                    .fetch_all(&self.pool)
-                    .await?;
+                // Nominations are kept by round and unit: probe each unit for this ballot.
+                let noms = sqlx::query(
+                    "SELECT unit_id, indicators, comment FROM nominations \
+                     WHERE round_id = $1 AND unit_id IN (SELECT id FROM units) AND ballot_id = $2 ORDER BY unit_id",
+                )
+                .bind(row.try_get::<i64, _>("round_id")?)
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
                 let exposure: Vec<i64> = sqlx::query_scalar("SELECT unit_id FROM exposures WHERE ballot_id = $1 ORDER BY unit_id")
                     .bind(id)
                     .fetch_all(&self.pool)
@@ -596,24 +627,38 @@ macro_rules! impl_storage {
             }
 
             async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>> {
-                let mut sql = String::from("SELECT unit_id, channel, COUNT(*) AS n");
+                // Grouped by unit alone, in the order nominations are kept (on SQLite the
+                // table itself is ordered by round and unit), with the channels counted apart.
+                let mut sql = String::from(
+                    "SELECT unit_id, COUNT(*) AS n, \
+                     CAST(SUM(CASE WHEN channel = 'directed' THEN 1 ELSE 0 END) AS BIGINT) AS directed, \
+                     CAST(SUM(CASE WHEN channel = 'open' THEN 1 ELSE 0 END) AS BIGINT) AS open",
+                );
                 for i in 0..indicators {
                     sql.push_str(&format!(", CAST(SUM((indicators >> {i}) & 1) AS BIGINT) AS i{i}"));
                 }
-                sql.push_str(" FROM nominations WHERE round_id = $1 GROUP BY unit_id, channel ORDER BY unit_id, channel");
+                sql.push_str(" FROM nominations WHERE round_id = $1 GROUP BY unit_id ORDER BY unit_id");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(round.0).fetch_all(&self.pool).await?;
-                let mut by_unit: BTreeMap<i64, Tally> = BTreeMap::new();
+                let mut tallies = Vec::with_capacity(rows.len());
                 for r in &rows {
                     let unit: i64 = r.try_get("unit_id")?;
-                    let channel: String = r.try_get("channel")?;
-                    let channel: Channel = channel.parse().map_err(|()| corrupt(channel))?;
-                    let t = by_unit.entry(unit).or_insert_with(|| Tally::new(UnitId(unit), indicators));
-                    *t.nominations.entry(channel).or_default() += r.try_get::<i64, _>("n")? as u64;
-                    for i in 0..indicators {
-                        t.indicator_counts[i] += r.try_get::<i64, _>(format!("i{i}").as_str())? as u64;
+                    let mut t = Tally::new(UnitId(unit), indicators);
+                    let (n, directed, open): (i64, i64, i64) =
+                        (r.try_get("n")?, r.try_get("directed")?, r.try_get("open")?);
+                    if directed + open != n {
+                        return Err(corrupt(format!("{} nominations of unit {unit} name no known channel", n - directed - open)));
                     }
+                    for (channel, count) in [(Channel::Directed, directed), (Channel::Open, open)] {
+                        if count > 0 {
+                            t.nominations.insert(channel, count as u64);
+                        }
+                    }
+                    for i in 0..indicators {
+                        t.indicator_counts[i] = r.try_get::<i64, _>(format!("i{i}").as_str())? as u64;
+                    }
+                    tallies.push(t);
                 }
-                Ok(by_unit.into_values().collect())
+                Ok(tallies)
             }
 
             async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>> {
@@ -802,3 +847,31 @@ macro_rules! impl_storage {
 }
 
 pub(crate) use impl_storage;
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_chunks;
+
+    #[test]
+    fn chunks_are_powers_of_two_and_cover_every_row_in_order() {
+        for n in [0usize, 1, 2, 3, 7, 64, 255, 256, 257, 350, 1000, 5000] {
+            let rows: Vec<usize> = (0..n).collect();
+            let chunks: Vec<&[usize]> = fixed_chunks(&rows, 6).collect();
+            assert!(
+                chunks
+                    .iter()
+                    .all(|c| c.len().is_power_of_two() && c.len() <= 256)
+            );
+            assert_eq!(chunks.concat(), rows, "{n} rows");
+        }
+        // 350 = 256 + 64 + 16 + 8 + 4 + 2
+        let rows = vec![0u8; 350];
+        let sizes: Vec<usize> = fixed_chunks(&rows, 6).map(<[u8]>::len).collect();
+        assert_eq!(sizes, [256, 64, 16, 8, 4, 2]);
+        // A wide row lowers the cap so a statement stays under the bind limit.
+        let rows = vec![0u8; 10];
+        let wide = 10_000;
+        assert!(fixed_chunks(&rows, wide).all(|c| c.len() * wide <= super::MAX_BINDS));
+        assert_eq!(fixed_chunks(&rows, wide).count(), 5);
+    }
+}

@@ -1,13 +1,25 @@
-//! Group commit for ballot intake: every request hands its ballot to one writer task, which
+//! Group commit for ballot intake: every request hands its ballot to a writer task, which
 //! stores whatever has queued up in a single transaction and answers each request only once
 //! that transaction is durable. Under load this turns many fsyncs into one.
+//!
+//! SQLite takes one writer at a time, so it gets one task. PostgreSQL gets several: while
+//! one batch waits for its commit to reach the disk, the next is already being inserted,
+//! and the server folds their commits into one flush of its own.
 
-use crate::{BallotRejected, NewBallot, Storage};
+use crate::{Backend, BallotRejected, NewBallot, Storage};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// The most ballots one transaction takes.
 const MAX_BATCH: usize = 1024;
+
+/// How many transactions may be in flight at once on each backend.
+fn writers(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 4,
+    }
+}
 
 /// Why a ballot was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,15 +44,24 @@ pub struct BallotWriter {
 }
 
 impl BallotWriter {
-    /// Starts the writer task on the current tokio runtime.
+    /// Starts the writer tasks on the current tokio runtime.
     pub fn spawn(store: Arc<dyn Storage>) -> Self {
-        let (queue, mut jobs) = mpsc::channel::<Job>(MAX_BATCH * 8);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                commit(store.as_ref(), std::mem::take(&mut batch)).await;
-            }
-        });
+        let (queue, jobs) = mpsc::channel::<Job>(MAX_BATCH * 8);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for _ in 0..writers(store.backend()) {
+            let (store, jobs) = (store.clone(), jobs.clone());
+            tokio::spawn(async move {
+                loop {
+                    // Take what has queued up, then let the next task gather the following
+                    // batch while this one commits.
+                    let mut batch = Vec::with_capacity(MAX_BATCH);
+                    if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                        break;
+                    }
+                    commit(store.as_ref(), batch).await;
+                }
+            });
+        }
         Self { queue }
     }
 
@@ -79,7 +100,15 @@ fn unreachable(e: &crate::StorageError) -> bool {
 
 async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
     let ballots: Vec<NewBallot> = jobs.iter().map(|j| j.ballot.clone()).collect();
-    match store.insert_ballots(&ballots).await {
+    let started = std::time::Instant::now();
+    let stored = store.insert_ballots(&ballots).await;
+    // One line per transaction: `minping-bench` reads them to report how busy the writer was.
+    tracing::trace!(
+        ballots = ballots.len(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "batch stored"
+    );
+    match stored {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let _ = job.reply.send(outcome.map_err(WriteError::Rejected));

@@ -321,6 +321,47 @@ both!(
 );
 
 both!(
+    one_code_sent_many_times_at_once_counts_once,
+    |app: TestApp| async move {
+        // Several ballots with the same code in flight together (on PostgreSQL they can be
+        // in different transactions committing side by side): one is counted, every other
+        // is kept for review, none is lost.
+        registry(&app, 40).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 10, "9").await;
+        let member = drawn["members"][0].as_i64().unwrap();
+        let printed = code(round, member).printed();
+        let mut sends = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let client = app.client.clone();
+            let url = app.url(&format!("/api/v1/rounds/{round}/ballots"));
+            let body = json!({"channel": "directed", "code": printed, "nominations": [{"unit_id": app.units[0].id.0, "indicators": ["cold"]}]});
+            sends.spawn(async move {
+                let r = client.post(url).json(&body).send().await.unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            });
+        }
+        let answers = sends.join_all().await;
+        let counted = answers.iter().filter(|(s, _)| s.as_u16() == 201).count();
+        let kept = answers
+            .iter()
+            .filter(|(s, r)| s.as_u16() == 409 && r["error"]["code"] == "code_already_used")
+            .count();
+        assert_eq!((counted, kept), (1, 11), "{answers:?}");
+        assert_eq!(app.store.ballot_count(round).await.unwrap(), 1);
+        let conflicts: Value = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/rounds/{round}/conflicts"),
+            None,
+        )
+        .await
+        .1;
+        assert_eq!(conflicts.as_array().unwrap().len(), 11);
+    }
+);
+
+both!(
     response_tracking_says_who_answered_never_what,
     |app: TestApp| async move {
         registry(&app, 40).await;
