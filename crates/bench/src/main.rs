@@ -152,9 +152,14 @@ async fn wait_ready(base: &str) -> anyhow::Result<()> {
 }
 
 fn spawn(cmd: &mut Command, port: u16) -> anyhow::Result<Server> {
+    spawn_logging(cmd, port, Stdio::null())
+}
+
+/// Like [`spawn`], with the server's log (its standard error) going to `log`.
+fn spawn_logging(cmd: &mut Command, port: u16, log: Stdio) -> anyhow::Result<Server> {
     let child = cmd
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .with_context(|| format!("starting {cmd:?}"))?;
     Ok(Server {
@@ -225,9 +230,17 @@ fn seed_demo(minping: &Path, data: &Path, url: Option<&str>) -> anyhow::Result<(
     Ok(())
 }
 
-fn serve_minping(minping: &Path, data: &Path, url: Option<&str>) -> anyhow::Result<Server> {
+/// Serves `data` with the ballot writer's trace (one line per commit) going to `log`.
+fn serve_minping(
+    minping: &Path,
+    data: &Path,
+    url: Option<&str>,
+    log: &Path,
+) -> anyhow::Result<Server> {
     let port = free_port()?;
     let mut cmd = Command::new(minping);
+    cmd.env("RUST_LOG", "minping_storage::writer=trace")
+        .env("NO_COLOR", "1");
     cmd.arg("--data").arg(data);
     if let Some(url) = url {
         cmd.arg("--database-url").arg(url);
@@ -239,7 +252,56 @@ fn serve_minping(minping: &Path, data: &Path, url: Option<&str>) -> anyhow::Resu
         "--rate-limit",
         "off",
     ]);
-    spawn(&mut cmd, port)
+    spawn_logging(&mut cmd, port, std::fs::File::create(log)?.into())
+}
+
+/// What the ballot writer's trace says about its commits.
+struct WriterStats {
+    commits: usize,
+    ballots: usize,
+    busy_ms: f64,
+}
+
+impl WriterStats {
+    /// Reads the `batch` trace lines (`ballots=N ms=T`) of a server log.
+    fn read(log: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(log)?;
+        let mut stats = WriterStats {
+            commits: 0,
+            ballots: 0,
+            busy_ms: 0.0,
+        };
+        for line in text.lines().filter(|l| l.contains(" batch ")) {
+            let field = |name: &str| {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix(name))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            if let (Some(n), Some(ms)) = (field("ballots="), field("ms=")) {
+                stats.commits += 1;
+                stats.ballots += n as usize;
+                stats.busy_ms += ms;
+            }
+        }
+        Ok(stats)
+    }
+
+    /// A note on the writer over `wall` of load.
+    fn note(&self, backend: &str, wall: Duration) -> String {
+        if self.commits == 0 {
+            return format!("{backend}: the server logged no commits (writer trace missing)");
+        }
+        format!(
+            "{backend} intake, from the writer's own trace over the whole load ({:.0} s with \
+             warm-up): {} commits of {:.1} ballots on average, {:.2} ms per commit; a writer \
+             was busy committing {:.0}% of the time",
+            wall.as_secs_f64(),
+            self.commits,
+            self.ballots as f64 / self.commits as f64,
+            self.busy_ms / self.commits as f64,
+            100.0 * self.busy_ms / wall.as_secs_f64() / 1e3,
+        )
+    }
 }
 
 /// The open round and the active units of a running server.
@@ -280,6 +342,8 @@ struct Intake {
     rss_idle: f64,
     rss_load: f64,
     errors: u64,
+    /// How long the load lasted, warm-up included.
+    wall: Duration,
 }
 
 /// Runs `runs` wrk loads against `base` posting `bodies`, sampling the server's memory.
@@ -292,6 +356,7 @@ async fn load(
 ) -> anyhow::Result<Intake> {
     let script = wrk::script(script_dir, round, bodies)?;
     let rss_idle = rss_mb(server.pid()).unwrap_or(f64::NAN);
+    let started = Instant::now();
     let mut out = Intake {
         rps: vec![],
         p50_ms: vec![],
@@ -299,6 +364,7 @@ async fn load(
         rss_idle,
         rss_load: rss_idle,
         errors: 0,
+        wall: Duration::ZERO,
     };
     // A short warm-up, not counted.
     wrk::run(&server.base, &script, args.connections, 2)?;
@@ -318,6 +384,7 @@ async fn load(
         out.p99_ms.push(result.p99_ms);
         out.errors += result.errors;
     }
+    out.wall = started.elapsed();
     Ok(out)
 }
 
@@ -367,13 +434,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     eprintln!("==> intake on SQLite (WAL, synchronous=FULL, group commit)");
     let sqlite_data = work.path().join("sqlite");
     seed_demo(&args.minping, &sqlite_data, None)?;
-    let server = serve_minping(&args.minping, &sqlite_data, None)?;
+    let log = work.path().join("sqlite-serve.log");
+    let server = serve_minping(&args.minping, &sqlite_data, None, &log)?;
     wait_ready(&server.base).await?;
     let (round, units) = open_round_and_units(&server.base).await?;
     let bodies = ballot_bodies(&units, 500, 11);
     let sqlite = load(&server, round, &bodies, &args, work.path()).await?;
     report.intake("minping on SQLite", &sqlite, ceiling_rps);
     drop(server);
+    report.note(WriterStats::read(&log)?.note("SQLite", sqlite.wall));
 
     // PDF: the demo sample's 1,000 forms.
     eprintln!("==> 1,000 personalised forms");
@@ -415,13 +484,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let pg_url = with_database(&admin, db);
     let pg_data = work.path().join("pg");
     seed_demo(&args.minping, &pg_data, Some(&pg_url))?;
-    let server = serve_minping(&args.minping, &pg_data, Some(&pg_url))?;
+    let log = work.path().join("pg-serve.log");
+    let server = serve_minping(&args.minping, &pg_data, Some(&pg_url), &log)?;
     wait_ready(&server.base).await?;
     let (round, units) = open_round_and_units(&server.base).await?;
     let bodies = ballot_bodies(&units, 500, 13);
     let pg = load(&server, round, &bodies, &args, work.path()).await?;
     report.intake("minping on PostgreSQL", &pg, ceiling_rps);
     drop(server);
+    report.note(WriterStats::read(&log)?.note("PostgreSQL", pg.wall));
 
     report.memory(&ceiling, &sqlite, &pg);
 
