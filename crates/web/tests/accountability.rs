@@ -5,16 +5,7 @@ mod support;
 
 use minping_domain::{Role, report::ReportState};
 use serde_json::{Value, json};
-use support::TestApp;
-
-/// The CSRF token the page embedded in its forms.
-fn form_token(html: &str) -> String {
-    let at = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("form has a csrf field")
-        + 20;
-    html[at..at + 32].to_string()
-}
+use support::{TestApp, form_token, text_of};
 
 async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
@@ -66,16 +57,6 @@ async fn signed_in(app: &TestApp, role: Role) -> reqwest::Client {
     .await;
     assert_eq!(status, 303, "{role:?} signs in");
     c
-}
-
-/// The markup inside the element with `id`, up to the first closing tag.
-fn text_of(html: &str, id: &str) -> String {
-    let start = html
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id}"));
-    let from = html[start..].find('>').unwrap() + start + 1;
-    let to = html[from..].find("</").unwrap() + from;
-    html[from..to].trim().to_string()
 }
 
 both!(

@@ -9,7 +9,7 @@ use minping_storage::Actor;
 use minping_web::auth;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{CODE_KEY, TestApp};
+use support::{CODE_KEY, TestApp, form_token};
 
 /// Draws `n` members for the open round; their codes, as printed on their forms.
 async fn draw(app: &TestApp, n: usize) -> Vec<OneTimeCode> {
@@ -541,15 +541,6 @@ both!(
         assert_eq!(r.status(), 403);
     }
 );
-
-/// The CSRF token the page embedded in its forms.
-fn form_token(html: &str) -> String {
-    let at = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("form has a csrf field")
-        + 20;
-    html[at..at + 32].to_string()
-}
 
 /// A clerk at the keying screen, as a browser without JavaScript.
 struct Screen<'a> {

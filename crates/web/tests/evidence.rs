@@ -6,21 +6,12 @@ mod support;
 
 use minping_domain::Role;
 use reqwest::multipart::{Form, Part};
-use support::TestApp;
+use support::{TestApp, form_token, text_of};
 
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 const PDF: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
 const DESCRIPTION: &str = "办理营业执照时，窗口工作人员收了购物卡才受理，附照片和收据。";
-
-/// The CSRF token the page embedded in its forms.
-fn form_token(html: &str) -> String {
-    let at = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("form has a csrf field")
-        + 20;
-    html[at..at + 32].to_string()
-}
 
 /// A client holding the CSRF cookie, and the token of the form at `path`; signed in with
 /// `role`'s API token if given.
@@ -94,16 +85,6 @@ async fn download(
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, headers, r.bytes().await.unwrap().to_vec())
-}
-
-/// The markup inside the element with `id`, up to the first closing tag.
-fn text_of(html: &str, id: &str) -> String {
-    let start = html
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id}"));
-    let from = html[start..].find('>').unwrap() + start + 1;
-    let to = html[from..].find("</").unwrap() + from;
-    html[from..to].trim().to_string()
 }
 
 both!(

@@ -3,16 +3,7 @@
 mod support;
 
 use minping_domain::Role;
-use support::TestApp;
-
-/// The CSRF token the page embedded in its forms.
-fn form_token(html: &str) -> String {
-    let at = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("form has a csrf field")
-        + 20;
-    html[at..at + 32].to_string()
-}
+use support::{TestApp, form_token};
 
 async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.unwrap();

@@ -151,6 +151,25 @@ impl TestApp {
     }
 }
 
+/// The CSRF token of the first form on a page.
+pub fn form_token(html: &str) -> String {
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("form has a csrf field")
+        + 20;
+    html[at..at + 32].to_string()
+}
+
+/// The text inside the element with `id` (up to its first closing tag).
+pub fn text_of(html: &str, id: &str) -> String {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let from = html[start..].find('>').unwrap() + start + 1;
+    let to = html[from..].find("</").unwrap() + from;
+    html[from..to].trim().to_string()
+}
+
 /// A fresh cookie-keeping client that does not follow redirects.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
