@@ -293,13 +293,14 @@ impl WriterStats {
         }
         format!(
             "{backend} intake, from the writer's own trace over the whole load ({:.0} s with \
-             warm-up): {} commits of {:.1} ballots on average, {:.2} ms per commit; a writer \
-             was busy committing {:.0}% of the time",
+             warm-up): {} transactions of {:.1} ballots on average, {:.2} ms each; on average \
+             {:.2} transactions were in flight (SQLite writes one at a time, PostgreSQL is \
+             given up to 4)",
             wall.as_secs_f64(),
             self.commits,
             self.ballots as f64 / self.commits as f64,
             self.busy_ms / self.commits as f64,
-            100.0 * self.busy_ms / wall.as_secs_f64() / 1e3,
+            self.busy_ms / 1e3 / wall.as_secs_f64(),
         )
     }
 }
