@@ -102,6 +102,22 @@ pub struct NewBallot {
     /// For a ballot keyed from paper, the form it counts, decided in the same transaction
     /// (so a form never counts twice) and whose entries are then deleted.
     pub paper_form: Option<PaperForm>,
+    /// For a kept ballot an organizer counts, the conflict it resolves, marked counted in
+    /// the same transaction (so two organizers counting it at once count it once).
+    pub resolves: Option<Resolution>,
+}
+
+/// The code conflict a counted ballot resolves, and who counted it, when and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    /// The conflict's id.
+    pub conflict_id: i64,
+    /// Who counted it.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The paper form a ballot was keyed from.
@@ -132,7 +148,14 @@ impl NewBallot {
             received_on: (!directed).then_some(day),
             spend,
             paper_form: None,
+            resolves: None,
         }
+    }
+
+    /// The same ballot, resolving a code conflict by counting it.
+    pub fn resolving(mut self, resolution: Resolution) -> Self {
+        self.resolves = Some(resolution);
+        self
     }
 
     /// The same ballot, counting a paper form.
@@ -188,6 +211,9 @@ pub enum BallotRejected {
     /// The paper form was already counted or dismissed.
     #[error("this paper form has already been decided")]
     FormAlreadyDecided,
+    /// The code conflict this ballot would resolve is no longer pending.
+    #[error("this conflict is already resolved")]
+    ConflictAlreadyResolved,
 }
 
 /// A ballot read back, as the open data shows it.

@@ -220,7 +220,9 @@ pub trait PanelStore: Send + Sync {
     async fn conflicts(&self, round: RoundId) -> Result<Vec<Conflict>>;
     /// One conflict by id.
     async fn conflict(&self, id: i64) -> Result<Option<Conflict>>;
-    /// Marks a pending conflict counted or dismissed, with who and why.
+    /// Marks a pending conflict counted or dismissed, with who and why. This stores no
+    /// ballot: to count a kept ballot, store it with [`crate::NewBallot::resolving`], which
+    /// marks the conflict in the ballot's own transaction.
     async fn resolve_conflict(
         &self,
         id: i64,

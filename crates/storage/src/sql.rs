@@ -459,6 +459,26 @@ macro_rules! impl_storage {
                             continue;
                         }
                     }
+                    if let Some(r) = &nb.resolves {
+                        // Counting a kept ballot: the conflict must still be pending, and it
+                        // is marked counted together with the ballot, or not at all.
+                        let done = sqlx::query(
+                            "UPDATE code_conflicts SET state = 'counted', resolved_by = $1, resolved_at = $2, reason = $3 \
+                             WHERE id = $4 AND round_id = $5 AND state = 'pending'",
+                        )
+                        .bind(&r.by)
+                        .bind(r.at)
+                        .bind(&r.reason)
+                        .bind(r.conflict_id)
+                        .bind(nb.round_id.0)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if done == 0 {
+                            outcomes.push(Err(BallotRejected::ConflictAlreadyResolved));
+                            continue;
+                        }
+                    }
                     let Some(spend) = &nb.spend else {
                         decide_paper_form(&mut tx, nb, "counted").await?;
                         outcomes.push(Ok(()));

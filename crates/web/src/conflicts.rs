@@ -5,7 +5,7 @@ use crate::{error::ApiError, state::AppState};
 use axum::http::StatusCode;
 use chrono::Utc;
 use minping_domain::{Ballot, Channel, IndicatorMask, Nomination, Receipt, UnitId};
-use minping_storage::{Actor, BallotRejected, Conflict, NewBallot, WriteError};
+use minping_storage::{Actor, BallotRejected, Conflict, NewBallot, Resolution, WriteError};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -60,15 +60,32 @@ pub async fn resolve(
                 "unreadable kept ballot",
             )
         })?;
+        // The conflict is marked counted in the ballot's own transaction: two organizers
+        // counting it at the same moment store it once.
         let new = NewBallot::new(
             round_of(&pending),
             ballot,
             Receipt::generate(&mut rand::thread_rng()),
             state.today(),
             None,
-        );
+        )
+        .resolving(Resolution {
+            conflict_id: id,
+            by: actor.name.clone(),
+            reason: reason.to_string(),
+            at: Utc::now(),
+        });
         match state.writer.write(new).await {
-            Ok(()) => {}
+            Ok(()) => {
+                return state
+                    .store
+                    .conflict(id)
+                    .await?
+                    .ok_or_else(ApiError::not_found);
+            }
+            Err(WriteError::Rejected(BallotRejected::ConflictAlreadyResolved)) => {
+                return Err(already_resolved());
+            }
             Err(WriteError::Rejected(BallotRejected::RoundNotOpen)) => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
@@ -87,7 +104,7 @@ pub async fn resolve(
     }
     Ok(state
         .store
-        .resolve_conflict(id, count, actor, reason, Utc::now())
+        .resolve_conflict(id, false, actor, reason, Utc::now())
         .await?)
 }
 
@@ -98,11 +115,15 @@ async fn find_pending(state: &AppState, id: i64) -> Result<Conflict, ApiError> {
         .await?
         .ok_or_else(ApiError::not_found)?;
     if c.state != "pending" {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "this conflict is already resolved",
-        ));
+        return Err(already_resolved());
     }
     Ok(c)
+}
+
+fn already_resolved() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        "this conflict is already resolved",
+    )
 }

@@ -150,6 +150,10 @@ pub async fn store(
         Err(WriteError::Rejected(BallotRejected::FormAlreadyDecided)) => {
             Err(IntakeError::FormAlreadyDecided)
         }
+        // Intake resolves no conflict; only counting a kept ballot does (crate::conflicts).
+        Err(WriteError::Rejected(e @ BallotRejected::ConflictAlreadyResolved)) => {
+            Err(IntakeError::Unavailable(e.to_string()))
+        }
         Err(WriteError::Unavailable(m)) => Err(IntakeError::Unavailable(m)),
     }
 }

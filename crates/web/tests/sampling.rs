@@ -321,6 +321,47 @@ both!(
 );
 
 both!(
+    a_kept_ballot_counted_by_two_organizers_at_once_counts_once,
+    |app: TestApp| async move {
+        registry(&app, 30).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 10, "5").await;
+        let printed = code(round, drawn["members"][0].as_i64().unwrap()).printed();
+        assert_eq!(directed(&app, round, &printed).await.0, 201);
+        assert_eq!(directed(&app, round, &printed).await.0, 409);
+        let conflicts = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/rounds/{round}/conflicts"),
+            None,
+        )
+        .await
+        .1;
+        let id = conflicts[0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/conflicts/{id}/resolve");
+        let count = || {
+            api(
+                &app,
+                reqwest::Method::POST,
+                &path,
+                Some(json!({"count": true, "reason": "本人确认第二份为更正"})),
+            )
+        };
+        let answers = tokio::join!(count(), count(), count(), count());
+        let answers = [answers.0, answers.1, answers.2, answers.3];
+        let counted: Vec<_> = answers.iter().filter(|(s, _)| s.as_u16() == 200).collect();
+        let refused = answers.iter().filter(|(s, _)| s.as_u16() == 409).count();
+        assert_eq!((counted.len(), refused), (1, 3), "{answers:?}");
+        assert_eq!(counted[0].1["state"], "counted");
+        assert_eq!(
+            app.store.ballot_count(round).await.unwrap(),
+            2,
+            "the first ballot and the kept one, once"
+        );
+    }
+);
+
+both!(
     one_code_sent_many_times_at_once_counts_once,
     |app: TestApp| async move {
         // Several ballots with the same code in flight together (on PostgreSQL they can be
