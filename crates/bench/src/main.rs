@@ -210,14 +210,19 @@ fn ballot_bodies(units: &[i64], n: usize, seed: u64) -> Vec<String> {
         .collect()
 }
 
-/// Seeds the demo into `data` (SQLite, or PostgreSQL with `url`) without serving.
-fn seed_demo(minping: &Path, data: &Path, url: Option<&str>) -> anyhow::Result<()> {
+/// `minping` on the data folder `data` (SQLite, or PostgreSQL with `url`).
+fn minping_on(minping: &Path, data: &Path, url: Option<&str>) -> Command {
     let mut cmd = Command::new(minping);
     cmd.arg("--data").arg(data);
     if let Some(url) = url {
         cmd.arg("--database-url").arg(url);
     }
-    let out = cmd
+    cmd
+}
+
+/// Seeds the demo into `data` without serving.
+fn seed_demo(minping: &Path, data: &Path, url: Option<&str>) -> anyhow::Result<()> {
+    let out = minping_on(minping, data, url)
         .args(["demo", "--no-serve"])
         .stdout(Stdio::null())
         .output()?;
@@ -238,20 +243,16 @@ fn serve_minping(
     log: &Path,
 ) -> anyhow::Result<Server> {
     let port = free_port()?;
-    let mut cmd = Command::new(minping);
+    let mut cmd = minping_on(minping, data, url);
     cmd.env("RUST_LOG", "minping_storage::writer=trace")
-        .env("NO_COLOR", "1");
-    cmd.arg("--data").arg(data);
-    if let Some(url) = url {
-        cmd.arg("--database-url").arg(url);
-    }
-    cmd.args([
-        "serve",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--rate-limit",
-        "off",
-    ]);
+        .env("NO_COLOR", "1")
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--rate-limit",
+            "off",
+        ]);
     spawn_logging(&mut cmd, port, std::fs::File::create(log)?.into())
 }
 

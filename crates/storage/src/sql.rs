@@ -602,13 +602,14 @@ macro_rules! impl_storage {
                     return Ok(None);
                 };
                 let id: i64 = row.try_get("id")?;
+                let round_id: i64 = row.try_get("round_id")?;
                 let channel: String = row.try_get("channel")?;
                 // Nominations are kept by round and unit: probe each unit for this ballot.
                 let noms = sqlx::query(
                     "SELECT unit_id, indicators, comment FROM nominations \
                      WHERE round_id = $1 AND unit_id IN (SELECT id FROM units) AND ballot_id = $2 ORDER BY unit_id",
                 )
-                .bind(row.try_get::<i64, _>("round_id")?)
+                .bind(round_id)
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -617,7 +618,7 @@ macro_rules! impl_storage {
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(Some(StoredBallot {
-                    round_id: RoundId(row.try_get("round_id")?),
+                    round_id: RoundId(round_id),
                     receipt: row.try_get("receipt")?,
                     received_on: row.try_get("received_on")?,
                     ballot: Ballot {

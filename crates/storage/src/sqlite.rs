@@ -41,13 +41,13 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             // Random ballot ids (so row order tells nothing) spread each batch of inserts
-            // over the whole B-tree: a bigger page cache keeps those pages in memory, and
-            // checkpoints run beside the writer instead of inside its commits (see below);
-            // the automatic one stays as a backstop at 64 MiB of WAL.
-            .pragma("cache_size", "-16384")
-            .pragma("wal_autocheckpoint", "65536");
+            // over the whole B-tree: a bigger page cache keeps those pages in memory.
+            .pragma("cache_size", "-16384");
+        // Checkpoints run beside the writer instead of inside its commits (see below); the
+        // automatic one stays as a backstop at 64 MiB of WAL.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .after_connect(|conn, _| Box::pin(wal_backstop(conn, 64)))
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -63,11 +63,8 @@ impl SqliteStore {
         let intake = SqlitePoolOptions::new()
             .min_connections(1)
             .max_connections(1)
-            .connect_with(
-                options
-                    .pragma("wal_autocheckpoint", "262144")
-                    .pragma("temp_store", "memory"),
-            )
+            .after_connect(|conn, _| Box::pin(wal_backstop(conn, 256)))
+            .connect_with(options.pragma("temp_store", "memory"))
             .await?;
         let checkpointer = spawn_checkpointer(pool.clone());
         Ok(Self {
@@ -81,6 +78,22 @@ impl SqliteStore {
     fn intake_pool(&self) -> &sqlx::SqlitePool {
         &self.intake
     }
+}
+
+/// Sets the connection's automatic checkpoint to run once the log holds `mib` MiB. SQLite
+/// counts it in pages, and a file keeps the page size it was created with (1 KiB now, 4 KiB
+/// before), so the count is worked out from the file's own.
+async fn wal_backstop(conn: &mut sqlx::SqliteConnection, mib: i64) -> Result<(), sqlx::Error> {
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA wal_autocheckpoint = {}",
+        mib * 1024 * 1024 / page.max(512)
+    )))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Copies the write-ahead log into the database five times a second from a connection of its
@@ -120,3 +133,46 @@ crate::sql::impl_storage!(
 crate::sql_panel::impl_panel_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
 crate::sql_report::impl_report_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
 crate::sql_sanction::impl_sanction_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStore;
+
+    async fn autocheckpoint(pool: &sqlx::SqlitePool) -> (i64, i64) {
+        let page = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let pages = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        (page, pages)
+    }
+
+    #[tokio::test]
+    async fn the_checkpoint_backstops_are_in_bytes_whatever_the_files_page_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = SqliteStore::open(&dir.path().join("new.db")).await.unwrap();
+        assert_eq!(autocheckpoint(&new.pool).await, (1024, 64 * 1024));
+        assert_eq!(autocheckpoint(&new.intake).await, (1024, 256 * 1024));
+
+        // A file created before new files got 1 KiB pages keeps its 4 KiB ones.
+        let old = dir.path().join("old.db");
+        let pool = sqlx::SqlitePool::connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&old)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+        sqlx::query("CREATE TABLE t (x)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let old = SqliteStore::open(&old).await.unwrap();
+        assert_eq!(autocheckpoint(&old.pool).await, (4096, 16 * 1024));
+        assert_eq!(autocheckpoint(&old.intake).await, (4096, 64 * 1024));
+    }
+}

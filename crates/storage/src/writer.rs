@@ -99,7 +99,8 @@ fn unreachable(e: &crate::StorageError) -> bool {
 }
 
 async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
-    let ballots: Vec<NewBallot> = jobs.iter().map(|j| j.ballot.clone()).collect();
+    let (ballots, replies): (Vec<NewBallot>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.ballot, j.reply)).unzip();
     let started = std::time::Instant::now();
     let stored = store.insert_ballots(&ballots).await;
     // One line per transaction: `minping-bench` reads them to report how busy the writer was.
@@ -110,28 +111,25 @@ async fn commit(store: &dyn Storage, jobs: Vec<Job>) {
     );
     match stored {
         Ok(outcomes) => {
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let _ = job.reply.send(outcome.map_err(WriteError::Rejected));
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome.map_err(WriteError::Rejected));
             }
         }
         // One bad ballot must not sink the others: retry each on its own — unless the
         // database itself is out of reach, where every retry would wait out the pool's
         // timeout in turn and keep the whole queue waiting for its 503.
-        Err(e) if jobs.len() > 1 && !unreachable(&e) => {
-            for job in jobs {
-                let result = match store
-                    .insert_ballots(std::slice::from_ref(&job.ballot))
-                    .await
-                {
+        Err(e) if ballots.len() > 1 && !unreachable(&e) => {
+            for (ballot, reply) in ballots.iter().zip(replies) {
+                let result = match store.insert_ballots(std::slice::from_ref(ballot)).await {
                     Ok(mut o) => o.pop().unwrap_or(Ok(())).map_err(WriteError::Rejected),
                     Err(e) => Err(WriteError::Unavailable(e.to_string())),
                 };
-                let _ = job.reply.send(result);
+                let _ = reply.send(result);
             }
         }
         Err(e) => {
-            for job in jobs {
-                let _ = job.reply.send(Err(WriteError::Unavailable(e.to_string())));
+            for reply in replies {
+                let _ = reply.send(Err(WriteError::Unavailable(e.to_string())));
             }
         }
     }
