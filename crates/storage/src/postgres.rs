@@ -51,13 +51,7 @@ impl PgStore {
     }
 }
 
-crate::sql::impl_storage!(
-    PgStore,
-    sqlx::Postgres,
-    Backend::Postgres,
-    begin = "BEGIN",
-    share_lock = " FOR SHARE"
-);
-crate::sql_panel::impl_panel_store!(PgStore, sqlx::Postgres, begin = "BEGIN");
-crate::sql_report::impl_report_store!(PgStore, sqlx::Postgres, begin = "BEGIN");
-crate::sql_sanction::impl_sanction_store!(PgStore, sqlx::Postgres, begin = "BEGIN");
+crate::sql::impl_storage!(PgStore, sqlx::Postgres);
+crate::sql_panel::impl_panel_store!(PgStore, sqlx::Postgres);
+crate::sql_report::impl_report_store!(PgStore, sqlx::Postgres);
+crate::sql_sanction::impl_sanction_store!(PgStore, sqlx::Postgres);

@@ -1,19 +1,8 @@
 //! The queries, written once in the SQL that SQLite and PostgreSQL share (`$n` parameters,
 //! `RETURNING`, `CAST(.. AS BIGINT)`), and expanded for each backend's driver by
 //! [`impl_storage!`]. Column types are chosen per backend in the migrations so that the
-//! same Rust types decode from both.
-//!
-//! Two things differ per backend, passed to the macro as literals:
-//! - `begin`, how a write transaction starts. SQLite needs `BEGIN IMMEDIATE`: a deferred
-//!   transaction that reads before it writes (ballot intake checks the round, a new post
-//!   checks for later holders) cannot wait for the write lock once it holds a read
-//!   snapshot, and fails at once with "database is locked" whenever any other write is
-//!   under way. Taking the write lock up front makes it wait (`busy_timeout`) instead.
-//! - `share_lock`, appended to the read of a round's state during ballot intake. On
-//!   PostgreSQL `FOR SHARE` holds the round's row until the ballots commit, so closing the
-//!   round waits for them, and ballots that read the state after the close see it closed;
-//!   without it a batch could commit after the close. SQLite has one writer at a time and
-//!   needs nothing.
+//! same Rust types decode from both. What differs per backend is named once, in
+//! [`crate::dialect::Dialect`].
 
 /// Bind parameters a single multi-row INSERT may carry on both backends.
 pub(crate) const MAX_BINDS: usize = 30_000;
@@ -42,10 +31,10 @@ pub(crate) fn fixed_chunks<T>(rows: &[T], binds_per_row: usize) -> impl Iterator
 
 /// Implements [`crate::Storage`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
 macro_rules! impl_storage {
-    ($store:ty, $db:ty, $backend:expr, begin = $begin:literal, share_lock = $share_lock:literal) => {
+    ($store:ty, $db:ty) => {
         use crate::{
             Actor, Backend, BallotRejected, FrozenRanking, NewBallot, Result, Storage,
-            StorageError, StoredBallot, User, sql::{MAX_BINDS, fixed_chunks},
+            StorageError, StoredBallot, User, dialect::Dialect, sql::{MAX_BINDS, fixed_chunks},
         };
         use async_trait::async_trait;
         use chrono::{DateTime, NaiveDate, Utc};
@@ -134,7 +123,7 @@ macro_rules! impl_storage {
         #[async_trait]
         impl Storage for $store {
             fn backend(&self) -> Backend {
-                $backend
+                <$db as Dialect>::BACKEND
             }
 
             async fn create_agency(&self, name: &str) -> Result<Agency> {
@@ -216,7 +205,7 @@ macro_rules! impl_storage {
                 role: PostRole,
                 start: NaiveDate,
             ) -> Result<Post> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let later: Option<i64> = sqlx::query_scalar(
                     "SELECT id FROM posts WHERE unit_id = $1 AND role = $2 AND start_on >= $3",
                 )
@@ -271,7 +260,7 @@ macro_rules! impl_storage {
                 at: DateTime<Utc>,
             ) -> Result<Round> {
                 let settings_json = serde_json::to_string(settings).map_err(corrupt)?;
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 // The stored row is returned, so the round equals what reading it gives
                 // (PostgreSQL keeps microseconds, not the nanoseconds of `at`).
                 let row = sqlx::query(
@@ -313,7 +302,7 @@ macro_rules! impl_storage {
                 actor: &Actor,
                 at: DateTime<Utc>,
             ) -> Result<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 move_state(&mut tx, id, from, to, actor, at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -327,7 +316,7 @@ macro_rules! impl_storage {
                 at: DateTime<Utc>,
             ) -> Result<()> {
                 let method = serde_json::to_string(&frozen.method).map_err(corrupt)?;
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 move_state(&mut tx, id, RoundState::Closed, RoundState::Finalized, actor, at).await?;
                 sqlx::query("UPDATE rounds SET method = $1 WHERE id = $2")
                     .bind(&method)
@@ -423,7 +412,7 @@ macro_rules! impl_storage {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut tx = self.intake_pool().begin_with($begin).await?;
+                let mut tx = self.intake_pool().begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let round_ids: BTreeSet<i64> = batch.iter().map(|b| b.round_id.0).collect();
                 let mut open = BTreeSet::new();
                 for id in round_ids {
@@ -431,8 +420,10 @@ macro_rules! impl_storage {
                     // takes no more ballots, even ones already queued. On PostgreSQL the row
                     // stays share-locked until commit, so a close waits for these ballots
                     // (rounds are locked in id order: two batches never deadlock).
-                    let state: Option<String> =
-                        sqlx::query_scalar(concat!("SELECT state FROM rounds WHERE id = $1", $share_lock))
+                    let state: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT state FROM rounds WHERE id = $1{}",
+                        <$db as Dialect>::SHARE_LOCK
+                    )))
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await?;

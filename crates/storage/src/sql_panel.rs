@@ -2,7 +2,7 @@
 
 /// Implements [`crate::PanelStore`] for `$store` over `$db`.
 macro_rules! impl_panel_store {
-    ($store:ty, $db:ty, begin = $begin:literal) => {
+    ($store:ty, $db:ty) => {
         const _: () = {
             use crate::{
                 Actor, Response, Result, StorageError,
@@ -106,7 +106,7 @@ macro_rules! impl_panel_store {
             #[async_trait]
             impl PanelStore for $store {
                 async fn add_members(&self, members: &[NewMember]) -> Result<Vec<Option<i64>>> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     let mut seen = HashSet::new();
                     let mut out = Vec::with_capacity(members.len());
                     for m in members {
@@ -268,7 +268,7 @@ macro_rules! impl_panel_store {
                     _actor: &Actor,
                     at: DateTime<Utc>,
                 ) -> Result<()> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     let done = sqlx::query(
                         "UPDATE panel_frames SET seed = $1, allocation = $2, drawn_at = $3 WHERE round_id = $4 AND seed IS NULL",
                     )
@@ -438,7 +438,7 @@ macro_rules! impl_panel_store {
                     content: &str,
                     at: DateTime<Utc>,
                 ) -> Result<()> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     let decided: Option<String> =
                         sqlx::query_scalar("SELECT outcome FROM paper_forms WHERE round_id = $1 AND form_key = $2")
                             .bind(round.0)
@@ -534,7 +534,7 @@ macro_rules! impl_panel_store {
                     actor: &Actor,
                     at: DateTime<Utc>,
                 ) -> Result<()> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     sqlx::query(
                         "INSERT INTO paper_forms (round_id, form_key, outcome, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)",
                     )

@@ -2,7 +2,7 @@
 
 /// Implements [`crate::ReportStore`] for `$store` over `$db`.
 macro_rules! impl_report_store {
-    ($store:ty, $db:ty, begin = $begin:literal) => {
+    ($store:ty, $db:ty) => {
         const _: () = {
             use crate::{
                 Actor, Result, StorageError,
@@ -109,7 +109,7 @@ macro_rules! impl_report_store {
                     tracking_digest: &str,
                     received_on: NaiveDate,
                 ) -> Result<i64> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     let id: i64 = sqlx::query_scalar(
                         "INSERT INTO reports (tracking_digest, unit_id, staff, description, contact, occurred_on, source, state, received_on) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8) RETURNING id",
@@ -206,7 +206,7 @@ macro_rules! impl_report_store {
                     if !from.may_become(to) {
                         return Err(StorageError::Conflict(format!("a report cannot go from {from} to {to}")));
                     }
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     let concluded = to.is_concluded();
                     let done = sqlx::query(
                         "UPDATE reports SET state = $1, concluded_on = $2, disciplinary_action = $3 WHERE id = $4 AND state = $5",

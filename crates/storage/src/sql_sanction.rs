@@ -2,7 +2,7 @@
 
 /// Implements [`crate::SanctionStore`] for `$store` over `$db`.
 macro_rules! impl_sanction_store {
-    ($store:ty, $db:ty, begin = $begin:literal) => {
+    ($store:ty, $db:ty) => {
         const _: () = {
             use crate::{
                 Actor, Result, StorageError,
@@ -41,7 +41,7 @@ macro_rules! impl_sanction_store {
             #[async_trait]
             impl SanctionStore for $store {
                 async fn record_proposals(&self, round: RoundId, rules: &str, proposals: &[ProposedSanction]) -> Result<()> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     sqlx::query("UPDATE rounds SET rules = $1 WHERE id = $2")
                         .bind(rules)
                         .bind(round.0)
@@ -81,7 +81,7 @@ macro_rules! impl_sanction_store {
                 }
 
                 async fn start_sanctions(&self, round: RoundId, on: NaiveDate) -> Result<()> {
-                    let mut tx = self.pool.begin_with($begin).await?;
+                    let mut tx = self.pool.begin_with(<$db as crate::dialect::Dialect>::BEGIN_WRITE).await?;
                     let rows = sqlx::query("SELECT id, proposal FROM sanctions WHERE round_id = $1 ORDER BY id")
                         .bind(round.0)
                         .fetch_all(&mut *tx)

@@ -123,16 +123,10 @@ fn spawn_checkpointer(pool: sqlx::SqlitePool) -> Option<tokio::task::AbortHandle
     Some(task.abort_handle())
 }
 
-crate::sql::impl_storage!(
-    SqliteStore,
-    sqlx::Sqlite,
-    Backend::Sqlite,
-    begin = "BEGIN IMMEDIATE",
-    share_lock = ""
-);
-crate::sql_panel::impl_panel_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
-crate::sql_report::impl_report_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
-crate::sql_sanction::impl_sanction_store!(SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE");
+crate::sql::impl_storage!(SqliteStore, sqlx::Sqlite);
+crate::sql_panel::impl_panel_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_report::impl_report_store!(SqliteStore, sqlx::Sqlite);
+crate::sql_sanction::impl_sanction_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {

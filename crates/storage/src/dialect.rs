@@ -1,0 +1,162 @@
+//! What differs between SQLite and PostgreSQL, named once: each driver's [`Dialect`].
+//!
+//! Everything else is written once for both, generic over `DB: Dialect`: the SQL text (in
+//! the SQL both understand: `$n` parameters, `RETURNING`, `CAST(.. AS BIGINT)`), the
+//! transactions and the reading of rows. Column types are chosen per backend in the
+//! migrations so that the same Rust types decode from both.
+
+use crate::Backend;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{
+    ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Postgres, Sqlite, Type,
+};
+
+/// A database the store runs on: [`Sqlite`] or [`Postgres`] (sealed).
+///
+/// Its constants are everything the two backends do differently in the shared SQL; the one
+/// other difference, which pool ballot intake writes through, is set when a store is opened.
+///
+/// Its supertraits are what that SQL needs from a driver: queries run on a connection,
+/// columns found by name, and the Rust types the tables hold bound and read back. Each
+/// driver proves them once, here, so generic code asks nothing of a backend but
+/// `DB: Dialect`.
+pub trait Dialect:
+    sealed::Sealed
+    + Database<Arguments: IntoArguments<Self>>
+    + Runs
+    + Names
+    + Stores<i64>
+    + Stores<bool>
+    + Stores<String>
+    + Stores<NaiveDate>
+    + Stores<DateTime<Utc>>
+    + Stores<Vec<u8>>
+    + for<'q> Binds<'q, &'q str>
+    + for<'q> Binds<'q, &'q [u8]>
+{
+    /// Which backend this is.
+    const BACKEND: Backend;
+
+    /// How a write transaction begins.
+    ///
+    /// SQLite needs `BEGIN IMMEDIATE`: a deferred transaction that reads before it writes
+    /// (ballot intake checks the round, a new post checks for later holders) cannot wait for
+    /// the write lock once it holds a read snapshot, and fails at once with "database is
+    /// locked" whenever any other write is under way. Taking the write lock up front makes it
+    /// wait (`busy_timeout`) instead.
+    const BEGIN_WRITE: &'static str;
+
+    /// Appended to the read of a round's state during ballot intake.
+    ///
+    /// On PostgreSQL `FOR SHARE` holds the round's row until the ballots commit, so closing
+    /// the round waits for them, and ballots that read the state after the close see it
+    /// closed; without it a batch could commit after the close. SQLite has one writer at a
+    /// time and needs nothing.
+    const SHARE_LOCK: &'static str;
+}
+
+impl Dialect for Sqlite {
+    const BACKEND: Backend = Backend::Sqlite;
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const SHARE_LOCK: &'static str = "";
+}
+
+impl Dialect for Postgres {
+    const BACKEND: Backend = Backend::Postgres;
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    const SHARE_LOCK: &'static str = " FOR SHARE";
+}
+
+mod sealed {
+    /// Only the two drivers the migrations are written for are dialects.
+    pub trait Sealed {}
+    impl Sealed for sqlx::Sqlite {}
+    impl Sealed for sqlx::Postgres {}
+}
+
+// The traits below are what sqlx asks of generic code. As `where` clauses they would have
+// to be repeated on every generic function and impl: where a trait is a bound, Rust takes
+// its supertraits (bounds on `Self`) as given, and the bounds on their associated types, but
+// not its other `where` clauses. So each bound on another type `T` is stated as a bound on
+// the associated type of [`Is<T>`], an identity: `Is<T, Itself = T, Itself: Bound>` says
+// `T: Bound` in a form that comes with `DB: Dialect` wherever that is written. (The
+// `Itself = T` is needed: without it the compiler does not see that `Itself` is `T`.)
+
+/// The identity on types: `Itself` is `T`. It lets a bound on `T` be stated as a bound on
+/// the driver (see the comment above).
+pub trait Is<T: ?Sized> {
+    /// `T`.
+    type Itself: ?Sized;
+}
+
+impl<D: ?Sized, T: ?Sized> Is<T> for D {
+    type Itself = T;
+}
+
+/// Queries run on a borrowed connection: a transaction's, or one taken from the pool (and
+/// so on the pool itself).
+pub trait Runs:
+    Database
+    + for<'c> Is<
+        &'c mut Self::Connection,
+        Itself = &'c mut Self::Connection,
+        Itself: Executor<'c, Database = Self>,
+    >
+{
+}
+
+impl<DB: Database> Runs for DB where for<'c> &'c mut DB::Connection: Executor<'c, Database = DB> {}
+
+/// Columns are found by name (`row.try_get("id")`), and by position (`query_scalar`).
+pub trait Names:
+    Database
+    + for<'a> Is<&'a str, Itself = &'a str, Itself: ColumnIndex<Self::Row>>
+    + Is<usize, Itself = usize, Itself: ColumnIndex<Self::Row>>
+{
+}
+
+impl<DB: Database> Names for DB
+where
+    for<'a> &'a str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+{
+}
+
+/// A value the driver binds and reads back.
+pub trait Value<DB: Database>: Type<DB> + for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> {}
+
+impl<DB: Database, T> Value<DB> for T where
+    T: Type<DB> + for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB>
+{
+}
+
+/// The driver binds `T` and reads it back, bare or optional (`NULL`).
+pub trait Stores<T>:
+    Database
+    + Is<T, Itself = T, Itself: Value<Self>>
+    + Is<Option<T>, Itself = Option<T>, Itself: Value<Self>>
+{
+}
+
+impl<DB: Database, T> Stores<T> for DB
+where
+    T: Value<DB>,
+    Option<T>: Value<DB>,
+{
+}
+
+/// The driver binds the borrowed `T` (`&str`, `&[u8]`) for a query living `'q`, bare or
+/// optional.
+pub trait Binds<'q, T>:
+    Database
+    + Is<T, Itself = T, Itself: Encode<'q, Self> + Type<Self>>
+    + Is<Option<T>, Itself = Option<T>, Itself: Encode<'q, Self> + Type<Self>>
+{
+}
+
+impl<'q, DB: Database, T> Binds<'q, T> for DB
+where
+    T: Encode<'q, DB> + Type<DB>,
+    Option<T>: Encode<'q, DB> + Type<DB>,
+{
+}
