@@ -14,7 +14,8 @@ use sqlx::{
 /// A database the store runs on: [`Sqlite`] or [`Postgres`] (sealed).
 ///
 /// Its constants are everything the two backends do differently in the shared SQL; the one
-/// other difference, which pool ballot intake writes through, is set when a store is opened.
+/// other difference, which pool ballot intake writes through, is set when a store is opened
+/// (see [`crate::Store`]).
 ///
 /// Its supertraits are what that SQL needs from a driver: queries run on a connection,
 /// columns found by name, and the Rust types the tables hold bound and read back. Each

@@ -14,6 +14,7 @@ mod sql_panel;
 mod sql_report;
 mod sql_sanction;
 mod sqlite;
+mod store;
 mod writer;
 
 use async_trait::async_trait;
@@ -25,14 +26,14 @@ use minping_domain::{
 };
 use std::{path::Path, sync::Arc};
 
+pub use dialect::Dialect;
 pub use panel::{
     Conflict, FrozenFrame, MailStatus, Member, MemberFilter, PanelStore, PaperEntry, SampleRow,
     StratumCounts,
 };
-pub use postgres::PgStore;
 pub use report::{EvidenceMeta, Report, ReportEvent, ReportStore};
 pub use sanction::{Sanction, SanctionStore};
-pub use sqlite::SqliteStore;
+pub use store::{PgStore, SqliteStore, Store};
 pub use writer::{BallotWriter, WriteError};
 
 /// What went wrong in storage.

@@ -1,15 +1,11 @@
 //! PostgreSQL, for a city or province running several stateless app nodes.
 
+use crate::PgStore;
 use sqlx::{
     Connection, Executor,
     postgres::{PgConnectOptions, PgConnection, PgPoolOptions},
 };
 use std::{str::FromStr, time::Duration};
-
-/// The PostgreSQL store.
-pub struct PgStore {
-    pool: sqlx::PgPool,
-}
 
 impl PgStore {
     /// Connects and applies migrations. With `schema`, everything lives in that schema
@@ -31,13 +27,13 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
-    }
-
-    /// The pool ballot intake writes through: the shared one (PostgreSQL keeps one buffer
-    /// cache for every connection).
-    fn intake_pool(&self) -> &sqlx::PgPool {
-        &self.pool
+        // Ballot intake writes through the shared pool (PostgreSQL keeps one buffer cache
+        // for every connection).
+        Ok(Self {
+            intake: pool.clone(),
+            pool,
+            checkpointer: None,
+        })
     }
 
     /// Drops a test schema and everything in it.

@@ -412,7 +412,7 @@ macro_rules! impl_storage {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut tx = self.intake_pool().begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
+                let mut tx = self.intake.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
                 let round_ids: BTreeSet<i64> = batch.iter().map(|b| b.round_id.0).collect();
                 let mut open = BTreeSet::new();
                 for id in round_ids {

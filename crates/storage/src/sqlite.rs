@@ -1,24 +1,9 @@
 //! SQLite, embedded: one file in the data folder, WAL journal, `synchronous = FULL` so a
 //! committed ballot survives a power cut.
 
+use crate::SqliteStore;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::{path::Path, time::Duration};
-
-/// The SQLite store.
-pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
-    /// One connection of its own for ballot intake (see [`SqliteStore::open`]).
-    intake: sqlx::SqlitePool,
-    checkpointer: Option<tokio::task::AbortHandle>,
-}
-
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        if let Some(task) = &self.checkpointer {
-            task.abort();
-        }
-    }
-}
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies migrations.
@@ -73,11 +58,6 @@ impl SqliteStore {
             checkpointer,
         })
     }
-
-    /// The pool ballot intake writes through.
-    fn intake_pool(&self) -> &sqlx::SqlitePool {
-        &self.intake
-    }
 }
 
 /// Sets the connection's automatic checkpoint to run once the log holds `mib` MiB. SQLite
@@ -130,7 +110,7 @@ crate::sql_sanction::impl_sanction_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
-    use super::SqliteStore;
+    use crate::SqliteStore;
 
     async fn autocheckpoint(pool: &sqlx::SqlitePool) -> (i64, i64) {
         let page = sqlx::query_scalar("PRAGMA page_size")
