@@ -9,6 +9,7 @@ use crate::Backend;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{
     ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Postgres, Sqlite, Type,
+    postgres::PgQueryResult, sqlite::SqliteQueryResult,
 };
 
 /// A database the store runs on: [`Sqlite`] or [`Postgres`] (sealed).
@@ -23,7 +24,7 @@ use sqlx::{
 /// `DB: Dialect`.
 pub trait Dialect:
     sealed::Sealed
-    + Database<Arguments: IntoArguments<Self>>
+    + Database<Arguments: IntoArguments<Self>, QueryResult: RowsAffected>
     + Runs
     + Names
     + Stores<i64>
@@ -92,6 +93,25 @@ pub trait Is<T: ?Sized> {
 
 impl<D: ?Sized, T: ?Sized> Is<T> for D {
     type Itself = T;
+}
+
+/// How many rows a statement changed. Each driver's result has this as an inherent method;
+/// this names it for generic code.
+pub trait RowsAffected {
+    /// The number of rows changed.
+    fn rows_affected(&self) -> u64;
+}
+
+impl RowsAffected for SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        SqliteQueryResult::rows_affected(self)
+    }
+}
+
+impl RowsAffected for PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        PgQueryResult::rows_affected(self)
+    }
 }
 
 /// Queries run on a borrowed connection: a transaction's, or one taken from the pool (and

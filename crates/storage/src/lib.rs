@@ -5,6 +5,7 @@
 //! shared (see [`sql`]), written in the SQL both understand.
 
 mod dialect;
+mod org;
 mod panel;
 mod postgres;
 mod report;

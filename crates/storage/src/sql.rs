@@ -7,6 +7,23 @@
 /// Bind parameters a single multi-row INSERT may carry on both backends.
 pub(crate) const MAX_BINDS: usize = 30_000;
 
+/// Stored data that does not read back as what it should be.
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> crate::StorageError {
+    crate::StorageError::Corrupt(what.to_string())
+}
+
+/// Unique-constraint violations become conflicts the caller can explain, and a foreign key
+/// pointing nowhere a thing not found.
+pub(crate) fn conflict_or(e: sqlx::Error, message: &str) -> crate::StorageError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            crate::StorageError::Conflict(message.to_string())
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => crate::StorageError::NotFound,
+        _ => crate::StorageError::Database(e),
+    }
+}
+
 /// The most rows one multi-row INSERT of the intake path carries.
 const MAX_CHUNK_ROWS: usize = 256;
 
@@ -65,17 +82,6 @@ macro_rules! impl_storage {
             }
         }
 
-        fn unit_from(row: &DbRow) -> Result<Unit> {
-            Ok(Unit {
-                id: UnitId(row.try_get("id")?),
-                agency_id: AgencyId(row.try_get("agency_id")?),
-                agency: row.try_get("agency")?,
-                name: row.try_get("name")?,
-                kind: row.try_get("kind")?,
-                active: row.try_get("active")?,
-            })
-        }
-
         fn round_from(row: &DbRow) -> Result<Round> {
             let label: String = row.try_get("label")?;
             let state: String = row.try_get("state")?;
@@ -100,23 +106,6 @@ macro_rules! impl_storage {
             })
         }
 
-        fn post_from(row: &DbRow) -> Result<Post> {
-            let role: String = row.try_get("role")?;
-            Ok(Post {
-                id: row.try_get("id")?,
-                person_id: PersonId(row.try_get("person_id")?),
-                person: row.try_get("person")?,
-                unit_id: UnitId(row.try_get("unit_id")?),
-                role: PostRole::parse(&role).ok_or_else(|| corrupt(role))?,
-                start: row.try_get("start_on")?,
-                end: row.try_get("end_on")?,
-            })
-        }
-
-        const UNIT_SELECT: &str = "SELECT u.id, u.agency_id, a.name AS agency, u.name, u.kind, u.active \
-             FROM units u JOIN agencies a ON a.id = u.agency_id";
-        const POST_SELECT: &str = "SELECT p.id, p.person_id, pe.name AS person, p.unit_id, p.role, p.start_on, p.end_on \
-             FROM posts p JOIN people pe ON pe.id = p.person_id";
         const ROUND_SELECT: &str = "SELECT id, label, state, settings, created_at FROM rounds";
         const USER_SELECT: &str = "SELECT id, name, role, unit_id, password_hash FROM users";
 
@@ -127,75 +116,31 @@ macro_rules! impl_storage {
             }
 
             async fn create_agency(&self, name: &str) -> Result<Agency> {
-                let id: i64 = sqlx::query_scalar("INSERT INTO agencies (name) VALUES ($1) RETURNING id")
-                    .bind(name)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(|e| conflict_or(e, "an agency of that name exists"))?;
-                Ok(Agency { id: AgencyId(id), name: name.to_string() })
+                crate::org::create_agency(&self.pool, name).await
             }
 
             async fn agencies(&self) -> Result<Vec<Agency>> {
-                let rows = sqlx::query("SELECT id, name FROM agencies ORDER BY name, id")
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|r| Ok(Agency { id: AgencyId(r.try_get("id")?), name: r.try_get("name")? }))
-                    .collect()
+                crate::org::agencies(&self.pool).await
             }
 
             async fn create_unit(&self, agency: AgencyId, name: &str, kind: &str) -> Result<Unit> {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO units (agency_id, name, kind, active) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(agency.0)
-                .bind(name)
-                .bind(kind)
-                .bind(true)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|e| conflict_or(e, "the agency already has a unit of that name"))?;
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{UNIT_SELECT} WHERE u.id = $1")))
-                    .bind(id)
-                    .fetch_one(&self.pool)
-                    .await?;
-                unit_from(&row)
+                crate::org::create_unit(&self.pool, agency, name, kind).await
             }
 
             async fn units(&self) -> Result<Vec<Unit>> {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{UNIT_SELECT} ORDER BY a.name, u.name, u.id")))
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map(unit_from).collect()
+                crate::org::units(&self.pool).await
             }
 
             async fn set_unit_active(&self, unit: UnitId, active: bool) -> Result<()> {
-                let done = sqlx::query("UPDATE units SET active = $1 WHERE id = $2")
-                    .bind(active)
-                    .bind(unit.0)
-                    .execute(&self.pool)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StorageError::NotFound);
-                }
-                Ok(())
+                crate::org::set_unit_active(&self.pool, unit, active).await
             }
 
             async fn create_person(&self, name: &str) -> Result<Person> {
-                let id: i64 = sqlx::query_scalar("INSERT INTO people (name) VALUES ($1) RETURNING id")
-                    .bind(name)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(Person { id: PersonId(id), name: name.to_string() })
+                crate::org::create_person(&self.pool, name).await
             }
 
             async fn people(&self) -> Result<Vec<Person>> {
-                let rows = sqlx::query("SELECT id, name FROM people ORDER BY name, id")
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|r| Ok(Person { id: PersonId(r.try_get("id")?), name: r.try_get("name")? }))
-                    .collect()
+                crate::org::people(&self.pool).await
             }
 
             async fn assign_post(
@@ -205,51 +150,11 @@ macro_rules! impl_storage {
                 role: PostRole,
                 start: NaiveDate,
             ) -> Result<Post> {
-                let mut tx = self.pool.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                let later: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM posts WHERE unit_id = $1 AND role = $2 AND start_on >= $3",
-                )
-                .bind(unit.0)
-                .bind(role.as_str())
-                .bind(start)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if later.is_some() {
-                    return Err(StorageError::Conflict(
-                        "a later holder of this post is already recorded".into(),
-                    ));
-                }
-                sqlx::query(
-                    "UPDATE posts SET end_on = $1 WHERE unit_id = $2 AND role = $3 AND (end_on IS NULL OR end_on > $1)",
-                )
-                .bind(start)
-                .bind(unit.0)
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO posts (person_id, unit_id, role, start_on) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(person.0)
-                .bind(unit.0)
-                .bind(role.as_str())
-                .bind(start)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| conflict_or(e, "no such person or unit"))?;
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_SELECT} WHERE p.id = $1")))
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                post_from(&row)
+                crate::org::assign_post(&self.pool, person, unit, role, start).await
             }
 
             async fn posts(&self) -> Result<Vec<Post>> {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_SELECT} ORDER BY p.unit_id, p.role, p.start_on")))
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map(post_from).collect()
+                crate::org::posts(&self.pool).await
             }
 
             async fn create_round(
