@@ -9,6 +9,7 @@ mod org;
 mod panel;
 mod postgres;
 mod report;
+mod rounds;
 mod sanction;
 mod sql;
 mod sql_panel;
