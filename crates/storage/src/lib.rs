@@ -4,6 +4,7 @@
 //! Each backend has its own migrations under `migrations/<backend>/`; the query code is
 //! shared (see [`sql`]), written in the SQL both understand.
 
+mod ballots;
 mod dialect;
 mod org;
 mod panel;

@@ -24,44 +24,21 @@ pub(crate) fn conflict_or(e: sqlx::Error, message: &str) -> crate::StorageError 
     }
 }
 
-/// The most rows one multi-row INSERT of the intake path carries.
-const MAX_CHUNK_ROWS: usize = 256;
-
-/// Splits `rows` for multi-row INSERTs of `binds_per_row` parameters each into chunks whose
-/// lengths are powers of two, largest first. Batches come in every size, and each size would
-/// be a new statement to prepare; this way a table sees at most nine shapes, all of them
-/// kept in the connection's statement cache.
-pub(crate) fn fixed_chunks<T>(rows: &[T], binds_per_row: usize) -> impl Iterator<Item = &[T]> {
-    let cap = MAX_CHUNK_ROWS.min(MAX_BINDS / binds_per_row);
-    let cap = 1usize << cap.ilog2();
-    let mut rest = rows;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let n = cap.min(1 << rest.len().ilog2());
-        let (chunk, tail) = rest.split_at(n);
-        rest = tail;
-        Some(chunk)
-    })
-}
-
 /// Implements [`crate::Storage`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`).
 macro_rules! impl_storage {
     ($store:ty, $db:ty) => {
         use crate::{
             Actor, Backend, BallotRejected, FrozenRanking, NewBallot, Result, Storage,
-            StorageError, StoredBallot, User, dialect::Dialect, sql::fixed_chunks,
+            StorageError, StoredBallot, User, dialect::Dialect,
         };
         use async_trait::async_trait;
         use chrono::{DateTime, NaiveDate, Utc};
         use minping_domain::{
-            Agency, AgencyId, Ballot, Channel, IndicatorMask, Nomination, Person,
+            Agency, AgencyId, Person,
             PersonId, Post, PostRole, Role, Round, RoundId, RoundLabel,
             RoundState, Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
         };
         use sqlx::Row;
-        use std::collections::BTreeSet;
 
         type DbRow = <$db as sqlx::Database>::Row;
 
@@ -194,278 +171,23 @@ macro_rules! impl_storage {
                 &self,
                 batch: &[NewBallot],
             ) -> Result<Vec<std::result::Result<(), BallotRejected>>> {
-                if batch.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut tx = self.intake.begin_with(<$db as Dialect>::BEGIN_WRITE).await?;
-                let round_ids: BTreeSet<i64> = batch.iter().map(|b| b.round_id.0).collect();
-                let mut open = BTreeSet::new();
-                for id in round_ids {
-                    // Read the state inside the transaction: a round closed a moment ago
-                    // takes no more ballots, even ones already queued. On PostgreSQL the row
-                    // stays share-locked until commit, so a close waits for these ballots
-                    // (rounds are locked in id order: two batches never deadlock).
-                    let state: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT state FROM rounds WHERE id = $1{}",
-                        <$db as Dialect>::SHARE_LOCK
-                    )))
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if state.as_deref() == Some("open") {
-                        open.insert(id);
-                    }
-                }
-                let mut outcomes: Vec<std::result::Result<(), BallotRejected>> = Vec::with_capacity(batch.len());
-                for nb in batch {
-                    if !open.contains(&nb.round_id.0) {
-                        outcomes.push(Err(BallotRejected::RoundNotOpen));
-                        continue;
-                    }
-                    if let Some(form) = &nb.paper_form {
-                        let decided: Option<String> = sqlx::query_scalar(
-                            "SELECT outcome FROM paper_forms WHERE round_id = $1 AND form_key = $2",
-                        )
-                        .bind(nb.round_id.0)
-                        .bind(&form.key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if decided.is_some() {
-                            outcomes.push(Err(BallotRejected::FormAlreadyDecided));
-                            continue;
-                        }
-                    }
-                    if let Some(r) = &nb.resolves {
-                        // Counting a kept ballot: the conflict must still be pending, and it
-                        // is marked counted together with the ballot, or not at all.
-                        let done = sqlx::query(
-                            "UPDATE code_conflicts SET state = 'counted', resolved_by = $1, resolved_at = $2, reason = $3 \
-                             WHERE id = $4 AND round_id = $5 AND state = 'pending'",
-                        )
-                        .bind(&r.by)
-                        .bind(r.at)
-                        .bind(&r.reason)
-                        .bind(r.conflict_id)
-                        .bind(nb.round_id.0)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                        if done == 0 {
-                            outcomes.push(Err(BallotRejected::ConflictAlreadyResolved));
-                            continue;
-                        }
-                    }
-                    let Some(spend) = &nb.spend else {
-                        decide_paper_form(&mut tx, nb, "counted").await?;
-                        outcomes.push(Ok(()));
-                        continue;
-                    };
-                    // Spend the code only if unspent; the ballot and the spending commit
-                    // together or not at all.
-                    let spent = sqlx::query(
-                        "UPDATE panel_sample SET responded_on = $1, response = $2 \
-                         WHERE round_id = $3 AND code_digest = $4 AND responded_on IS NULL",
-                    )
-                    .bind(spend.on)
-                    .bind(spend.response.as_str())
-                    .bind(nb.round_id.0)
-                    .bind(&spend.digest)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if spent == 1 {
-                        decide_paper_form(&mut tx, nb, "counted").await?;
-                        outcomes.push(Ok(()));
-                        continue;
-                    }
-                    let known: Option<i64> = sqlx::query_scalar(
-                        "SELECT member_id FROM panel_sample WHERE round_id = $1 AND code_digest = $2",
-                    )
-                    .bind(nb.round_id.0)
-                    .bind(&spend.digest)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if known.is_none() {
-                        outcomes.push(Err(BallotRejected::CodeInvalid));
-                        continue;
-                    }
-                    // A second use: keep the ballot for the organizer to resolve.
-                    sqlx::query(
-                        "INSERT INTO code_conflicts (round_id, code_digest, response, content, received_on) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(nb.round_id.0)
-                    .bind(&spend.digest)
-                    .bind(spend.response.as_str())
-                    .bind(crate::ballot_json(&nb.ballot))
-                    .bind(spend.on)
-                    .execute(&mut *tx)
-                    .await?;
-                    decide_paper_form(&mut tx, nb, "conflict").await?;
-                    outcomes.push(Err(BallotRejected::CodeAlreadyUsed));
-                }
-                let accepted: Vec<&NewBallot> = batch
-                    .iter()
-                    .zip(&outcomes)
-                    .filter(|(_, o)| o.is_ok())
-                    .map(|(b, _)| b)
-                    .collect();
-                // Random ids: neither the id nor the row order tells when a ballot came.
-                let ids: Vec<i64> = {
-                    use rand::Rng;
-                    let mut rng = rand::thread_rng();
-                    accepted.iter().map(|_| rng.gen_range(1..i64::MAX)).collect()
-                };
-                // Each table's rows go in in key order: consecutive inserts then share the
-                // B-tree pages they land on (the ids are random, so the order tells nothing).
-                let mut rows: Vec<(i64, &NewBallot)> = ids.iter().copied().zip(accepted.iter().copied()).collect();
-                rows.sort_unstable_by_key(|(id, _)| *id);
-                for chunk in fixed_chunks(&rows, 5) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO ballots (id, round_id, channel, receipt, received_on) ",
-                    );
-                    q.push_values(chunk, |mut b, (id, nb)| {
-                        b.push_bind(*id)
-                            .push_bind(nb.round_id.0)
-                            .push_bind(nb.ballot.channel.as_str())
-                            .push_bind(nb.receipt.as_str())
-                            .push_bind(nb.received_on);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                let mut noms: Vec<(i64, &NewBallot, &Nomination)> = accepted
-                    .iter()
-                    .zip(&ids)
-                    .flat_map(|(nb, id)| nb.ballot.nominations.iter().map(move |n| (*id, *nb, n)))
-                    .collect();
-                noms.sort_unstable_by_key(|(id, nb, n)| (nb.round_id.0, n.unit_id.0, *id));
-                for chunk in fixed_chunks(&noms, 6) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO nominations (ballot_id, round_id, unit_id, channel, indicators, comment) ",
-                    );
-                    q.push_values(chunk, |mut b, (id, nb, n)| {
-                        b.push_bind(*id)
-                            .push_bind(nb.round_id.0)
-                            .push_bind(n.unit_id.0)
-                            .push_bind(nb.ballot.channel.as_str())
-                            .push_bind(n.indicators.0 as i64)
-                            .push_bind(n.comment.as_deref());
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                let exposures: Vec<(i64, UnitId)> = accepted
-                    .iter()
-                    .zip(&ids)
-                    .flat_map(|(nb, id)| nb.ballot.exposure.iter().map(move |u| (*id, *u)))
-                    .collect();
-                for chunk in fixed_chunks(&exposures, 2) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO exposures (ballot_id, unit_id) ");
-                    q.push_values(chunk, |mut b, (id, u)| {
-                        b.push_bind(*id).push_bind(u.0);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(outcomes)
+                crate::ballots::insert_ballots(&self.intake, batch).await
             }
 
             async fn ballot_by_receipt(&self, receipt: &str) -> Result<Option<StoredBallot>> {
-                let Some(row) = sqlx::query("SELECT id, round_id, channel, receipt, received_on FROM ballots WHERE receipt = $1")
-                    .bind(receipt)
-                    .fetch_optional(&self.pool)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let id: i64 = row.try_get("id")?;
-                let round_id: i64 = row.try_get("round_id")?;
-                let channel: String = row.try_get("channel")?;
-                // Nominations are kept by round and unit: probe each unit for this ballot.
-                let noms = sqlx::query(
-                    "SELECT unit_id, indicators, comment FROM nominations \
-                     WHERE round_id = $1 AND unit_id IN (SELECT id FROM units) AND ballot_id = $2 ORDER BY unit_id",
-                )
-                .bind(round_id)
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-                let exposure: Vec<i64> = sqlx::query_scalar("SELECT unit_id FROM exposures WHERE ballot_id = $1 ORDER BY unit_id")
-                    .bind(id)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(Some(StoredBallot {
-                    round_id: RoundId(round_id),
-                    receipt: row.try_get("receipt")?,
-                    received_on: row.try_get("received_on")?,
-                    ballot: Ballot {
-                        channel: channel.parse().map_err(|()| corrupt(channel))?,
-                        code: None,
-                        nominations: noms
-                            .iter()
-                            .map(|r| {
-                                Ok(Nomination {
-                                    unit_id: UnitId(r.try_get("unit_id")?),
-                                    indicators: IndicatorMask(r.try_get::<i64, _>("indicators")? as u16),
-                                    comment: r.try_get("comment")?,
-                                })
-                            })
-                            .collect::<Result<_>>()?,
-                        exposure: exposure.into_iter().map(UnitId).collect(),
-                    },
-                }))
+                crate::ballots::ballot_by_receipt(&self.pool, receipt).await
             }
 
             async fn ballot_count(&self, round: RoundId) -> Result<u64> {
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ballots WHERE round_id = $1")
-                    .bind(round.0)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(n as u64)
+                crate::ballots::ballot_count(&self.pool, round).await
             }
 
             async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>> {
-                // Grouped by unit alone, in the order nominations are kept (on SQLite the
-                // table itself is ordered by round and unit), with the channels counted apart.
-                let mut sql = String::from(
-                    "SELECT unit_id, COUNT(*) AS n, \
-                     CAST(SUM(CASE WHEN channel = 'directed' THEN 1 ELSE 0 END) AS BIGINT) AS directed, \
-                     CAST(SUM(CASE WHEN channel = 'open' THEN 1 ELSE 0 END) AS BIGINT) AS open",
-                );
-                for i in 0..indicators {
-                    sql.push_str(&format!(", CAST(SUM((indicators >> {i}) & 1) AS BIGINT) AS i{i}"));
-                }
-                sql.push_str(" FROM nominations WHERE round_id = $1 GROUP BY unit_id ORDER BY unit_id");
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(round.0).fetch_all(&self.pool).await?;
-                let mut tallies = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    let unit: i64 = r.try_get("unit_id")?;
-                    let mut t = Tally::new(UnitId(unit), indicators);
-                    let (n, directed, open): (i64, i64, i64) =
-                        (r.try_get("n")?, r.try_get("directed")?, r.try_get("open")?);
-                    if directed + open != n {
-                        return Err(corrupt(format!("{} nominations of unit {unit} name no known channel", n - directed - open)));
-                    }
-                    for (channel, count) in [(Channel::Directed, directed), (Channel::Open, open)] {
-                        if count > 0 {
-                            t.nominations.insert(channel, count as u64);
-                        }
-                    }
-                    for i in 0..indicators {
-                        t.indicator_counts[i] = r.try_get::<i64, _>(format!("i{i}").as_str())? as u64;
-                    }
-                    tallies.push(t);
-                }
-                Ok(tallies)
+                crate::ballots::tallies(&self.pool, round, indicators).await
             }
 
             async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT comment FROM nominations WHERE round_id = $1 AND unit_id = $2 AND comment IS NOT NULL ORDER BY comment",
-                )
-                .bind(round.0)
-                .bind(unit.0)
-                .fetch_all(&self.pool)
-                .await?)
+                crate::ballots::comments(&self.pool, round, unit).await
             }
 
             async fn create_user(
@@ -562,62 +284,9 @@ macro_rules! impl_storage {
             }
         }
 
-        /// Records a paper form's outcome and deletes its entries: the ballot (or the
-        /// conflict queue) now holds what was keyed.
-        async fn decide_paper_form(
-            tx: &mut sqlx::Transaction<'_, $db>,
-            nb: &NewBallot,
-            outcome: &str,
-        ) -> Result<()> {
-            let Some(form) = &nb.paper_form else { return Ok(()) };
-            sqlx::query(
-                "INSERT INTO paper_forms (round_id, form_key, outcome, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(nb.round_id.0)
-            .bind(&form.key)
-            .bind(outcome)
-            .bind(&form.decided_by)
-            .bind(Utc::now())
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
-                .bind(nb.round_id.0)
-                .bind(&form.key)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        }
 
 
     };
 }
 
 pub(crate) use impl_storage;
-
-#[cfg(test)]
-mod tests {
-    use super::fixed_chunks;
-
-    #[test]
-    fn chunks_are_powers_of_two_and_cover_every_row_in_order() {
-        for n in [0usize, 1, 2, 3, 7, 64, 255, 256, 257, 350, 1000, 5000] {
-            let rows: Vec<usize> = (0..n).collect();
-            let chunks: Vec<&[usize]> = fixed_chunks(&rows, 6).collect();
-            assert!(
-                chunks
-                    .iter()
-                    .all(|c| c.len().is_power_of_two() && c.len() <= 256)
-            );
-            assert_eq!(chunks.concat(), rows, "{n} rows");
-        }
-        // 350 = 256 + 64 + 16 + 8 + 4 + 2
-        let rows = vec![0u8; 350];
-        let sizes: Vec<usize> = fixed_chunks(&rows, 6).map(<[u8]>::len).collect();
-        assert_eq!(sizes, [256, 64, 16, 8, 4, 2]);
-        // A wide row lowers the cap so a statement stays under the bind limit.
-        let rows = vec![0u8; 10];
-        let wide = 10_000;
-        assert!(fixed_chunks(&rows, wide).all(|c| c.len() * wide <= super::MAX_BINDS));
-        assert_eq!(fixed_chunks(&rows, wide).count(), 5);
-    }
-}
