@@ -13,7 +13,6 @@ mod report;
 mod rounds;
 mod sanction;
 mod sql;
-mod sql_panel;
 mod sql_report;
 mod sql_sanction;
 mod sqlite;

@@ -1,8 +1,16 @@
 //! What the directed panel needs from storage: the registry (personal data, organizer
 //! only), frozen frames and draws, the drawn sample with its code digests and response
 //! tracking, the conflict queue, and blind double entry of paper forms.
+//!
+//! [`PanelStore`] is fulfilled by handing each method to its part's SQL: [`registry`],
+//! [`draw`] (frames, draws and the sample), [`conflicts`] and [`paper`].
 
-use crate::{Actor, Result};
+mod conflicts;
+mod draw;
+mod paper;
+mod registry;
+
+use crate::{Actor, Response, Result, Store, dialect::Dialect, sql::corrupt};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{RoundId, UserId, panel::NewMember};
@@ -260,4 +268,138 @@ pub trait PanelStore: Send + Sync {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()>;
+}
+
+/// A stored `response` code read back.
+fn response_from(s: Option<String>) -> Result<Option<Response>> {
+    s.map(|s| match s.as_str() {
+        "paper" => Ok(Response::Paper),
+        "online" => Ok(Response::Online),
+        _ => Err(corrupt(s)),
+    })
+    .transpose()
+}
+
+#[async_trait]
+impl<DB: Dialect> PanelStore for Store<DB> {
+    async fn add_members(&self, members: &[NewMember]) -> Result<Vec<Option<i64>>> {
+        registry::add_members(&self.pool, members).await
+    }
+
+    async fn members(&self, filter: &MemberFilter) -> Result<Vec<Member>> {
+        registry::members(&self.pool, filter).await
+    }
+
+    async fn member_count(&self, filter: &MemberFilter) -> Result<i64> {
+        registry::member_count(&self.pool, filter).await
+    }
+
+    async fn deactivate_member(&self, id: i64, on: NaiveDate, reason: &str) -> Result<()> {
+        registry::deactivate_member(&self.pool, id, on, reason).await
+    }
+
+    async fn eligible(&self, round: RoundId, exclude_last: usize) -> Result<Vec<(i64, String)>> {
+        registry::eligible(&self.pool, round, exclude_last).await
+    }
+
+    async fn freeze_frame(
+        &self,
+        round: RoundId,
+        frame: &str,
+        frame_hash: &str,
+        sample_size: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        draw::freeze_frame(&self.pool, round, frame, frame_hash, sample_size, at).await
+    }
+
+    async fn frame(&self, round: RoundId) -> Result<Option<FrozenFrame>> {
+        draw::frame(&self.pool, round).await
+    }
+
+    async fn record_draw(
+        &self,
+        round: RoundId,
+        seed: &str,
+        allocation: &str,
+        sample: &[(i64, String, String)],
+        _actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        draw::record_draw(&self.pool, round, seed, allocation, sample, at).await
+    }
+
+    async fn sample(&self, round: RoundId) -> Result<Vec<SampleRow>> {
+        draw::sample(&self.pool, round).await
+    }
+
+    async fn set_mail_status(&self, round: RoundId, member: i64, status: MailStatus) -> Result<()> {
+        draw::set_mail_status(&self.pool, round, member, status).await
+    }
+
+    async fn response_counts(&self, round: RoundId) -> Result<Vec<StratumCounts>> {
+        draw::response_counts(&self.pool, round).await
+    }
+
+    async fn code_state(&self, round: RoundId, digest: &str) -> Result<Option<bool>> {
+        draw::code_state(&self.pool, round, digest).await
+    }
+
+    async fn conflicts(&self, round: RoundId) -> Result<Vec<Conflict>> {
+        conflicts::conflicts(&self.pool, round).await
+    }
+
+    async fn conflict(&self, id: i64) -> Result<Option<Conflict>> {
+        conflicts::conflict(&self.pool, id).await
+    }
+
+    async fn resolve_conflict(
+        &self,
+        id: i64,
+        counted: bool,
+        actor: &Actor,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Conflict> {
+        conflicts::resolve_conflict(&self.pool, id, counted, actor, reason, at).await
+    }
+
+    async fn add_paper_entry(
+        &self,
+        round: RoundId,
+        form_key: &str,
+        channel: &str,
+        clerk: UserId,
+        content: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        paper::add_paper_entry(&self.pool, round, form_key, channel, clerk, content, at).await
+    }
+
+    async fn paper_entries(&self, round: RoundId, form_key: &str) -> Result<Vec<PaperEntry>> {
+        paper::paper_entries(&self.pool, round, form_key).await
+    }
+
+    async fn disputed_forms(&self, round: RoundId) -> Result<Vec<Vec<PaperEntry>>> {
+        paper::disputed_forms(&self.pool, round).await
+    }
+
+    async fn forms_awaiting_second_entry(&self, round: RoundId) -> Result<Vec<PaperEntry>> {
+        paper::forms_awaiting_second_entry(&self.pool, round).await
+    }
+
+    async fn paper_outcome(&self, round: RoundId, form_key: &str) -> Result<Option<String>> {
+        paper::paper_outcome(&self.pool, round, form_key).await
+    }
+
+    async fn close_paper_form(
+        &self,
+        round: RoundId,
+        form_key: &str,
+        outcome: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        paper::close_paper_form(&self.pool, round, form_key, outcome, actor, at).await
+    }
 }
