@@ -9,11 +9,10 @@ mod dialect;
 mod org;
 mod panel;
 mod postgres;
-mod report;
+mod reports;
 mod rounds;
 mod sanction;
 mod sql;
-mod sql_report;
 mod sql_sanction;
 mod sqlite;
 mod store;
@@ -33,7 +32,7 @@ pub use panel::{
     Conflict, FrozenFrame, MailStatus, Member, MemberFilter, PanelStore, PaperEntry, SampleRow,
     StratumCounts,
 };
-pub use report::{EvidenceMeta, Report, ReportEvent, ReportStore};
+pub use reports::{EvidenceMeta, Report, ReportEvent, ReportStore};
 pub use sanction::{Sanction, SanctionStore};
 pub use store::{PgStore, SqliteStore, Store};
 pub use writer::{BallotWriter, WriteError};

@@ -48,5 +48,4 @@ impl PgStore {
 }
 
 crate::sql::impl_storage!(PgStore, sqlx::Postgres);
-crate::sql_report::impl_report_store!(PgStore, sqlx::Postgres);
 crate::sql_sanction::impl_sanction_store!(PgStore, sqlx::Postgres);
