@@ -11,9 +11,8 @@ mod panel;
 mod postgres;
 mod reports;
 mod rounds;
-mod sanction;
+mod sanctions;
 mod sql;
-mod sql_sanction;
 mod sqlite;
 mod store;
 mod writer;
@@ -33,7 +32,7 @@ pub use panel::{
     StratumCounts,
 };
 pub use reports::{EvidenceMeta, Report, ReportEvent, ReportStore};
-pub use sanction::{Sanction, SanctionStore};
+pub use sanctions::{Sanction, SanctionStore};
 pub use store::{PgStore, SqliteStore, Store};
 pub use writer::{BallotWriter, WriteError};
 

@@ -48,4 +48,3 @@ impl PgStore {
 }
 
 crate::sql::impl_storage!(PgStore, sqlx::Postgres);
-crate::sql_sanction::impl_sanction_store!(PgStore, sqlx::Postgres);

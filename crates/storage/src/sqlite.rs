@@ -104,7 +104,6 @@ fn spawn_checkpointer(pool: sqlx::SqlitePool) -> Option<tokio::task::AbortHandle
 }
 
 crate::sql::impl_storage!(SqliteStore, sqlx::Sqlite);
-crate::sql_sanction::impl_sanction_store!(SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
