@@ -1,9 +1,13 @@
 //! The storage seam: everything minping needs from a database, in one trait,
 //! fulfilled by SQLite (embedded, the default) and PostgreSQL from the same SQL.
 //!
-//! Each backend has its own migrations under `migrations/<backend>/`; the query code is
-//! shared (see [`sql`]), written in the SQL both understand.
+//! Each backend has its own migrations under `migrations/<backend>/`. The query code is
+//! shared: one [`Store`] generic over the driver, its SQL written once in the SQL both
+//! understand, one module per aggregate (`org`, `rounds`, `ballots`, `accounts`, `panel`,
+//! `reports`, `sanctions`). What differs between the backends is named once, in each
+//! driver's [`Dialect`].
 
+mod accounts;
 mod ballots;
 mod dialect;
 mod org;

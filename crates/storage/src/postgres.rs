@@ -46,5 +46,3 @@ impl PgStore {
         Ok(())
     }
 }
-
-crate::sql::impl_storage!(PgStore, sqlx::Postgres);

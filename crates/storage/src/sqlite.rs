@@ -103,8 +103,6 @@ fn spawn_checkpointer(pool: sqlx::SqlitePool) -> Option<tokio::task::AbortHandle
     Some(task.abort_handle())
 }
 
-crate::sql::impl_storage!(SqliteStore, sqlx::Sqlite);
-
 #[cfg(test)]
 mod tests {
     use crate::SqliteStore;

@@ -1,6 +1,17 @@
-//! The store: one type over either driver.
+//! The store: one type over either driver, and [`Storage`] fulfilled by handing each method
+//! to its aggregate's SQL ([`crate::org`], [`crate::rounds`], [`crate::ballots`],
+//! [`crate::accounts`]).
 
-use crate::dialect::Dialect;
+use crate::{
+    Actor, Backend, BallotRejected, FrozenRanking, NewBallot, Result, Storage, StoredBallot, User,
+    accounts, ballots, dialect::Dialect, org, rounds,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use minping_domain::{
+    Agency, AgencyId, Person, PersonId, Post, PostRole, Role, Round, RoundId, RoundLabel,
+    RoundState, Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
+};
 use sqlx::{Pool, Postgres, Sqlite};
 
 /// A store on SQLite or PostgreSQL; opened by [`SqliteStore::open`] or [`PgStore::connect`].
@@ -26,5 +37,162 @@ impl<DB: Dialect> Drop for Store<DB> {
         if let Some(task) = &self.checkpointer {
             task.abort();
         }
+    }
+}
+
+#[async_trait]
+impl<DB: Dialect> Storage for Store<DB> {
+    fn backend(&self) -> Backend {
+        DB::BACKEND
+    }
+
+    async fn create_agency(&self, name: &str) -> Result<Agency> {
+        org::create_agency(&self.pool, name).await
+    }
+
+    async fn agencies(&self) -> Result<Vec<Agency>> {
+        org::agencies(&self.pool).await
+    }
+
+    async fn create_unit(&self, agency: AgencyId, name: &str, kind: &str) -> Result<Unit> {
+        org::create_unit(&self.pool, agency, name, kind).await
+    }
+
+    async fn units(&self) -> Result<Vec<Unit>> {
+        org::units(&self.pool).await
+    }
+
+    async fn set_unit_active(&self, unit: UnitId, active: bool) -> Result<()> {
+        org::set_unit_active(&self.pool, unit, active).await
+    }
+
+    async fn create_person(&self, name: &str) -> Result<Person> {
+        org::create_person(&self.pool, name).await
+    }
+
+    async fn people(&self) -> Result<Vec<Person>> {
+        org::people(&self.pool).await
+    }
+
+    async fn assign_post(
+        &self,
+        person: PersonId,
+        unit: UnitId,
+        role: PostRole,
+        start: NaiveDate,
+    ) -> Result<Post> {
+        org::assign_post(&self.pool, person, unit, role, start).await
+    }
+
+    async fn posts(&self) -> Result<Vec<Post>> {
+        org::posts(&self.pool).await
+    }
+
+    async fn create_round(
+        &self,
+        label: RoundLabel,
+        settings: &RoundSettings,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Round> {
+        rounds::create_round(&self.pool, label, settings, actor, at).await
+    }
+
+    async fn rounds(&self) -> Result<Vec<Round>> {
+        rounds::rounds(&self.pool).await
+    }
+
+    async fn round(&self, id: RoundId) -> Result<Option<Round>> {
+        rounds::round(&self.pool, id).await
+    }
+
+    async fn transition_round(
+        &self,
+        id: RoundId,
+        from: RoundState,
+        to: RoundState,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        rounds::transition_round(&self.pool, id, from, to, actor, at).await
+    }
+
+    async fn finalize_round(
+        &self,
+        id: RoundId,
+        frozen: &FrozenRanking,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        rounds::finalize_round(&self.pool, id, frozen, actor, at).await
+    }
+
+    async fn transitions(&self, id: RoundId) -> Result<Vec<Transition>> {
+        rounds::transitions(&self.pool, id).await
+    }
+
+    async fn frozen_ranking(&self, id: RoundId) -> Result<Option<FrozenRanking>> {
+        rounds::frozen_ranking(&self.pool, id).await
+    }
+
+    async fn insert_ballots(
+        &self,
+        batch: &[NewBallot],
+    ) -> Result<Vec<std::result::Result<(), BallotRejected>>> {
+        ballots::insert_ballots(&self.intake, batch).await
+    }
+
+    async fn ballot_by_receipt(&self, receipt: &str) -> Result<Option<StoredBallot>> {
+        ballots::ballot_by_receipt(&self.pool, receipt).await
+    }
+
+    async fn ballot_count(&self, round: RoundId) -> Result<u64> {
+        ballots::ballot_count(&self.pool, round).await
+    }
+
+    async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>> {
+        ballots::tallies(&self.pool, round, indicators).await
+    }
+
+    async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>> {
+        ballots::comments(&self.pool, round, unit).await
+    }
+
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        unit: Option<UnitId>,
+        password_hash: &str,
+    ) -> Result<User> {
+        accounts::create_user(&self.pool, name, role, unit, password_hash).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        accounts::user_by_name(&self.pool, name).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        accounts::user(&self.pool, id).await
+    }
+
+    async fn add_token(&self, user: UserId, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
+        accounts::add_token(&self.pool, user, token_hash, at).await
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+        accounts::user_by_token(&self.pool, token_hash).await
+    }
+
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {
+        accounts::load_session(&self.pool, id, now).await
+    }
+
+    async fn save_session(&self, id: &str, data: &str, expires: DateTime<Utc>) -> Result<()> {
+        accounts::save_session(&self.pool, id, data, expires).await
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<()> {
+        accounts::delete_session(&self.pool, id).await
     }
 }
