@@ -16,6 +16,7 @@ use minping_domain::{
         draw::draw as draw_sample,
         import::{self, Table},
     },
+    paper::{self, Content, KeyedNomination},
     report::{ReportDraft, ReportError},
     settings::{PanelSettings, RoundSettings},
 };
@@ -34,6 +35,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("panel_roundtrip", panel_roundtrip),
     ("frame_text", frame_text),
     ("settings_toml", settings_toml),
+    ("paper_lines", paper_lines),
 ];
 
 /// The day the checks take as today.
@@ -584,4 +586,53 @@ pub fn settings_toml(data: &[u8]) {
         assert_eq!(label.to_string().parse(), Ok(label));
         assert!(!label.display_zh().is_empty());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Paper entry
+
+/// What a clerk types for a paper form: read or refused line by line, never a panic. Every
+/// refusal names a line that exists; every part read names the line it came from; and what
+/// was read, written back in the keying syntax, reads back as the same.
+pub fn paper_lines(data: &[u8]) {
+    let text = text_of(data);
+    let set = RoundSettings::default().indicators;
+    let lines = text.lines().count();
+    let keyed = match paper::read_lines(&text, &set) {
+        Ok(keyed) => keyed,
+        Err(errors) => {
+            assert!(!errors.is_empty());
+            assert!(errors.iter().all(|e| (1..=lines).contains(&e.line())));
+            return;
+        }
+    };
+    assert_eq!(keyed.nominations.len(), keyed.nomination_lines.len());
+    assert_eq!(keyed.exposure.len(), keyed.exposure_lines.len());
+    for line in keyed.nomination_lines.iter().chain(&keyed.exposure_lines) {
+        assert!((1..=lines).contains(line));
+    }
+    for n in &keyed.nominations {
+        assert!(n.indicators.iter().all(|c| set.position(c).is_some()));
+        assert!(
+            n.comment
+                .as_ref()
+                .is_none_or(|c| !c.is_empty() && c.trim() == c)
+        );
+    }
+    let content = Content {
+        nominations: keyed
+            .nominations
+            .iter()
+            .map(|n| KeyedNomination {
+                unit_id: n.unit_id,
+                indicators: n.indicators.clone(),
+                comment: n.comment.clone(),
+            })
+            .collect(),
+        exposure: keyed.exposure.clone(),
+    };
+    let written = paper::lines_of(&content, &set);
+    let again = paper::read_lines(&written, &set).expect("written lines read back");
+    assert_eq!(again.nominations, keyed.nominations, "{written:?}");
+    assert_eq!(again.exposure, keyed.exposure, "{written:?}");
 }

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod indicator;
 pub mod org;
 pub mod panel;
+pub mod paper;
 pub mod ranking;
 pub mod receipt;
 pub mod report;
