@@ -96,7 +96,7 @@ fn main() -> anyhow::Result<()> {
 /// The ceiling: the same body type, parsed the same way, then a receipt-shaped answer.
 async fn ceiling(listen: &str) -> anyhow::Result<()> {
     use axum::{Json, Router, extract::Path, http::StatusCode, routing::post};
-    use minping_web::api::ballots::BallotBody;
+    use minping_domain::BallotDraft as BallotBody;
     async fn parse(
         Path(_round): Path<i64>,
         Json(body): Json<BallotBody>,

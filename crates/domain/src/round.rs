@@ -46,6 +46,12 @@ impl RoundLabel {
         self.quarter
     }
 
+    /// The first day of the quarter.
+    pub fn first_day(self) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(i32::from(self.year), u32::from(self.quarter) * 3 - 2, 1)
+            .expect("a quarter's first day exists")
+    }
+
     /// The quarter after this one.
     pub fn next(self) -> Self {
         if self.quarter == 4 {

@@ -2,13 +2,10 @@
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use minping_domain::{Role, Settings, UnitId};
-use minping_storage::Storage;
-use minping_web::{AppState, Application, auth};
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use minping_app::{App, Config, accounts, draws};
+use minping_domain::{Role, UnitId};
+use minping_web::{AppState, Application};
+use std::path::{Path, PathBuf};
 
 /// minping (民评): public evaluation of government service units — citizens name the
 /// hardest units to deal with, the results are published, and accountability follows.
@@ -181,96 +178,38 @@ pub enum UserCommand {
     },
 }
 
-/// Reads `minping.toml` from the data folder, writing the documented defaults first if absent.
-pub fn load_settings(data: &Path) -> anyhow::Result<Settings> {
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    let path = data.join("minping.toml");
-    if !path.exists() {
-        std::fs::write(&path, Settings::default_toml())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Settings::from_toml(&text).with_context(|| format!("{} is not valid", path.display()))
+/// Reads the data folder's configuration and opens its database.
+async fn open(global: &Global) -> anyhow::Result<App> {
+    let config = Config::load(&global.data, global.database_url.as_deref())?;
+    App::open(config).await.context("cannot open the database")
 }
 
-/// The key one-time codes are digested with, from `code.key` in the data folder (created
-/// on first use, readable by its owner only). It is kept out of the database so that a
-/// dump alone cannot be searched for codes; every node serving the same database needs
-/// the same file.
-pub fn load_code_key(data: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = data.join("code.key");
-    if !path.exists() {
-        std::fs::create_dir_all(data)
-            .with_context(|| format!("cannot create {}", data.display()))?;
-        let key: [u8; 32] = rand::random();
-        write_private(&path, hex::encode(key).as_bytes())?;
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let key = hex::decode(text.trim())
-        .ok()
-        .with_context(|| format!("{} is not a hex key", path.display()))?;
-    if key.len() < 16 {
-        bail!("{} holds a key shorter than 16 bytes", path.display());
-    }
-    Ok(key)
-}
-
-fn write_private(path: &Path, content: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(content)?;
-    file.sync_all()?;
-    Ok(())
-}
-
-/// Reads `rules.toml` (the accountability rules) from the data folder, writing the
-/// documented defaults first if absent.
-pub fn load_rules(data: &Path) -> anyhow::Result<minping_domain::rules::Rules> {
-    let path = data.join("rules.toml");
-    if !path.exists() {
-        std::fs::create_dir_all(data)
-            .with_context(|| format!("cannot create {}", data.display()))?;
-        std::fs::write(&path, minping_domain::rules::Rules::default_toml())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    minping_domain::rules::Rules::from_toml(&text)
-        .with_context(|| format!("{} is not valid", path.display()))
-}
-
-async fn open(global: &Global) -> anyhow::Result<(Arc<dyn Storage>, Settings)> {
-    let settings = load_settings(&global.data)?;
-    let store = minping_storage::open(&global.data, global.database_url.as_deref())
+/// The demo district in the data folder `data`: seeded with `seed` unless it is there
+/// already, and opened to serve.
+pub async fn demo(data: &Path, database_url: Option<&str>, seed: u64) -> anyhow::Result<App> {
+    let config = Config::load(data, database_url)?;
+    let app = App::open(config)
         .await
         .context("cannot open the database")?;
-    Ok((store, settings))
+    seed_demo(&app, seed).await?;
+    Ok(app)
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
-            let (store, settings) = open(&cli.global).await?;
-            let key = load_code_key(&cli.global.data)?;
-            let rules = load_rules(&cli.global.data)?;
-            serve(store, settings, rules, key, &args.listen, args.rate_limit).await
+            let app = open(&cli.global).await?;
+            serve(app, &args.listen, args.rate_limit).await
         }
         Command::Demo(args) => {
-            let (store, settings) = open(&cli.global).await?;
-            let key = load_code_key(&cli.global.data)?;
-            let password = seed_demo(store.clone(), &settings, &key, args.seed).await?;
+            let app = demo(
+                &cli.global.data,
+                cli.global.database_url.as_deref(),
+                args.seed,
+            )
+            .await?;
+            let password = DEMO_PASSWORD;
             println!("Demo organizer sign-in: name `organizer`, password `{password}`");
             println!(
                 "(also clerk, investigator, inspector, leader and unit accounts with the same password)"
@@ -278,8 +217,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.no_serve {
                 return Ok(());
             }
-            let rules = load_rules(&cli.global.data)?;
-            serve(store, settings, rules, key, &args.listen, args.rate_limit).await
+            serve(app, &args.listen, args.rate_limit).await
         }
         Command::User(UserCommand::Add {
             name,
@@ -287,28 +225,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
             unit,
         }) => {
-            let (store, _) = open(&cli.global).await?;
-            add_user(store.as_ref(), &name, role, &password, unit.map(UnitId)).await?;
+            let app = open(&cli.global).await?;
+            accounts::add_user(&app, &name, role, &password, unit.map(UnitId)).await?;
             println!("created {role} account `{name}`");
             Ok(())
         }
+        Command::User(UserCommand::Token { name }) => {
+            let app = open(&cli.global).await?;
+            println!("{}", accounts::issue_token(&app, &name).await?);
+            Ok(())
+        }
         Command::Forms { round, out } => {
-            let (store, settings) = open(&cli.global).await?;
-            let key = load_code_key(&cli.global.data)?;
+            let app = open(&cli.global).await?;
             let bar = indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template("forms [{bar:30}] {pos}/{len} {elapsed}")
                     .expect("valid template")
                     .progress_chars("=> "),
             );
+            let progress = bar.clone();
             let written = crate::forms::write(
-                store.as_ref(),
-                &settings,
-                &key,
+                &app,
                 minping_domain::RoundId(round),
                 &out,
-                &|done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
+                move |done, total| {
+                    progress.set_length(total as u64);
+                    progress.set_position(done as u64);
                 },
             )
             .await?;
@@ -320,51 +261,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Panel(command) => {
-            let (store, settings) = open(&cli.global).await?;
-            let key = load_code_key(&cli.global.data)?;
-            let state = AppState::new(store, settings, String::new()).with_code_key(key);
-            panel_command(&state, command).await
-        }
-        Command::User(UserCommand::Token { name }) => {
-            let (store, _) = open(&cli.global).await?;
-            let user = store
-                .user_by_name(&name)
-                .await?
-                .with_context(|| format!("no account named `{name}`"))?;
-            let (token, hash) = auth::new_token();
-            store.add_token(user.id, &hash, chrono::Utc::now()).await?;
-            println!("{token}");
-            Ok(())
+            let app = open(&cli.global).await?;
+            panel_command(&app, command).await
         }
     }
 }
 
-fn api_error(e: minping_web::error::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{} ({})", e.message, e.code)
-}
-
-async fn panel_command(state: &AppState, command: PanelCommand) -> anyhow::Result<()> {
+async fn panel_command(app: &App, command: PanelCommand) -> anyhow::Result<()> {
     use minping_domain::RoundId;
-    use minping_web::sampling;
     let actor = minping_storage::Actor {
         user_id: None,
         name: "minping panel (command line)".into(),
     };
     match command {
         PanelCommand::Import { file, dry_run } => {
-            let report =
-                crate::panel::import(state.store.as_ref(), &state.settings, &file, dry_run).await?;
+            let report = crate::panel::import(app, &file, dry_run).await?;
             crate::panel::print_report(&report, &file);
         }
         PanelCommand::Export { file } => {
-            let n = crate::panel::export(state.store.as_ref(), &state.settings, &file).await?;
+            let n = crate::panel::export(app, &file).await?;
             println!("wrote {} members to {}", n, file.display());
         }
         PanelCommand::Freeze { round, size } => {
-            let size = size.unwrap_or(state.settings.panel.sample_size);
-            let frozen = sampling::freeze(state, RoundId(round), size)
-                .await
-                .map_err(api_error)?;
+            let frozen = draws::freeze(app, RoundId(round), size).await?;
             println!(
                 "frozen: {} eligible members, sample of {}",
                 frozen.frame.lines().count(),
@@ -375,19 +294,14 @@ async fn panel_command(state: &AppState, command: PanelCommand) -> anyhow::Resul
         }
         PanelCommand::Draw { round, seed, size } => {
             let round = RoundId(round);
-            if state.store.frame(round).await?.is_none() {
-                let size = size.unwrap_or(state.settings.panel.sample_size);
-                let frozen = sampling::freeze(state, round, size)
-                    .await
-                    .map_err(api_error)?;
+            if app.store().frame(round).await?.is_none() {
+                let frozen = draws::freeze(app, round, size).await?;
                 println!(
                     "frame frozen now (SHA-256 {}); a seed announced after this moment makes the draw verifiable",
                     frozen.frame_hash
                 );
             }
-            let drawn = sampling::draw_sample(state, round, &seed, &actor)
-                .await
-                .map_err(api_error)?;
+            let drawn = draws::draw_sample(app, round, &seed, &actor).await?;
             println!(
                 "drawn {} members with seed {:?}",
                 drawn.members.len(),
@@ -405,9 +319,7 @@ async fn panel_command(state: &AppState, command: PanelCommand) -> anyhow::Resul
                         .with_context(|| format!("cannot read {}", f.display()))
                 })
                 .transpose()?;
-            let v = sampling::verify(state, RoundId(round), text.as_deref(), seed.as_deref())
-                .await
-                .map_err(api_error)?;
+            let v = draws::verify(app, RoundId(round), text.as_deref(), seed.as_deref()).await?;
             println!(
                 "frame SHA-256: {} ({})",
                 v.frame_hash,
@@ -424,8 +336,8 @@ async fn panel_command(state: &AppState, command: PanelCommand) -> anyhow::Resul
             println!("verified: the re-run draws exactly the recorded members");
         }
         PanelCommand::Frame { round, out } => {
-            let frozen = state
-                .store
+            let frozen = app
+                .store()
                 .frame(RoundId(round))
                 .await?
                 .with_context(|| format!("round {round} has no frozen frame"))?;
@@ -442,62 +354,26 @@ async fn panel_command(state: &AppState, command: PanelCommand) -> anyhow::Resul
     Ok(())
 }
 
-async fn serve(
-    store: Arc<dyn Storage>,
-    settings: Settings,
-    rules: minping_domain::rules::Rules,
-    code_key: Vec<u8>,
-    listen: &str,
-    limits: Switch,
-) -> anyhow::Result<()> {
-    let mut state = AppState::new(store, settings, format!("http://{listen}"))
-        .with_code_key(code_key)
-        .with_rules(rules);
+async fn serve(app: App, listen: &str, limits: Switch) -> anyhow::Result<()> {
+    let mut state = AppState::new(app, format!("http://{listen}"));
     if limits == Switch::Off {
         state = state.without_rate_limit();
     }
-    let app = Application::build(state, listen)
+    let server = Application::build(std::sync::Arc::new(state), listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    println!("minping is serving on http://{}/", app.local_addr());
-    app.run().await?;
-    Ok(())
-}
-
-/// Creates an account after checking the password and, for a unit account, the unit.
-pub async fn add_user(
-    store: &dyn Storage,
-    name: &str,
-    role: Role,
-    password: &str,
-    unit: Option<UnitId>,
-) -> anyhow::Result<()> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        bail!("the name must have 1 to 64 characters");
-    }
-    if password.chars().count() < 8 {
-        bail!("the password must have at least 8 characters");
-    }
-    match (role, unit) {
-        (Role::Unit, None) => bail!("a unit account needs --unit <id>"),
-        (Role::Unit, Some(u)) if !store.units().await?.iter().any(|x| x.id == u) => {
-            bail!("no unit with id {u}")
-        }
-        (r, Some(_)) if r != Role::Unit => bail!("only unit accounts are bound to a unit"),
-        _ => {}
-    }
-    store
-        .create_user(name, role, unit, &auth::hash_password(password))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("minping is serving on http://{}/", server.local_addr());
+    server.run().await?;
     Ok(())
 }
 
 /// Runs the default accountability rules over the demo's published rounds in order, as the
 /// organizer would have at each finalization, and records the proposals as confirmed, so
 /// the history carries sanctions consistent with its rankings. Returns how many.
-async fn seed_demo_sanctions(store: &dyn Storage, settings: &Settings) -> anyhow::Result<usize> {
+async fn seed_demo_sanctions(
+    store: &dyn minping_storage::Storage,
+    settings: &minping_domain::Settings,
+) -> anyhow::Result<usize> {
     use minping_domain::{
         RoundState,
         rules::{EngineInput, PastRound, RoundToFinalize, Rules, propose},
@@ -572,15 +448,9 @@ async fn seed_demo_sanctions(store: &dyn Storage, settings: &Settings) -> anyhow
 /// Files three reports in the open quarter, as citizens and the hotline would: one just
 /// received, one under investigation, one substantiated (which puts its unit at rank 1 of
 /// the open round). Returns how many.
-async fn seed_demo_reports(
-    store: &dyn Storage,
-    code_key: &[u8],
-    today: chrono::NaiveDate,
-) -> anyhow::Result<usize> {
-    use minping_domain::{
-        code::OneTimeCode,
-        report::{NewReport, ReportSource, ReportState},
-    };
+async fn seed_demo_reports(app: &App, today: chrono::NaiveDate) -> anyhow::Result<usize> {
+    let store = app.store();
+    use minping_domain::report::{ReportDraft, ReportSource, ReportState};
     let units = store.units().await?;
     let unit = |name: &str| {
         units
@@ -634,17 +504,16 @@ async fn seed_demo_reports(
             .unwrap_or_else(chrono::Utc::now)
     };
     for (name, source, description, outcome) in &reports {
-        let report = NewReport {
-            unit_id: unit(name)?,
+        let report = ReportDraft {
+            unit_id: unit(name)?.0,
             description: (*description).into(),
             staff: None,
             contact: None,
             occurred_on: None,
         };
-        let code = OneTimeCode::generate(&mut rand::thread_rng());
-        let id = store
-            .create_report(&report, &[], *source, &code.digest(code_key), quarter_start)
-            .await?;
+        let id = minping_app::reports::file(app, report, &[], *source)
+            .await?
+            .id;
         if let Some((to, reason, action)) = outcome {
             store
                 .transition_report(
@@ -680,39 +549,32 @@ async fn seed_demo_reports(
 /// Draws the open round's panel sample, marks the forms mailed, and has about a third of
 /// the drawn members answer online with their codes. Returns how many answered.
 async fn draw_demo_panel(
-    store: Arc<dyn Storage>,
-    settings: &Settings,
-    code_key: &[u8],
+    app: &App,
     round: minping_domain::RoundId,
     seed: u64,
 ) -> anyhow::Result<usize> {
-    use minping_domain::{Ballot, Channel, IndicatorMask, Nomination, code::OneTimeCode};
+    use minping_domain::{BallotDraft, NominationDraft};
     use rand::{Rng, SeedableRng};
-    let state = AppState::new(store.clone(), settings.clone(), String::new())
-        .with_code_key(code_key.to_vec());
     let actor = minping_storage::Actor::system();
-    minping_web::sampling::freeze(&state, round, settings.panel.sample_size)
-        .await
-        .map_err(api_error)?;
-    let drawn = minping_web::sampling::draw_sample(&state, round, &format!("demo-{seed}"), &actor)
-        .await
-        .map_err(api_error)?;
-    for m in &drawn.members {
-        store
-            .set_mail_status(round, *m, minping_storage::MailStatus::Mailed)
-            .await?;
-    }
-    let units: Vec<_> = store
+    draws::freeze(app, round, None).await?;
+    let drawn = draws::draw_sample(app, round, &format!("demo-{seed}"), &actor).await?;
+    draws::record_mailing(app, round, &[], true, "mailed").await?;
+    let units: Vec<_> = app
+        .store()
         .units()
         .await?
         .into_iter()
         .filter(|u| u.active)
-        .map(|u| u.id)
+        .map(|u| u.id.0)
         .collect();
-    let indicators = settings.indicators.len();
+    let codes: Vec<String> = app
+        .settings()
+        .indicators
+        .iter()
+        .map(|i| i.code.clone())
+        .collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xd1ec);
-    let state = Arc::new(state);
-    let mut sending = tokio::task::JoinSet::new();
+    let mut answered = 0;
     for m in drawn
         .members
         .iter()
@@ -720,47 +582,32 @@ async fn draw_demo_panel(
         .copied()
         .collect::<Vec<_>>()
     {
-        let mut nominations: Vec<Nomination> = Vec::new();
+        let mut nominations: Vec<NominationDraft> = Vec::new();
         for _ in 0..rng.gen_range(1..4) {
             let unit_id = units[rng.gen_range(0..units.len())];
             if nominations.iter().any(|n| n.unit_id == unit_id) {
                 continue;
             }
-            let mask = (0..rng.gen_range(1..3)).fold(IndicatorMask::default(), |mask, _| {
-                mask.with(rng.gen_range(0..indicators))
-            });
-            nominations.push(Nomination {
+            let mut indicators: Vec<String> = (0..rng.gen_range(1..3))
+                .map(|_| codes[rng.gen_range(0..codes.len())].clone())
+                .collect();
+            indicators.sort();
+            indicators.dedup();
+            nominations.push(NominationDraft {
                 unit_id,
-                indicators: mask,
+                indicators,
                 comment: None,
             });
         }
-        let ballot = Ballot {
-            channel: Channel::Directed,
-            code: Some(
-                OneTimeCode::derive(code_key, round.0, m)
-                    .as_str()
-                    .to_string(),
-            ),
+        let draft = BallotDraft {
+            channel: "directed".into(),
+            code: Some(draws::member_code(app, round, m).as_str().to_string()),
             nominations,
             exposure: vec![],
         };
-        // Sent together, so the writer commits them in a few group commits.
-        let state = state.clone();
-        sending.spawn(async move {
-            minping_web::intake::store(
-                &state,
-                round,
-                ballot,
-                minping_storage::Response::Online,
-                None,
-            )
+        minping_app::intake::submit(app, round, draft)
             .await
-        });
-    }
-    let mut answered = 0;
-    while let Some(sent) = sending.join_next().await {
-        sent?.map_err(|e| anyhow::anyhow!("demo panel ballot: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("demo panel ballot: {e}"))?;
         answered += 1;
     }
     Ok(answered)
@@ -770,12 +617,9 @@ async fn draw_demo_panel(
 pub const DEMO_PASSWORD: &str = "minping-demo";
 
 /// Seeds the demo district unless it is already there; returns the demo password.
-pub async fn seed_demo(
-    store: Arc<dyn Storage>,
-    settings: &Settings,
-    code_key: &[u8],
-    seed: u64,
-) -> anyhow::Result<&'static str> {
+async fn seed_demo(app: &App, seed: u64) -> anyhow::Result<&'static str> {
+    let store = app.store();
+    let settings = app.settings();
     let seeded = store.user_by_name("organizer").await?.is_some();
     if seeded {
         println!("Reusing the demo district already in this data folder.");
@@ -794,20 +638,18 @@ pub async fn seed_demo(
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let summary = crate::demo::seed_district(store.as_ref(), settings, today, seed, &bar).await?;
+    let summary = crate::demo::seed_district(store, settings, today, seed, &bar).await?;
     bar.finish_and_clear();
-    let sanctions = seed_demo_sanctions(store.as_ref(), settings).await?;
+    let sanctions = seed_demo_sanctions(store, settings).await?;
     println!("Recorded {sanctions} sanctions from the rules over the published history.");
-    let reports = seed_demo_reports(store.as_ref(), code_key, today).await?;
+    let reports = seed_demo_reports(app, today).await?;
     println!("Filed {reports} reports in the open quarter, one of them substantiated.");
-    let members = crate::demo::seed_panel(store.as_ref(), settings, today, seed).await?;
-    let answered =
-        draw_demo_panel(store.clone(), settings, code_key, summary.open_round, seed).await?;
+    let members = crate::demo::seed_panel(store, settings, today, seed).await?;
+    let answered = draw_demo_panel(app, summary.open_round, seed).await?;
     println!(
         "Registered a panel of {members} members; drew {} for {} and {answered} have answered online.",
         settings.panel.sample_size, summary.open_round
     );
-    let store = store.as_ref();
     let unit_account = store
         .units()
         .await?
@@ -819,7 +661,7 @@ pub async fn seed_demo(
         if role == Role::Unit && unit.is_none() {
             continue;
         }
-        add_user(store, role.as_str(), role, DEMO_PASSWORD, unit).await?;
+        accounts::add_user(app, role.as_str(), role, DEMO_PASSWORD, unit).await?;
     }
     println!(
         "Seeded a demo district: {} agencies, {} units, {} people, {} published rounds, {} ballots.",

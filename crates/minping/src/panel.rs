@@ -7,12 +7,8 @@
 //! `--dry-run` checks everything (including who is registered already) and imports nothing.
 
 use anyhow::Context;
-use minping_domain::{
-    Settings,
-    panel::import::{ImportReport, read_sheet},
-};
-use minping_storage::{MemberFilter, Storage};
-use minping_web::api::panel::{export_table, import_rows};
+use minping_app::{App, panel};
+use minping_domain::panel::import::ImportReport;
 use std::path::{Path, PathBuf};
 
 /// Where the refused rows of `file` are written: `members.xlsx` → `members.rejected.csv`.
@@ -25,21 +21,11 @@ pub fn rejected_path(file: &Path) -> PathBuf {
 
 /// Imports a CSV or XLSX file row by row (or, with `dry_run`, only checks it) and writes
 /// the refused rows next to it; an unreadable file is an error and imports nothing.
-pub async fn import(
-    store: &dyn Storage,
-    settings: &Settings,
-    path: &Path,
-    dry_run: bool,
-) -> anyhow::Result<ImportReport> {
+pub async fn import(app: &App, path: &Path, dry_run: bool) -> anyhow::Result<ImportReport> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let rows =
-        read_sheet(&bytes).with_context(|| format!("{} cannot be imported", path.display()))?;
-    let today = chrono::Utc::now()
-        .with_timezone(&settings.tz())
-        .date_naive();
-    let report = import_rows(store, settings, rows, today, dry_run)
+    let report = panel::import_file(app, &bytes, dry_run)
         .await
-        .context("the database refused the import")?;
+        .with_context(|| format!("{} cannot be imported", path.display()))?;
     let rejected = rejected_path(path);
     if report.rejected.is_empty() {
         // A stale file from an earlier run would be mistaken for this one's.
@@ -79,13 +65,8 @@ pub fn print_report(report: &ImportReport, path: &Path) {
 
 /// Writes every member, inactive ones too, to `path`: XLSX if it ends in `.xlsx`, else CSV.
 /// The file can be imported again as it is. Returns how many members it holds.
-pub async fn export(
-    store: &dyn Storage,
-    settings: &Settings,
-    path: &Path,
-) -> anyhow::Result<usize> {
-    let members = store.members(&MemberFilter::default()).await?;
-    let table = export_table(&members, &settings.panel);
+pub async fn export(app: &App, path: &Path) -> anyhow::Result<usize> {
+    let table = panel::export(app).await?;
     let xlsx = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
@@ -95,13 +76,19 @@ pub async fn export(
         table.to_csv()
     };
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(members.len())
+    Ok(table.rows.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use minping_storage::{PanelStore, SqliteStore};
+    use minping_app::Config;
+    use minping_domain::panel::import::read_sheet;
+    use minping_storage::MemberFilter;
+
+    async fn app(dir: &Path) -> App {
+        App::open(Config::load(dir, None).unwrap()).await.unwrap()
+    }
 
     const FILE: &str = "姓名,类别,地址,邮编,电话,办理过业务的科室,来源\r\n\
         李明,企业和市场主体,南川区金佛大道1号,408400,13808380001,不动产登记中心,政务服务大厅\r\n\
@@ -112,19 +99,18 @@ mod tests {
     #[tokio::test]
     async fn the_command_line_imports_row_by_row_and_a_second_run_adds_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-        let settings = Settings::default();
+        let app = app(dir.path()).await;
         let file = dir.path().join("members.csv");
         std::fs::write(&file, FILE).unwrap();
         let all = MemberFilter::default();
-        let count = || store.member_count(&all);
+        let count = || app.store().member_count(&all);
 
-        let dry = import(&store, &settings, &file, true).await.unwrap();
+        let dry = import(&app, &file, true).await.unwrap();
         assert!(dry.dry_run);
         assert_eq!(dry.imported, 2);
         assert_eq!(count().await.unwrap(), 0, "a dry run stores nothing");
 
-        let report = import(&store, &settings, &file, false).await.unwrap();
+        let report = import(&app, &file, false).await.unwrap();
         assert_eq!(report.imported, 2);
         let rows: Vec<usize> = report.rejected.iter().map(|r| r.row).collect();
         assert_eq!(rows, [3, 5]);
@@ -136,7 +122,7 @@ mod tests {
         assert_eq!(again.len(), 2);
         assert_eq!(again[0].draft.name, "王芳");
 
-        let twice = import(&store, &settings, &file, false).await.unwrap();
+        let twice = import(&app, &file, false).await.unwrap();
         assert_eq!(twice.imported, 0);
         assert_eq!(
             twice.rejected.len(),
@@ -146,11 +132,11 @@ mod tests {
         assert_eq!(count().await.unwrap(), 2);
 
         let out = dir.path().join("export.xlsx");
-        assert_eq!(export(&store, &settings, &out).await.unwrap(), 2);
+        assert_eq!(export(&app, &out).await.unwrap(), 2);
         let exported = read_sheet(&std::fs::read(&out).unwrap()).unwrap();
         assert_eq!(exported[0].draft.name, "李明");
         assert_eq!(exported[1].draft.phone, "023-71412345");
-        let back = import(&store, &settings, &out, false).await.unwrap();
+        let back = import(&app, &out, false).await.unwrap();
         assert_eq!(
             (back.imported, back.rejected.len()),
             (0, 2),
@@ -161,17 +147,13 @@ mod tests {
     #[tokio::test]
     async fn an_empty_or_headerless_file_is_refused_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let app = app(dir.path()).await;
         let file = dir.path().join("empty.csv");
         std::fs::write(&file, "").unwrap();
-        let e = import(&store, &Settings::default(), &file, false)
-            .await
-            .unwrap_err();
+        let e = import(&app, &file, false).await.unwrap_err();
         assert!(format!("{e:#}").contains("文件为空"), "{e:#}");
         std::fs::write(&file, "姓名,电话\n李明,13808380001\n").unwrap();
-        let e = import(&store, &Settings::default(), &file, false)
-            .await
-            .unwrap_err();
+        let e = import(&app, &file, false).await.unwrap_err();
         assert!(format!("{e:#}").contains("类别、地址、邮编"), "{e:#}");
     }
 }

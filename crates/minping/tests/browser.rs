@@ -6,7 +6,7 @@
 
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use minping_domain::{Round, Unit};
-use minping_storage::{Storage, StoredBallot};
+use minping_storage::StoredBallot;
 use serde_json::{Value, json};
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
@@ -147,28 +147,24 @@ async fn connect_browser(driver: &Chromedriver, chromium: &Path, profile: &Path)
 
 /// The demo district in a fresh SQLite data folder, served in-process on a random port.
 struct Site {
-    store: Arc<dyn Storage>,
+    state: minping_web::Shared,
     base: String,
     _data: tempfile::TempDir,
 }
 
 async fn demo_site() -> Site {
     let data = tempfile::tempdir().expect("a temporary data folder");
-    let settings = minping::cli::load_settings(data.path()).expect("default settings");
-    let store = minping_storage::open(data.path(), None)
-        .await
-        .expect("the SQLite store");
-    minping::cli::seed_demo(store.clone(), &settings, b"browser test key", 2014)
+    let app = minping::cli::demo(data.path(), None, 2014)
         .await
         .expect("the demo district");
-    let state = minping_web::AppState::new(store.clone(), settings, "http://127.0.0.1".into());
-    let app = minping_web::Application::build(state, "127.0.0.1:0")
+    let state = Arc::new(minping_web::AppState::new(app, "http://127.0.0.1".into()));
+    let server = minping_web::Application::build(state.clone(), "127.0.0.1:0")
         .await
         .expect("the application");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run());
+    let base = format!("http://{}", server.local_addr());
+    tokio::spawn(server.run());
     Site {
-        store,
+        state,
         base,
         _data: data,
     }
@@ -192,7 +188,8 @@ impl Site {
     }
 
     async fn unit(&self, agency_part: &str, name: &str) -> Unit {
-        self.store
+        self.state
+            .store()
             .units()
             .await
             .expect("units")
@@ -203,13 +200,15 @@ impl Site {
 
     async fn stored(&self, receipt: &str) -> (StoredBallot, Round) {
         let stored = self
-            .store
+            .state
+            .store()
             .ballot_by_receipt(receipt)
             .await
             .expect("read the ballot")
             .unwrap_or_else(|| panic!("no ballot stored under receipt {receipt}"));
         let round = self
-            .store
+            .state
+            .store()
             .round(stored.round_id)
             .await
             .expect("read the round")
@@ -458,7 +457,8 @@ async fn citizen_steps(client: Client, site: Site) {
 
         // A comment without an indicator is refused in place, and nothing typed is lost.
         let before = site
-            .store
+            .state
+            .store()
             .ballot_count(stored.round_id)
             .await
             .expect("ballot count");
@@ -515,7 +515,8 @@ async fn citizen_steps(client: Client, site: Site) {
             "the other unit's tick is kept"
         );
         assert_eq!(
-            site.store
+            site.state
+                .store()
                 .ballot_count(stored.round_id)
                 .await
                 .expect("ballot count"),

@@ -3,10 +3,9 @@
 //! them substantiated, which puts its unit at rank 1 of the open round.
 
 use minping_domain::{
-    RoundState, Settings,
+    RoundState,
     rules::{SanctionKind, SanctionState},
 };
-use minping_storage::{SqliteStore, Storage};
 use minping_web::{AppState, Application};
 use serde_json::Value;
 use std::sync::Arc;
@@ -14,16 +13,8 @@ use std::sync::Arc;
 #[tokio::test]
 async fn the_demo_statistics_page_shows_the_sanctions_its_history_carries() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Storage> = Arc::new(
-        SqliteStore::open(&dir.path().join("demo.db"))
-            .await
-            .unwrap(),
-    );
-    let settings = Settings::default();
-    let key = b"demo-accountability-test-key-0123456789".to_vec();
-    minping::cli::seed_demo(store.clone(), &settings, &key, 2014)
-        .await
-        .unwrap();
+    let app = minping::cli::demo(dir.path(), None, 2014).await.unwrap();
+    let store = app.store();
 
     // Every top-10 appearance of a published round led to the ladder's first steps.
     let mut top_appearances = 0;
@@ -53,11 +44,16 @@ async fn the_demo_statistics_page_shows_the_sanctions_its_history_carries() {
     let removals = count(SanctionKind::HeadRemoved) + count(SanctionKind::LeaderRemoved);
     assert!(removals > 0, "the demo history removes somebody");
 
-    let state =
-        AppState::new(store.clone(), settings, "http://127.0.0.1".into()).with_code_key(key);
-    let app = Application::build(state, "127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run());
+    let token = minping_app::accounts::issue_token(&app, "organizer")
+        .await
+        .unwrap();
+    let state = Arc::new(AppState::new(app, "http://127.0.0.1".into()));
+    let store = state.store();
+    let server = Application::build(state.clone(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.local_addr());
+    tokio::spawn(server.run());
     let client = reqwest::Client::new();
 
     let stats: Value = client
@@ -115,12 +111,6 @@ async fn the_demo_statistics_page_shows_the_sanctions_its_history_carries() {
     }
 
     // The substantiated report puts its unit first once the open round is closed.
-    let (token, hash) = minping_web::auth::new_token();
-    let organizer = store.user_by_name("organizer").await.unwrap().unwrap();
-    store
-        .add_token(organizer.id, &hash, chrono::Utc::now())
-        .await
-        .unwrap();
     let open = store
         .rounds()
         .await

@@ -1,57 +1,20 @@
 //! Who is asking: a signed-in session or an API token (`Authorization: Bearer …`), and
-//! whether their role may use a route. Passwords are hashed with argon2; tokens are stored
-//! only as their SHA-256.
+//! whether their role may use a route. Accounts, passwords and tokens are
+//! [`minping_app::accounts`]'.
 
 use crate::{error::ApiError, state::Shared};
-use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
-    password_hash::{SaltString, rand_core::OsRng},
-};
 use axum::{
     extract::FromRequestParts,
     http::{StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
+use minping_app::accounts;
 use minping_domain::{Role, UserId};
 use minping_storage::User;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
 /// The session key holding the signed-in user's id.
 pub const SESSION_USER: &str = "user_id";
-
-/// Hashes a password with argon2id and a random salt.
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing with default parameters cannot fail")
-        .to_string()
-}
-
-/// Whether a password matches a stored argon2 hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// A new API token and the hash to store for it.
-pub fn new_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = format!("mp_{}", hex::encode(bytes));
-    let hash = token_hash(&token);
-    (token, hash)
-}
-
-/// The stored form of a token.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// Bit of each role in an [`Authorized`] mask.
 pub const fn role_bit(role: Role) -> u8 {
@@ -130,9 +93,7 @@ impl FromRequestParts<Shared> for CurrentUser {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim);
             let user = match token {
-                Some(t) => state
-                    .store
-                    .user_by_token(&token_hash(t))
+                Some(t) => accounts::by_token(state, t)
                     .await
                     .map_err(|e| AuthRejection::Storage(e.into()))?,
                 None => None,
@@ -151,9 +112,7 @@ impl FromRequestParts<Shared> for CurrentUser {
         let Ok(Some(id)) = session.get::<i64>(SESSION_USER).await else {
             return Ok(CurrentUser(None));
         };
-        let user = state
-            .store
-            .user(UserId(id))
+        let user = accounts::by_id(state, UserId(id))
             .await
             .map_err(|e| AuthRejection::Storage(e.into()))?;
         Ok(CurrentUser(user))
@@ -211,28 +170,5 @@ impl<const ALLOWED: u8> Authorized<ALLOWED> {
             user_id: Some(self.0.id),
             name: self.0.name.clone(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_password_verifies_against_its_hash_and_nothing_else() {
-        let hash = hash_password("正确的密码");
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("正确的密码", &hash));
-        assert!(!verify_password("错误的密码", &hash));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn tokens_are_random_and_stored_only_as_a_hash() {
-        let (a, ha) = new_token();
-        let (b, _) = new_token();
-        assert_ne!(a, b);
-        assert_eq!(token_hash(&a), ha);
-        assert!(!ha.contains(&a));
     }
 }

@@ -1,13 +1,14 @@
 //! Errors at the HTTP edge: JSON for the API, a page for people. Bad input is always a 4xx;
 //! a 5xx means the server or its database failed.
 
+use crate::i18n::Lang;
 use axum::{
     Json,
     extract::rejection::{JsonRejection, PathRejection, QueryRejection},
     http::StatusCode,
     response::{Html, IntoResponse, Response},
 };
-use minping_storage::StorageError;
+use minping_app::{ErrorKind, WorkflowError};
 use serde::Serialize;
 
 /// An API error, sent as `{"error": {"code", "message", "field"}}`.
@@ -82,30 +83,99 @@ impl ApiError {
     }
 }
 
-impl From<StorageError> for ApiError {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::NotFound => Self::not_found(),
-            StorageError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            StorageError::Database(e) => {
-                tracing::error!(error = %e, "database error");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the database is unavailable; try again shortly",
-                )
+impl ApiError {
+    /// The answer to a workflow error: its kind's status, its code, its English message and
+    /// the field at fault. Server-side failures are logged with their cause and answered
+    /// without it.
+    pub fn workflow(e: &dyn WorkflowError) -> Self {
+        let status = status_of(e.kind());
+        let message = match e.kind() {
+            ErrorKind::Unavailable => {
+                tracing::error!(error = ?e, "storage unavailable");
+                "the database is unavailable; try again shortly; nothing was changed".to_string()
             }
-            e => {
-                tracing::error!(error = %e, "storage error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
+            ErrorKind::Internal => {
+                tracing::error!(error = ?e, "internal error");
+                "internal error".to_string()
             }
+            _ => e.to_string(),
+        };
+        Self {
+            status,
+            code: e.code().to_string(),
+            message,
+            field: e.field(),
         }
     }
 }
+
+/// The HTTP status of each kind of workflow error: the one place they are mapped.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A workflow error in a reader's language: its own sentences where the domain words it in
+/// both languages, else the translation of its code (`error.<code>`) with its values filled
+/// in, else its English sentence.
+pub fn in_words(e: &dyn WorkflowError, lang: Lang) -> String {
+    if matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Internal) {
+        return lang.t(&format!("error.{}", e.code()));
+    }
+    if let Some(zh) = e.message_zh() {
+        // The domain words this error itself, in both languages.
+        return match lang {
+            Lang::Zh => zh,
+            Lang::En => e.to_string(),
+        };
+    }
+    let key = format!("error.{}", e.code());
+    let template = lang.t(&key);
+    if template.ends_with(&key) {
+        return e.to_string();
+    }
+    e.params().into_iter().fold(template, |t, (name, value)| {
+        t.replace(&format!("%{{{name}}}"), &value)
+    })
+}
+
+/// Each workflow's errors answer through [`ApiError::workflow`] and [`PageError::workflow`].
+macro_rules! workflow_errors {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for ApiError {
+            fn from(e: $error) -> Self {
+                ApiError::workflow(&e)
+            }
+        }
+        impl From<$error> for PageError {
+            fn from(e: $error) -> Self {
+                PageError::workflow(&e)
+            }
+        }
+    )*};
+}
+
+workflow_errors!(
+    minping_storage::StorageError,
+    minping_app::error::NameError,
+    minping_app::accountability::SanctionError,
+    minping_app::accounts::AccountError,
+    minping_app::conflicts::ConflictError,
+    minping_app::draws::DrawError,
+    minping_app::entry::EntryError,
+    minping_app::forms::FormsError,
+    minping_app::intake::IntakeError,
+    minping_app::notice::NoticeError,
+    minping_app::org::OrgError,
+    minping_app::panel::PanelError,
+    minping_app::reports::ReportError,
+    minping_app::rounds::RoundError,
+);
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
@@ -172,10 +242,17 @@ impl PageError {
     }
 }
 
-impl From<StorageError> for PageError {
-    fn from(e: StorageError) -> Self {
-        let api = ApiError::from(e);
-        Self::new(api.status, api.message)
+impl PageError {
+    /// A workflow error as a page, in both languages (the page has no language of its own).
+    pub fn workflow(e: &dyn WorkflowError) -> Self {
+        let zh = in_words(e, Lang::Zh);
+        let en = in_words(e, Lang::En);
+        let message = if zh == en {
+            zh
+        } else {
+            format!("{zh} · {en}")
+        };
+        Self::new(status_of(e.kind()), message)
     }
 }
 
@@ -221,4 +298,21 @@ pub fn escape_html(text: &str) -> String {
         }
     }
     out
+}
+
+/// Any workflow's error, for a console action that may fail in several workflows and reports
+/// the failure back on the page it returns to, in the reader's language.
+pub struct Failure(pub Box<dyn WorkflowError + Send + Sync>);
+
+impl<E: WorkflowError + Send + Sync + 'static> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(Box::new(e))
+    }
+}
+
+impl Failure {
+    /// The failure in a reader's language.
+    pub fn in_words(&self, lang: Lang) -> String {
+        in_words(self.0.as_ref(), lang)
+    }
 }

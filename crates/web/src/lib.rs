@@ -1,32 +1,27 @@
-//! The minping web application: public pages, the organizer console and the JSON API.
+//! The minping web application: public pages, the organizer console and the JSON API. It
+//! holds HTTP only — routes, extractors, sign-in, CSRF, sessions, rate limits, templates —
+//! and calls the workflows of [`minping_app`] for everything else.
 //!
-//! [`Application::build`] opens everything a server needs; tests start it on a random port
+//! [`Application::build`] binds a port for an [`AppState`]; tests start it on a random port
 //! or call its router directly.
 
-pub mod accountability;
 pub mod api;
 pub mod auth;
-pub mod conflicts;
 pub mod csrf;
 pub mod error;
-pub mod forms;
 pub mod i18n;
-pub mod intake;
-pub mod lifecycle;
-pub mod notice;
 pub mod pages;
 pub mod ratelimit;
-pub mod sampling;
 pub mod session;
 pub mod state;
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");
 
 use axum::Router;
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 /// A built application, bound to a port, ready to serve.
 pub struct Application {
@@ -36,7 +31,7 @@ pub struct Application {
 
 impl Application {
     /// Binds `listen` (port 0 picks a free port) and builds the router over `state`.
-    pub async fn build(state: AppState, listen: &str) -> std::io::Result<Self> {
+    pub async fn build(state: Shared, listen: &str) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         Ok(Self {
             listener,
@@ -63,8 +58,7 @@ impl Application {
 }
 
 /// The whole router: pages, console, API, static files.
-pub fn router(state: AppState) -> Router {
-    let state = Arc::new(state);
+pub fn router(state: Shared) -> Router {
     let limited = state.rate_limit;
     let app = Router::new()
         .merge(pages::router(limited))
@@ -78,7 +72,7 @@ pub fn router(state: AppState) -> Router {
         app
     };
     app.layer(axum::middleware::from_fn(csrf::ensure_cookie))
-        .layer(session::layer(state.store.clone()))
+        .layer(session::layer(state.clone()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

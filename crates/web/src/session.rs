@@ -1,9 +1,8 @@
 //! Sign-in sessions, kept in minping's own database through the storage seam.
 
+use crate::state::Shared;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use minping_storage::Storage;
-use std::sync::Arc;
 use tower_sessions::{
     Expiry, SessionManagerLayer,
     cookie::{SameSite, time::Duration},
@@ -11,9 +10,9 @@ use tower_sessions::{
     session_store::{self, SessionStore},
 };
 
-/// A [`SessionStore`] over [`Storage`].
+/// A [`SessionStore`] over the application's database.
 #[derive(Clone)]
-pub struct StorageSessionStore(pub Arc<dyn Storage>);
+pub struct StorageSessionStore(pub Shared);
 
 impl std::fmt::Debug for StorageSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,6 +33,7 @@ impl SessionStore for StorageSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(record).map_err(backend)?;
         self.0
+            .store()
             .save_session(&record.id.to_string(), &data, expiry(record))
             .await
             .map_err(backend)
@@ -42,6 +42,7 @@ impl SessionStore for StorageSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let data = self
             .0
+            .store()
             .load_session(&id.to_string(), Utc::now())
             .await
             .map_err(backend)?;
@@ -51,6 +52,7 @@ impl SessionStore for StorageSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.0
+            .store()
             .delete_session(&id.to_string())
             .await
             .map_err(backend)
@@ -58,8 +60,8 @@ impl SessionStore for StorageSessionStore {
 }
 
 /// The session layer: an HttpOnly, SameSite=Lax cookie that lapses after 8 idle hours.
-pub fn layer(store: Arc<dyn Storage>) -> SessionManagerLayer<StorageSessionStore> {
-    SessionManagerLayer::new(StorageSessionStore(store))
+pub fn layer(state: Shared) -> SessionManagerLayer<StorageSessionStore> {
+    SessionManagerLayer::new(StorageSessionStore(state))
         .with_name("minping_session")
         .with_secure(false)
         .with_http_only(true)

@@ -1,8 +1,9 @@
 //! Ballot intake and receipts.
 
 use super::{ApiJson, ApiPath};
-use crate::{error::ApiError, intake, state::Shared};
+use crate::{error::ApiError, state::Shared};
 use axum::{Json, extract::State, http::StatusCode};
+use minping_app::intake;
 use minping_domain::{BallotDraft, NominationDraft, RoundId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -113,7 +114,7 @@ pub async fn get_receipt(
     ApiPath(receipt): ApiPath<String>,
 ) -> Result<Json<StoredBallotBody>, ApiError> {
     let stored = state
-        .store
+        .store()
         .ballot_by_receipt(&receipt.trim().to_ascii_uppercase())
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -6,15 +6,16 @@ use super::{ApiJson, ApiPath};
 use crate::{
     auth::{Authorized, ORGANIZER},
     error::ApiError,
-    sampling,
-    sampling::Verification,
     state::Shared,
 };
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use minping_app::{
+    conflicts,
+    draws::{self, RecordedDraw, Verification},
+};
 use minping_domain::RoundId;
-use minping_storage::{MailStatus, StratumCounts};
+use minping_storage::StratumCounts;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// A frozen frame.
@@ -47,8 +48,7 @@ pub async fn freeze_frame(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<FreezeRequest>,
 ) -> Result<(StatusCode, Json<FrameBody>), ApiError> {
-    let size = body.sample_size.unwrap_or(state.settings.panel.sample_size);
-    let frozen = sampling::freeze(&state, RoundId(id), size).await?;
+    let frozen = draws::freeze(&state, RoundId(id), body.sample_size).await?;
     Ok((
         StatusCode::CREATED,
         Json(FrameBody {
@@ -67,7 +67,7 @@ pub async fn get_frame(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     let frozen = state
-        .store
+        .store()
         .frame(RoundId(id))
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -88,72 +88,38 @@ pub struct DrawRequest {
     pub seed: String,
 }
 
-/// A recorded draw.
-#[derive(Serialize, ToSchema)]
-pub struct DrawBody {
-    /// SHA-256 of the frame.
-    pub frame_hash: String,
-    /// The seed.
-    pub seed: String,
-    /// Places per group.
-    pub allocation: BTreeMap<String, usize>,
-    /// Drawn member ids, ascending.
-    pub members: Vec<i64>,
-}
-
 /// Draws the round's sample with the announced seed (organizer).
 #[utoipa::path(post, path = "/api/v1/rounds/{id}/panel/draw", security(("token" = [])), request_body = DrawRequest,
     params(("id" = i64, Path, description = "round id")),
-    responses((status = 201, body = DrawBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = RecordedDraw), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn draw(
     State(state): State<Shared>,
     who: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<DrawRequest>,
-) -> Result<(StatusCode, Json<DrawBody>), ApiError> {
-    let d = sampling::draw_sample(&state, RoundId(id), &body.seed, &who.actor()).await?;
+) -> Result<(StatusCode, Json<RecordedDraw>), ApiError> {
+    let d = draws::draw_sample(&state, RoundId(id), &body.seed, &who.actor()).await?;
+    let mut members = d.members;
+    members.sort_unstable();
     Ok((
         StatusCode::CREATED,
-        Json(DrawBody {
+        Json(RecordedDraw {
             frame_hash: d.frame_hash,
             seed: d.seed,
             allocation: d.allocation,
-            members: d.members,
+            members,
         }),
     ))
 }
 
 /// The recorded draw: hash, seed, allocation and the drawn (opaque) member ids (public).
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/draw", params(("id" = i64, Path, description = "round id")),
-    responses((status = 200, body = DrawBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = RecordedDraw), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_draw(
     State(state): State<Shared>,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<DrawBody>, ApiError> {
-    let round = RoundId(id);
-    let frozen = state
-        .store
-        .frame(round)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let seed = frozen.seed.ok_or_else(ApiError::not_found)?;
-    let mut members: Vec<i64> = state
-        .store
-        .sample(round)
-        .await?
-        .iter()
-        .map(|s| s.member.id)
-        .collect();
-    members.sort_unstable();
-    Ok(Json(DrawBody {
-        frame_hash: frozen.frame_hash,
-        seed,
-        allocation: frozen
-            .allocation
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default(),
-        members,
-    }))
+) -> Result<Json<RecordedDraw>, ApiError> {
+    Ok(Json(draws::recorded(&state, RoundId(id)).await?))
 }
 
 /// Re-runs the round's draw from its published frame and seed and compares (public).
@@ -163,9 +129,7 @@ pub async fn verify(
     State(state): State<Shared>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Verification>, ApiError> {
-    Ok(Json(
-        sampling::verify(&state, RoundId(id), None, None).await?,
-    ))
+    Ok(Json(draws::verify(&state, RoundId(id), None, None).await?))
 }
 
 /// Response figures of a round's sample.
@@ -182,31 +146,6 @@ pub struct ResponseBody {
     pub response_rate: Option<f64>,
 }
 
-/// Response rate of a set of counts (see [`ResponseBody::response_rate`]).
-pub fn response_rate(c: &StratumCounts) -> Option<f64> {
-    let eligible = c.drawn - c.undeliverable;
-    (eligible > 0).then(|| (c.paper + c.online) as f64 / eligible as f64)
-}
-
-/// Sums strata.
-pub fn total(strata: &[StratumCounts]) -> StratumCounts {
-    strata.iter().fold(
-        StratumCounts {
-            group: "total".into(),
-            ..Default::default()
-        },
-        |mut t, c| {
-            t.drawn += c.drawn;
-            t.mailed += c.mailed;
-            t.undeliverable += c.undeliverable;
-            t.refused += c.refused;
-            t.paper += c.paper;
-            t.online += c.online;
-            t
-        },
-    )
-}
-
 /// Drawn, mailed, returned on paper, answered online, undeliverable and refused per group,
 /// and the response rate (organizer). Says who answered, never what.
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/response", security(("token" = [])),
@@ -216,12 +155,11 @@ pub async fn response(
     _: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResponseBody>, ApiError> {
-    let strata = state.store.response_counts(RoundId(id)).await?;
-    let total = total(&strata);
+    let r = draws::response(&state, RoundId(id)).await?;
     Ok(Json(ResponseBody {
-        response_rate: response_rate(&total),
-        strata,
-        total,
+        response_rate: r.response_rate,
+        strata: r.strata,
+        total: r.total,
     }))
 }
 
@@ -249,14 +187,10 @@ pub async fn nonrespondents(
     _: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<Nonrespondent>>, ApiError> {
-    let sample = state.store.sample(RoundId(id)).await?;
     Ok(Json(
-        sample
+        draws::nonrespondents(&state, RoundId(id))
+            .await?
             .into_iter()
-            .filter(|s| {
-                s.responded_on.is_none()
-                    && matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed)
-            })
             .map(|s| Nonrespondent {
                 member_id: s.member.id,
                 name: s.member.details.name,
@@ -291,32 +225,14 @@ pub async fn mail_status(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<MailUpdate>,
 ) -> Result<StatusCode, ApiError> {
-    let status = MailStatus::parse(&body.status)
-        .filter(|s| *s != MailStatus::Drawn)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_status",
-                "status must be mailed, undeliverable or refused",
-            )
-            .with_field("status")
-        })?;
-    let round = RoundId(id);
-    let mut members = body.member_ids;
-    if body.all_drawn {
-        members.extend(
-            state
-                .store
-                .sample(round)
-                .await?
-                .iter()
-                .filter(|s| s.mail_status == MailStatus::Drawn)
-                .map(|s| s.member.id),
-        );
-    }
-    for m in members {
-        state.store.set_mail_status(round, m, status).await?;
-    }
+    draws::record_mailing(
+        &state,
+        RoundId(id),
+        &body.member_ids,
+        body.all_drawn,
+        &body.status,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -362,7 +278,7 @@ pub async fn conflicts(
     _: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<ConflictBody>>, ApiError> {
-    let list = state.store.conflicts(RoundId(id)).await?;
+    let list = state.store().conflicts(RoundId(id)).await?;
     Ok(Json(list.into_iter().map(ConflictBody::from).collect()))
 }
 
@@ -387,7 +303,6 @@ pub async fn resolve(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Resolution>,
 ) -> Result<Json<ConflictBody>, ApiError> {
-    let reason = super::name("reason", &body.reason)?;
-    let c = crate::conflicts::resolve(&state, id, body.count, &reason, &who.actor()).await?;
+    let c = conflicts::resolve(&state, id, body.count, &body.reason, &who.actor()).await?;
     Ok(Json(c.into()))
 }

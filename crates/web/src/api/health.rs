@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 /// 200 while the server runs and its database answers; 503 otherwise.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, description = "healthy"), (status = 503, description = "database unreachable")))]
 pub async fn healthz(State(state): State<Shared>) -> Result<&'static str, ApiError> {
-    state.store.rounds().await.map_err(|_| {
+    state.store().rounds().await.map_err(|_| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

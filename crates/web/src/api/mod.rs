@@ -7,10 +7,10 @@ pub mod entry;
 mod health;
 mod org;
 pub mod panel;
-pub(crate) mod reports;
+pub mod reports;
 pub mod results;
 mod rounds;
-pub(crate) mod sanctions;
+pub mod sanctions;
 
 use crate::{error::ApiError, state::Shared};
 use axum::{
@@ -22,7 +22,7 @@ use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use results::{ResultRow, ResultsBody, results_body};
+pub use results::ResultsBody;
 pub use rounds::RoundBody;
 
 #[derive(OpenApi)]
@@ -115,17 +115,3 @@ pub struct ApiJson<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
-
-/// Checks a display name: trimmed, 1–100 characters.
-pub fn name(field: &str, value: &str) -> Result<String, ApiError> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > 100 {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_name",
-            format!("{field} must have 1 to 100 characters"),
-        )
-        .with_field(field));
-    }
-    Ok(v.to_string())
-}

@@ -1,6 +1,6 @@
 //! Agencies, units, people and posts.
 
-use super::{ApiJson, ApiPath, name};
+use super::{ApiJson, ApiPath};
 use crate::{
     auth::{Authorized, ORGANIZER, ORGANIZER_OR_LEADER},
     error::ApiError,
@@ -8,7 +8,8 @@ use crate::{
 };
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::NaiveDate;
-use minping_domain::{AgencyId, PersonId, PostRole, Unit, UnitId};
+use minping_app::org;
+use minping_domain::{AgencyId, PersonId, Unit, UnitId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -47,7 +48,7 @@ impl From<Unit> for UnitBody {
 pub async fn list_units(State(state): State<Shared>) -> Result<Json<Vec<UnitBody>>, ApiError> {
     Ok(Json(
         state
-            .store
+            .store()
             .units()
             .await?
             .into_iter()
@@ -76,25 +77,13 @@ pub async fn create_unit(
     _: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewUnit>,
 ) -> Result<(StatusCode, Json<UnitBody>), ApiError> {
-    let unit_name = name("name", &body.name)?;
-    let kind = name(
-        "kind",
-        body.kind.as_deref().unwrap_or(&state.settings.unit_kind),
-    )?;
-    let unit = state
-        .store
-        .create_unit(AgencyId(body.agency_id), &unit_name, &kind)
-        .await
-        .map_err(|e| match e {
-            minping_storage::StorageError::NotFound => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_agency",
-                "no such agency",
-            )
-            .with_field("agency_id"),
-            e => e.into(),
-        })?;
-    state.units_changed();
+    let unit = org::create_unit(
+        &state,
+        AgencyId(body.agency_id),
+        &body.name,
+        body.kind.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(unit.into())))
 }
 
@@ -116,8 +105,7 @@ pub async fn set_unit_active(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetActive>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.set_unit_active(UnitId(id), body.active).await?;
-    state.units_changed();
+    org::set_unit_active(&state, UnitId(id), body.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,7 +121,7 @@ pub struct AgencyBody {
 /// Every agency.
 #[utoipa::path(get, path = "/api/v1/agencies", responses((status = 200, body = Vec<AgencyBody>)))]
 pub async fn list_agencies(State(state): State<Shared>) -> Result<Json<Vec<AgencyBody>>, ApiError> {
-    let list = state.store.agencies().await?;
+    let list = state.store().agencies().await?;
     Ok(Json(
         list.into_iter()
             .map(|a| AgencyBody {
@@ -160,10 +148,7 @@ pub async fn create_agency(
     _: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewNamed>,
 ) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
-    let a = state
-        .store
-        .create_agency(&name("name", &body.name)?)
-        .await?;
+    let a = org::create_agency(&state, &body.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(AgencyBody {
@@ -188,7 +173,7 @@ pub async fn list_people(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER_OR_LEADER>,
 ) -> Result<Json<Vec<PersonBody>>, ApiError> {
-    let list = state.store.people().await?;
+    let list = state.store().people().await?;
     Ok(Json(
         list.into_iter()
             .map(|p| PersonBody {
@@ -207,10 +192,7 @@ pub async fn create_person(
     _: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewNamed>,
 ) -> Result<(StatusCode, Json<PersonBody>), ApiError> {
-    let p = state
-        .store
-        .create_person(&name("name", &body.name)?)
-        .await?;
+    let p = org::create_person(&state, &body.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(PersonBody {
@@ -248,7 +230,7 @@ pub async fn list_posts(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER_OR_LEADER>,
 ) -> Result<Json<Vec<PostBody>>, ApiError> {
-    let posts = state.store.posts().await?;
+    let posts = state.store().posts().await?;
     Ok(Json(
         posts
             .into_iter()
@@ -273,31 +255,14 @@ pub async fn assign_post(
     _: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<PostBody>,
 ) -> Result<(StatusCode, Json<PostBody>), ApiError> {
-    let role = PostRole::parse(&body.role).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_post_role",
-            "role must be head or supervising_leader",
-        )
-        .with_field("role")
-    })?;
-    let p = state
-        .store
-        .assign_post(
-            PersonId(body.person_id),
-            UnitId(body.unit_id),
-            role,
-            body.start,
-        )
-        .await
-        .map_err(|e| match e {
-            minping_storage::StorageError::NotFound => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_person_or_unit",
-                "no such person or unit",
-            ),
-            e => e.into(),
-        })?;
+    let p = org::assign_post_from(
+        &state,
+        PersonId(body.person_id),
+        UnitId(body.unit_id),
+        minping_domain::PostRole::parse(&body.role).ok_or(org::OrgError::UnknownPostRole)?,
+        body.start,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(PostBody {

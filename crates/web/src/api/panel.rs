@@ -16,60 +16,11 @@ use axum::{
     http::StatusCode,
 };
 use chrono::NaiveDate;
-use minping_domain::{
-    Settings,
-    panel::{
-        MemberDraft,
-        import::{self, ImportReport, SheetRow, Table},
-    },
-    settings::PanelSettings,
-};
-use minping_storage::{Member, MemberFilter, Storage, StorageError};
+use minping_app::panel::{self, PER_PAGE};
+use minping_domain::panel::{MemberDraft, import::SheetRow};
+use minping_storage::Member;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use utoipa::{IntoParams, ToSchema};
-
-/// Members per page, in the console and the API.
-pub const PER_PAGE: i64 = 50;
-
-/// The most rows one API request may carry; send larger lists in batches.
-pub const MAX_ROWS: usize = 10_000;
-
-/// Checks rows and, unless `dry_run`, stores the valid ones; a person already registered
-/// (same name and phone) is refused as a duplicate. Shared by the console, the API and the
-/// command line.
-pub async fn import_rows(
-    store: &dyn Storage,
-    settings: &Settings,
-    rows: Vec<SheetRow>,
-    today: NaiveDate,
-    dry_run: bool,
-) -> Result<ImportReport, StorageError> {
-    let checked = import::check(rows, today, |g| settings.panel.group_code(g));
-    let is_new: Vec<bool> = if dry_run {
-        let registered: HashSet<(String, String)> = store
-            .members(&MemberFilter::default())
-            .await?
-            .into_iter()
-            .map(|m| (m.details.name, m.details.phone))
-            .collect();
-        checked
-            .accepted
-            .iter()
-            .map(|a| !registered.contains(&(a.member.name.clone(), a.member.phone.clone())))
-            .collect()
-    } else if checked.accepted.is_empty() {
-        Vec::new()
-    } else {
-        store
-            .add_members(&checked.members())
-            .await?
-            .iter()
-            .map(Option::is_some)
-            .collect()
-    };
-    Ok(checked.settle(&is_new, dry_run))
-}
 
 /// Why a member left the panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -84,16 +35,6 @@ pub enum LeaveReason {
 }
 
 impl LeaveReason {
-    /// Parses `moved`, `asked` or `other`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "moved" => Some(Self::Moved),
-            "asked" => Some(Self::Asked),
-            "other" => Some(Self::Other),
-            _ => None,
-        }
-    }
-
     fn code(self) -> &'static str {
         match self {
             Self::Moved => "moved",
@@ -101,125 +42,6 @@ impl LeaveReason {
             Self::Other => "other",
         }
     }
-}
-
-/// A stored reason (`moved`, `asked`, `other`, each optionally followed by `: note`) in
-/// words.
-pub fn leave_reason_text(stored: &str, en: bool) -> String {
-    let (code, note) = stored
-        .split_once(": ")
-        .map_or((stored, ""), |(c, n)| (c, n));
-    let words = match (code, en) {
-        ("moved", false) => "迁出",
-        ("moved", true) => "Moved away",
-        ("asked", false) => "本人要求退出",
-        ("asked", true) => "Asked to be removed",
-        ("other", false) => "其他",
-        ("other", true) => "Other",
-        _ => return stored.to_string(),
-    };
-    match (note.is_empty(), en) {
-        (true, _) => words.to_string(),
-        (false, false) => format!("{words}：{note}"),
-        (false, true) => format!("{words}: {note}"),
-    }
-}
-
-/// Takes a member off the panel today; the member stays in the registry, inactive, with
-/// the day and the reason.
-pub async fn deactivate(
-    state: &crate::AppState,
-    id: i64,
-    reason: LeaveReason,
-    note: &str,
-) -> Result<(), ApiError> {
-    let note = note.trim();
-    if reason == LeaveReason::Other && note.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "note_required",
-            "请说明原因 · say why in `note`",
-        )
-        .with_field("note"));
-    }
-    if note.chars().count() > 200 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "note_too_long",
-            "说明不超过200字 · the note may have at most 200 characters",
-        )
-        .with_field("note"));
-    }
-    let stored = if note.is_empty() {
-        reason.code().to_string()
-    } else {
-        format!("{}: {note}", reason.code())
-    };
-    state
-        .store
-        .deactivate_member(id, state.today(), &stored)
-        .await?;
-    Ok(())
-}
-
-/// The whole registry as a sheet: the import columns (so the file imports again), then id,
-/// day added, status, day left and why.
-pub fn export_table(members: &[Member], settings: &PanelSettings) -> Table {
-    let mut header = import::member_header();
-    header.extend(
-        ["编号", "加入日期", "状态", "退出日期", "退出原因"]
-            .into_iter()
-            .map(String::from),
-    );
-    let rows = members
-        .iter()
-        .map(|m| {
-            let mut cells =
-                import::member_cells(&m.details, &settings.group_name_zh(&m.details.group));
-            cells.push(m.id.to_string());
-            cells.push(m.details.added_on.to_string());
-            cells.push(if m.active { "在册" } else { "已退出" }.into());
-            cells.push(m.left_on.map(|d| d.to_string()).unwrap_or_default());
-            cells.push(
-                m.left_reason
-                    .as_deref()
-                    .map(|r| leave_reason_text(r, false))
-                    .unwrap_or_default(),
-            );
-            cells
-        })
-        .collect();
-    Table { header, rows }
-}
-
-/// The filter of a member list, from `search`, `group` (code or name) and `active`.
-pub fn member_filter(
-    settings: &PanelSettings,
-    search: Option<&str>,
-    group: Option<&str>,
-    active_only: bool,
-) -> Result<MemberFilter, ApiError> {
-    let group = match group.map(str::trim).filter(|g| !g.is_empty()) {
-        None => None,
-        Some(g) => Some(settings.group_code(g).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_group",
-                format!("类别“{g}”不存在 · unknown group `{g}`"),
-            )
-            .with_field("group")
-        })?),
-    };
-    Ok(MemberFilter {
-        active_only,
-        group,
-        search: search
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from),
-        limit: None,
-        offset: 0,
-    })
 }
 
 /// A query string whose rejections are API errors.
@@ -310,17 +132,14 @@ pub async fn list_members(
     _: Authorized<ORGANIZER>,
     ApiQuery(q): ApiQuery<MemberQuery>,
 ) -> Result<Json<MemberList>, ApiError> {
-    let mut filter = member_filter(
-        &state.settings.panel,
+    let filter = panel::member_filter(
+        &state,
         q.search.as_deref(),
         q.group.as_deref(),
         q.active == Some(true),
     )?;
     let page = q.page.unwrap_or(1).max(1);
-    let total = state.store.member_count(&filter).await?;
-    filter.limit = Some(PER_PAGE);
-    filter.offset = (page - 1).saturating_mul(PER_PAGE);
-    let members = state.store.members(&filter).await?;
+    let (total, members) = panel::members_page(&state, filter, page).await?;
     Ok(Json(MemberList {
         total,
         page,
@@ -391,14 +210,6 @@ pub async fn add_members(
     _: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> Result<Json<ImportResult>, ApiError> {
-    if body.rows.len() > MAX_ROWS {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "too_many_rows",
-            format!("send at most {MAX_ROWS} rows a request"),
-        )
-        .with_field("rows"));
-    }
     let rows = body
         .rows
         .into_iter()
@@ -416,14 +227,7 @@ pub async fn add_members(
             },
         })
         .collect();
-    let report = import_rows(
-        state.store.as_ref(),
-        &state.settings,
-        rows,
-        state.today(),
-        body.dry_run,
-    )
-    .await?;
+    let report = panel::import_request(&state, rows, body.dry_run).await?;
     Ok(Json(ImportResult {
         imported: report.imported,
         dry_run: report.dry_run,
@@ -460,19 +264,6 @@ pub async fn deactivate_member(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<DeactivateBody>,
 ) -> Result<StatusCode, ApiError> {
-    deactivate(&state, id, body.reason, &body.note).await?;
+    panel::deactivate(&state, id, body.reason.code(), &body.note).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_reasons_read_in_both_languages() {
-        assert_eq!(leave_reason_text("moved", false), "迁出");
-        assert_eq!(leave_reason_text("asked", true), "Asked to be removed");
-        assert_eq!(leave_reason_text("other: 已去世", false), "其他：已去世");
-        assert_eq!(leave_reason_text("something old", true), "something old");
-    }
 }

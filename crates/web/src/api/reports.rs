@@ -5,14 +5,14 @@ use super::{ApiJson, ApiPath};
 use crate::{
     auth::{Authorized, role_bit},
     error::ApiError,
-    state::{AppState, Shared},
+    state::Shared,
 };
 use axum::{Json, extract::State, http::StatusCode};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
+use minping_app::reports::{self, ReportStatus};
 use minping_domain::{
     Role,
-    code::OneTimeCode,
-    report::{NewEvidence, NewReport, ReportDraft, ReportSource, ReportState},
+    report::{ReportDraft, ReportSource},
 };
 use minping_storage::Report;
 use serde::{Deserialize, Serialize};
@@ -41,47 +41,23 @@ pub struct ReportBody {
     pub occurred_on: Option<NaiveDate>,
 }
 
+impl From<ReportBody> for ReportDraft {
+    fn from(b: ReportBody) -> Self {
+        ReportDraft {
+            unit_id: b.unit_id,
+            description: b.description,
+            staff: b.staff,
+            contact: b.contact,
+            occurred_on: b.occurred_on,
+        }
+    }
+}
+
 /// The reporter's tracking code.
 #[derive(Serialize, ToSchema)]
 pub struct TrackingBody {
     /// Keep it to follow the report's status.
     pub tracking_code: String,
-}
-
-/// Checks and stores a report from any channel with its checked evidence files, all in one
-/// transaction; returns its tracking code and id.
-pub(crate) async fn intake(
-    state: &AppState,
-    body: ReportBody,
-    evidence: &[NewEvidence],
-    source: ReportSource,
-) -> Result<(String, i64), ApiError> {
-    let units = state.evaluated_units().await?;
-    let draft = ReportDraft {
-        unit_id: body.unit_id,
-        description: body.description,
-        staff: body.staff,
-        contact: body.contact,
-        occurred_on: body.occurred_on,
-    };
-    let report: NewReport = draft
-        .parse(state.today(), |u| units.contains(&u))
-        .map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
-                .with_field(e.field())
-        })?;
-    let code = OneTimeCode::generate(&mut rand::thread_rng());
-    let id = state
-        .store
-        .create_report(
-            &report,
-            evidence,
-            source,
-            &code.digest(&state.code_key),
-            state.today(),
-        )
-        .await?;
-    Ok((code.printed(), id))
 }
 
 /// Files a report (public, anonymous unless a contact is given).
@@ -91,8 +67,13 @@ pub async fn create(
     State(state): State<Shared>,
     ApiJson(body): ApiJson<ReportBody>,
 ) -> Result<(StatusCode, Json<TrackingBody>), ApiError> {
-    let (tracking_code, _) = intake(&state, body, &[], ReportSource::Web).await?;
-    Ok((StatusCode::CREATED, Json(TrackingBody { tracking_code })))
+    let filed = reports::file(&state, body.into(), &[], ReportSource::Web).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TrackingBody {
+            tracking_code: filed.tracking_code,
+        }),
+    ))
 }
 
 /// A report taken by phone, letter or visit.
@@ -124,41 +105,21 @@ pub async fn staff_intake(
     _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
     ApiJson(body): ApiJson<StaffIntake>,
 ) -> Result<(StatusCode, Json<TrackingBody>), ApiError> {
-    let source = match body.source.as_str() {
-        "hotline" => ReportSource::Hotline,
-        "letter" => ReportSource::Letter,
-        "visit" => ReportSource::Visit,
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_source",
-                "source must be hotline, letter or visit",
-            )
-            .with_field("source"));
-        }
-    };
-    let report = ReportBody {
+    let source = reports::staff_source(&body.source)?;
+    let draft = ReportDraft {
         unit_id: body.unit_id,
         description: body.description,
         staff: body.staff,
         contact: body.contact,
         occurred_on: body.occurred_on,
     };
-    let (tracking_code, _) = intake(&state, report, &[], source).await?;
-    Ok((StatusCode::CREATED, Json(TrackingBody { tracking_code })))
-}
-
-/// What a reporter may see: the status and its dates, no internal notes.
-#[derive(Serialize, ToSchema)]
-pub struct ReportStatus {
-    /// `received`, `investigating`, `substantiated` or `unsubstantiated`.
-    pub status: String,
-    /// When it was received.
-    pub received_on: NaiveDate,
-    /// When it was concluded.
-    pub concluded_on: Option<NaiveDate>,
-    /// The steps taken, as (status, day).
-    pub history: Vec<(String, NaiveDate)>,
+    let filed = reports::file(&state, draft, &[], source).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TrackingBody {
+            tracking_code: filed.tracking_code,
+        }),
+    ))
 }
 
 /// A report's status for its reporter (public, by tracking code).
@@ -168,26 +129,7 @@ pub async fn status(
     State(state): State<Shared>,
     ApiPath(tracking_code): ApiPath<String>,
 ) -> Result<Json<ReportStatus>, ApiError> {
-    let code = OneTimeCode::parse(&tracking_code).map_err(|_| ApiError::not_found())?;
-    let report = state
-        .store
-        .report_by_tracking(&code.digest(&state.code_key))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let tz = state.settings.tz();
-    let history = state
-        .store
-        .report_events(report.id)
-        .await?
-        .into_iter()
-        .map(|e| (e.to.to_string(), e.at.with_timezone(&tz).date_naive()))
-        .collect();
-    Ok(Json(ReportStatus {
-        status: report.state.to_string(),
-        received_on: report.received_on,
-        concluded_on: report.concluded_on,
-        history,
-    }))
+    Ok(Json(reports::status(&state, &tracking_code).await?))
 }
 
 /// Every report, newest first (investigator, organizer).
@@ -196,7 +138,7 @@ pub async fn list(
     State(state): State<Shared>,
     _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
 ) -> Result<Json<Vec<Report>>, ApiError> {
-    Ok(Json(state.store.reports(None).await?))
+    Ok(Json(state.store().reports(None).await?))
 }
 
 /// A workflow step.
@@ -222,60 +164,14 @@ pub async fn transition(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReportTransition>,
 ) -> Result<StatusCode, ApiError> {
-    move_report(&state, id, &body, &who.actor()).await?;
+    reports::step(
+        &state,
+        id,
+        &body.to,
+        &body.reason,
+        body.action.as_deref(),
+        &who.actor(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Moves a report one step, recording who, when and why; substantiating needs the
-/// disciplinary action. Shared by the API and the console.
-pub(crate) async fn move_report(
-    state: &AppState,
-    id: i64,
-    body: &ReportTransition,
-    actor: &minping_storage::Actor,
-) -> Result<(), ApiError> {
-    let to: ReportState = body.to.parse().map_err(|m: String| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_state", m).with_field("to")
-    })?;
-    let reason = super::name("reason", &body.reason)?;
-    let action = body
-        .action
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty());
-    if to == ReportState::Substantiated && action.is_none() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "action_required",
-            "record the disciplinary action taken for a substantiated report",
-        )
-        .with_field("action"));
-    }
-    let report = state
-        .store
-        .report(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if !report.state.may_become(to) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            format!("a {} report cannot become {to}", report.state),
-        )
-        .with_field("to"));
-    }
-    state
-        .store
-        .transition_report(
-            id,
-            report.state,
-            to,
-            actor,
-            &reason,
-            action,
-            Utc::now(),
-            state.today(),
-        )
-        .await?;
-    Ok(())
 }

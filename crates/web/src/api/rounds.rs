@@ -1,15 +1,18 @@
 //! Rounds (评议轮次) and their lifecycle.
 
-use super::{ApiJson, ApiPath, results::ResultRow};
+use super::{ApiJson, ApiPath};
 use crate::{
     auth::{Authorized, ORGANIZER},
     error::ApiError,
-    lifecycle,
     state::Shared,
 };
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
-use minping_domain::{Round, RoundId, RoundLabel, RoundState};
+use minping_app::{
+    results::{self, ResultRow},
+    rounds,
+};
+use minping_domain::{Round, RoundId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -59,7 +62,7 @@ impl From<&Round> for RoundBody {
 pub async fn list_rounds(State(state): State<Shared>) -> Result<Json<Vec<RoundBody>>, ApiError> {
     Ok(Json(
         state
-            .store
+            .store()
             .rounds()
             .await?
             .iter()
@@ -94,26 +97,7 @@ pub async fn create_round(
     who: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewRound>,
 ) -> Result<(StatusCode, Json<RoundBody>), ApiError> {
-    let label: RoundLabel =
-        body.label
-            .parse()
-            .map_err(|e: minping_domain::round::RoundLabelError| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_label",
-                    e.to_string(),
-                )
-                .with_field("label")
-            })?;
-    let round = state
-        .store
-        .create_round(
-            label,
-            &state.settings.round_settings(),
-            &who.actor(),
-            Utc::now(),
-        )
-        .await?;
+    let round = rounds::create(&state, &body.label, &who.actor()).await?;
     Ok((StatusCode::CREATED, Json(RoundBody::from(&round))))
 }
 
@@ -135,10 +119,7 @@ pub async fn transition_round(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> Result<Json<RoundBody>, ApiError> {
-    let to: RoundState = body.to.parse().map_err(|m: String| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_state", m).with_field("to")
-    })?;
-    let round = lifecycle::advance(&state, RoundId(id), to, &who.actor()).await?;
+    let round = rounds::advance_to(&state, RoundId(id), &body.to, &who.actor()).await?;
     Ok(Json(RoundBody::from(&round)))
 }
 
@@ -164,7 +145,7 @@ pub async fn list_transitions(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<TransitionBody>>, ApiError> {
     state.round(RoundId(id)).await?;
-    let list = state.store.transitions(RoundId(id)).await?;
+    let list = state.store().transitions(RoundId(id)).await?;
     Ok(Json(
         list.into_iter()
             .map(|t| TransitionBody {
@@ -186,14 +167,6 @@ pub async fn preview(
     _: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<ResultRow>>, ApiError> {
-    let round = state.round(RoundId(id)).await?;
-    if matches!(round.state, RoundState::Draft | RoundState::Open) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "round_not_closed",
-            "close the round before previewing its ranking",
-        ));
-    }
-    let (_, ranking) = lifecycle::compute_ranking(&state, &round).await?;
-    Ok(Json(super::results::rows(&state, &round, &ranking).await?))
+    let (round, ranking) = rounds::preview(&state, RoundId(id)).await?;
+    Ok(Json(results::rows(&state, &round, &ranking).await?))
 }

@@ -10,11 +10,12 @@ use axum::{
     Json,
     extract::{Query, State},
 };
-use chrono::{NaiveDate, Utc};
-use minping_domain::{
-    PersonId, RoundId,
-    rules::{PromotionAnswer, RecordedSanction, may_promote},
+use chrono::NaiveDate;
+use minping_app::{
+    accountability::{self, Frozen},
+    notice,
 };
+use minping_domain::{PersonId, RoundId, rules::PromotionAnswer};
 use minping_storage::Sanction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -81,7 +82,7 @@ pub async fn list(
     state.round(RoundId(id)).await?;
     Ok(Json(
         state
-            .store
+            .store()
             .sanctions(RoundId(id))
             .await?
             .into_iter()
@@ -110,11 +111,7 @@ pub async fn decide(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Decision>,
 ) -> Result<Json<SanctionBody>, ApiError> {
-    let reason = super::name("reason", &body.reason)?;
-    let s = state
-        .store
-        .decide_sanction(id, body.confirm, &who.actor(), &reason, Utc::now())
-        .await?;
+    let s = accountability::decide(&state, id, body.confirm, &body.reason, &who.actor()).await?;
     Ok(Json(s.into()))
 }
 
@@ -137,37 +134,25 @@ pub async fn promotion(
     query: Result<Query<On>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<PromotionAnswer>, ApiError> {
     let Query(on) = query?;
-    let person = PersonId(id);
-    if !state.store.people().await?.iter().any(|p| p.id == person) {
-        return Err(ApiError::not_found());
-    }
-    let recorded: Vec<RecordedSanction> = state
-        .store
-        .sanctions_of(person)
-        .await?
-        .into_iter()
-        .map(|s| RecordedSanction {
-            sanction: s.proposal,
-            state: s.state,
-        })
-        .collect();
     let day = on.on.unwrap_or_else(|| state.today());
-    Ok(Json(may_promote(person, day, &recorded)))
+    Ok(Json(
+        accountability::promotion(&state, PersonId(id), day).await?,
+    ))
 }
 
 /// Everyone whose promotion is frozen on a day (today when absent), with the round, rule
 /// and last day of each freeze (organizer, leader).
 #[utoipa::path(get, path = "/api/v1/promotion/frozen", security(("token" = [])),
     params(("on" = Option<String>, Query, description = "YYYY-MM-DD")),
-    responses((status = 200, body = Vec<crate::accountability::Frozen>)))]
+    responses((status = 200, body = Vec<Frozen>)))]
 pub async fn frozen(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER_OR_LEADER>,
     query: Result<Query<On>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<crate::accountability::Frozen>>, ApiError> {
+) -> Result<Json<Vec<Frozen>>, ApiError> {
     let Query(on) = query?;
     let day = on.on.unwrap_or_else(|| state.today());
-    Ok(Json(crate::accountability::frozen_on(&state, day).await?))
+    Ok(Json(accountability::frozen_on(&state, day).await?))
 }
 
 /// Since the first round: rounds held, reminder talks, interviews, removals, deferred
@@ -176,7 +161,7 @@ pub async fn frozen(
 pub async fn statistics(
     State(state): State<Shared>,
 ) -> Result<Json<minping_domain::statistics::Statistics>, ApiError> {
-    Ok(Json(crate::accountability::statistics(&state).await?))
+    Ok(Json(accountability::statistics(&state).await?))
 }
 
 /// The circulation notice (通报) of a finalized or published round, as a PDF (organizer,
@@ -190,7 +175,7 @@ pub async fn notice(
     _: Authorized<ORGANIZER_OR_LEADER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    let pdf = crate::notice::notice_pdf(&state, RoundId(id)).await?;
+    let pdf = notice::pdf(&state, RoundId(id)).await?;
     Ok(pdf_response(id, pdf))
 }
 

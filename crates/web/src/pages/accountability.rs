@@ -3,10 +3,10 @@
 
 use super::{Access, Page, console::Flash, public::round_title, render};
 use crate::{
-    accountability::{Frozen, frozen_on, person_names, statistics, unit_labels},
     auth::{Authorized, ORGANIZER, ORGANIZER_OR_LEADER},
     csrf::CsrfForm,
-    error::{ApiError, PageError},
+    error::{Failure, PageError},
+    i18n::Lang,
     state::Shared,
 };
 use askama::Template;
@@ -14,10 +14,14 @@ use axum::{
     extract::{Path, Query, State},
     response::Response,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
+use minping_app::{
+    accountability::{self, Frozen, frozen_on, person_names, statistics, unit_labels},
+    notice,
+};
 use minping_domain::{
     PersonId, Role, RoundId,
-    rules::{PromotionAnswer, RecordedSanction, SanctionState, may_promote},
+    rules::{PromotionAnswer, SanctionState},
     statistics::{Figures, Statistics},
 };
 use minping_storage::Sanction;
@@ -89,7 +93,7 @@ pub async fn round_sanctions(
     let people = person_names(&state).await?;
     let units = unit_labels(&state).await?;
     let lines: Vec<SanctionLine> = state
-        .store
+        .store()
         .sanctions(round.id)
         .await?
         .into_iter()
@@ -131,32 +135,19 @@ pub struct DecisionForm {
 pub async fn decide(
     State(state): State<Shared>,
     who: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Response {
-    let outcome = async {
-        let confirm = match form.decision.as_str() {
-            "confirm" => true,
-            "reject" => false,
-            _ => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_decision",
-                    "confirm or reject",
-                ));
-            }
-        };
-        let reason = crate::api::name("reason", &form.reason)?;
-        let s = state
-            .store
-            .decide_sanction(id, confirm, &who.actor(), &reason, Utc::now())
-            .await?;
-        Ok(format!("#{} {}", s.id, form.decision))
-    }
-    .await;
+    let outcome =
+        accountability::decide_as_typed(&state, id, &form.decision, &form.reason, &who.actor())
+            .await;
     super::console::back(
         &format!("/console/rounds/{}/sanctions", form.round),
-        outcome,
+        lang,
+        outcome
+            .map(|s| format!("#{} {}", s.id, form.decision))
+            .map_err(Failure::from),
     )
 }
 
@@ -190,7 +181,7 @@ pub async fn promotion(
     Query(q): Query<PromotionQuery>,
 ) -> Result<Response, PageError> {
     let today = state.today();
-    let people = state.store.people().await?;
+    let people = state.store().people().await?;
     let mut error = None;
     let on = match q.on.trim() {
         "" => today,
@@ -204,17 +195,10 @@ pub async fn promotion(
     if let Some(p) = people.iter().find(|p| p.id.0 == person)
         && error.is_none()
     {
-        let recorded: Vec<RecordedSanction> = state
-            .store
-            .sanctions_of(p.id)
-            .await?
-            .into_iter()
-            .map(|s| RecordedSanction {
-                sanction: s.proposal,
-                state: s.state,
-            })
-            .collect();
-        answer = Some((p.name.clone(), may_promote(PersonId(person), on, &recorded)));
+        answer = Some((
+            p.name.clone(),
+            accountability::promotion(&state, PersonId(person), on).await?,
+        ));
     }
     render(Promotion {
         frozen: frozen_on(&state, today).await?,
@@ -234,6 +218,6 @@ pub async fn notice_pdf(
     _: Authorized<ORGANIZER_OR_LEADER>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let pdf = crate::notice::notice_pdf(&state, RoundId(id)).await?;
+    let pdf = notice::pdf(&state, RoundId(id)).await?;
     Ok(crate::api::sanctions::pdf_response(id, pdf))
 }

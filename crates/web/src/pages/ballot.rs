@@ -1,13 +1,14 @@
 //! The public ballot form (评议表) for the open round, and the receipt page.
 
 use super::{Page, public::IndicatorView, public::round_title, render};
-use crate::{csrf::CsrfForm, error::PageError, intake, state::Shared};
+use crate::{csrf::CsrfForm, error::PageError, state::Shared};
 use askama::Template;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+use minping_app::intake;
 use minping_domain::{BallotDraft, NominationDraft, Round, RoundId, RoundState, UnitId};
 use std::collections::HashMap;
 
@@ -127,7 +128,7 @@ impl Typed {
 
 async fn open_round(state: &Shared, id: i64) -> Result<Round, PageError> {
     let round = state
-        .store
+        .store()
         .round(RoundId(id))
         .await?
         .ok_or_else(PageError::not_found)?;
@@ -161,7 +162,7 @@ async fn form_page(
         None => (None, None),
     };
     let en = page.en();
-    let units = state.store.units().await?;
+    let units = state.store().units().await?;
     let mut agencies: Vec<AgencyGroup> = Vec::new();
     for u in units.into_iter().filter(|u| u.active) {
         let ticked = typed.indicators.get(&u.id.0);
@@ -289,7 +290,7 @@ pub async fn submit(
             };
             Ok(response)
         }
-        Err(e) => Err(crate::error::ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -309,18 +310,18 @@ pub async fn receipt(
     Path(receipt): Path<String>,
 ) -> Result<Response, PageError> {
     let stored = state
-        .store
+        .store()
         .ballot_by_receipt(&receipt.trim().to_ascii_uppercase())
         .await?
         .ok_or_else(PageError::not_found)?;
     let round = state
-        .store
+        .store()
         .round(stored.round_id)
         .await?
         .ok_or_else(PageError::not_found)?;
     let en = page.en();
     let units: HashMap<UnitId, _> = state
-        .store
+        .store()
         .units()
         .await?
         .into_iter()

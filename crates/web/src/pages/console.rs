@@ -3,11 +3,10 @@
 
 use super::{Page, public::round_title, render};
 use crate::{
-    api::{ResultRow, name},
     auth::{Authorized, ORGANIZER, STAFF},
     csrf::CsrfForm,
-    error::{ApiError, PageError},
-    lifecycle,
+    error::{Failure, PageError},
+    i18n::Lang,
     state::Shared,
 };
 use askama::Template;
@@ -15,7 +14,11 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::{NaiveDate, Utc};
+use minping_app::{
+    org,
+    results::{self, ResultRow},
+    rounds,
+};
 use minping_domain::{AgencyId, PersonId, PostRole, RoundId, RoundLabel, RoundState, UnitId};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -29,11 +32,11 @@ pub struct Flash {
     pub(super) done: Option<String>,
 }
 
-/// Back to a console page, carrying what happened.
-pub(super) fn back(path: &str, outcome: Result<String, ApiError>) -> Response {
+/// Back to a console page, carrying what happened in the reader's language.
+pub(super) fn back(path: &str, lang: Lang, outcome: Result<String, Failure>) -> Response {
     let (key, text) = match outcome {
         Ok(done) => ("done", done),
-        Err(e) => ("error", e.message),
+        Err(e) => ("error", e.in_words(lang)),
     };
     let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
     Redirect::to(&format!("{path}?{query}")).into_response()
@@ -63,23 +66,23 @@ pub async fn dashboard(
 ) -> Result<Response, PageError> {
     let en = page.en();
     let mut rounds = Vec::new();
-    for r in state.store.rounds().await? {
+    for r in state.store().rounds().await? {
         rounds.push(RoundLine {
             id: r.id.0,
             label: r.label.to_string(),
             title: round_title(&r, en),
             state: r.state.to_string(),
-            ballots: state.store.ballot_count(r.id).await?,
+            ballots: state.store().ballot_count(r.id).await?,
         });
     }
     let units = state
-        .store
+        .store()
         .units()
         .await?
         .iter()
         .filter(|u| u.active)
         .count();
-    let agencies = state.store.agencies().await?.len();
+    let agencies = state.store().agencies().await?.len();
     render(Dashboard {
         page,
         rounds,
@@ -110,7 +113,7 @@ pub async fn units(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let mut agencies: Vec<AgencyUnits> = state
-        .store
+        .store()
         .agencies()
         .await?
         .into_iter()
@@ -120,7 +123,7 @@ pub async fn units(
             units: Vec::new(),
         })
         .collect();
-    for u in state.store.units().await? {
+    for u in state.store().units().await? {
         if let Some(a) = agencies.iter_mut().find(|a| a.id == u.agency_id.0) {
             a.units.push(u);
         }
@@ -129,7 +132,7 @@ pub async fn units(
         page,
         flash,
         agencies,
-        unit_kind: state.settings.unit_kind.clone(),
+        unit_kind: state.settings().unit_kind.clone(),
     })
 }
 
@@ -141,17 +144,15 @@ pub struct NamedForm {
 pub async fn create_agency(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     CsrfForm(form): CsrfForm<NamedForm>,
 ) -> Response {
-    let outcome = async {
-        let a = state
-            .store
-            .create_agency(&name("name", &form.name)?)
-            .await?;
-        Ok(a.name)
-    }
-    .await;
-    back("/console/units", outcome)
+    let outcome = org::create_agency(&state, &form.name).await;
+    back(
+        "/console/units",
+        lang,
+        outcome.map(|a| a.name).map_err(Failure::from),
+    )
 }
 
 #[derive(Deserialize)]
@@ -165,27 +166,23 @@ pub struct UnitForm {
 pub async fn create_unit(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     CsrfForm(form): CsrfForm<UnitForm>,
 ) -> Response {
-    let outcome = async {
-        let kind = if form.kind.trim().is_empty() {
-            state.settings.unit_kind.clone()
-        } else {
-            form.kind.clone()
-        };
-        let u = state
-            .store
-            .create_unit(
-                AgencyId(form.agency_id),
-                &name("name", &form.name)?,
-                &name("kind", &kind)?,
-            )
-            .await?;
-        state.units_changed();
-        Ok(format!("{} {}", u.agency, u.name))
-    }
+    let outcome = org::create_unit(
+        &state,
+        AgencyId(form.agency_id),
+        &form.name,
+        Some(&form.kind),
+    )
     .await;
-    back("/console/units", outcome)
+    back(
+        "/console/units",
+        lang,
+        outcome
+            .map(|u| format!("{} {}", u.agency, u.name))
+            .map_err(Failure::from),
+    )
 }
 
 #[derive(Deserialize)]
@@ -196,19 +193,16 @@ pub struct ActiveForm {
 pub async fn set_unit_active(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<ActiveForm>,
 ) -> Response {
-    let outcome = async {
-        state
-            .store
-            .set_unit_active(UnitId(id), form.active == "true")
-            .await?;
-        state.units_changed();
-        Ok(String::from("✓"))
-    }
-    .await;
-    back("/console/units", outcome)
+    let outcome = org::set_unit_active(&state, UnitId(id), form.active == "true").await;
+    back(
+        "/console/units",
+        lang,
+        outcome.map(|()| String::from("✓")).map_err(Failure::from),
+    )
 }
 
 struct PostLine {
@@ -237,11 +231,11 @@ pub async fn people(
     page: Page,
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
-    let units = state.store.units().await?;
+    let units = state.store().units().await?;
     let by_id: HashMap<UnitId, &minping_domain::Unit> = units.iter().map(|u| (u.id, u)).collect();
     let en = page.en();
     let posts = state
-        .store
+        .store()
         .posts()
         .await?
         .into_iter()
@@ -269,7 +263,7 @@ pub async fn people(
     render(People {
         page,
         flash,
-        people: state.store.people().await?,
+        people: state.store().people().await?,
         posts,
         today: state.today().to_string(),
         units,
@@ -279,17 +273,15 @@ pub async fn people(
 pub async fn create_person(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     CsrfForm(form): CsrfForm<NamedForm>,
 ) -> Response {
-    let outcome = async {
-        let p = state
-            .store
-            .create_person(&name("name", &form.name)?)
-            .await?;
-        Ok(p.name)
-    }
-    .await;
-    back("/console/people", outcome)
+    let outcome = org::create_person(&state, &form.name).await;
+    back(
+        "/console/people",
+        lang,
+        outcome.map(|p| p.name).map_err(Failure::from),
+    )
 }
 
 #[derive(Deserialize)]
@@ -303,24 +295,24 @@ pub struct PostForm {
 pub async fn assign_post(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     CsrfForm(form): CsrfForm<PostForm>,
 ) -> Response {
-    let outcome = async {
-        let bad =
-            |m: &str| ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
-        let role = PostRole::parse(&form.role).ok_or_else(|| bad("unknown post"))?;
-        let start: NaiveDate = form
-            .start
-            .parse()
-            .map_err(|_| bad("日期格式应为 YYYY-MM-DD · date must be YYYY-MM-DD"))?;
-        let p = state
-            .store
-            .assign_post(PersonId(form.person_id), UnitId(form.unit_id), role, start)
-            .await?;
-        Ok(format!("{} {}", p.person, p.start))
-    }
+    let outcome = org::assign_post(
+        &state,
+        PersonId(form.person_id),
+        UnitId(form.unit_id),
+        &form.role,
+        &form.start,
+    )
     .await;
-    back("/console/people", outcome)
+    back(
+        "/console/people",
+        lang,
+        outcome
+            .map(|p| format!("{} {}", p.person, p.start))
+            .map_err(Failure::from),
+    )
 }
 
 #[derive(Template)]
@@ -339,7 +331,7 @@ pub async fn rounds(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let en = page.en();
-    let all = state.store.rounds().await?;
+    let all = state.store().rounds().await?;
     let current = RoundLabel::containing(state.today());
     let suggested = std::iter::successors(Some(current), |l| Some(l.next()))
         .find(|l| all.iter().all(|r| r.label != *l))
@@ -351,7 +343,7 @@ pub async fn rounds(
             label: r.label.to_string(),
             title: round_title(&r, en),
             state: r.state.to_string(),
-            ballots: state.store.ballot_count(r.id).await?,
+            ballots: state.store().ballot_count(r.id).await?,
         });
     }
     render(Rounds {
@@ -370,32 +362,15 @@ pub struct RoundForm {
 pub async fn create_round(
     State(state): State<Shared>,
     who: Authorized<ORGANIZER>,
+    lang: Lang,
     CsrfForm(form): CsrfForm<RoundForm>,
 ) -> Response {
-    let outcome = async {
-        let label: RoundLabel =
-            form.label
-                .parse()
-                .map_err(|e: minping_domain::round::RoundLabelError| {
-                    ApiError::new(
-                        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_label",
-                        e.to_string(),
-                    )
-                })?;
-        let r = state
-            .store
-            .create_round(
-                label,
-                &state.settings.round_settings(),
-                &who.actor(),
-                Utc::now(),
-            )
-            .await?;
-        Ok(r.label.to_string())
-    }
-    .await;
-    back("/console/rounds", outcome)
+    let outcome = rounds::create(&state, &form.label, &who.actor()).await;
+    back(
+        "/console/rounds",
+        lang,
+        outcome.map(|r| r.label.to_string()).map_err(Failure::from),
+    )
 }
 
 struct TransitionLine {
@@ -435,13 +410,13 @@ pub async fn round(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let round = state
-        .store
+        .store()
         .round(RoundId(id))
         .await?
         .ok_or_else(PageError::not_found)?;
-    let tz = state.settings.tz();
+    let tz = state.settings().tz();
     let transitions = state
-        .store
+        .store()
         .transitions(round.id)
         .await?
         .into_iter()
@@ -455,18 +430,12 @@ pub async fn round(
     let (ranking, ranking_frozen) = match round.state {
         RoundState::Draft | RoundState::Open => (None, false),
         RoundState::Closed => {
-            let (_, ranking) = lifecycle::compute_ranking(&state, &round).await?;
-            (
-                Some(crate::api::results::rows(&state, &round, &ranking).await?),
-                false,
-            )
+            let (_, ranking) = rounds::preview(&state, round.id).await?;
+            (Some(results::rows(&state, &round, &ranking).await?), false)
         }
-        RoundState::Finalized | RoundState::Published => (
-            crate::api::results_body(&state, &round)
-                .await?
-                .map(|b| b.ranking),
-            true,
-        ),
+        RoundState::Finalized | RoundState::Published => {
+            (results::of(&state, &round).await?.map(|r| r.ranking), true)
+        }
     };
     let en = page.en();
     render(RoundPage {
@@ -474,7 +443,7 @@ pub async fn round(
         title: round_title(&round, en),
         state: round.state.to_string(),
         next: round.state.next().map(|s| s.to_string()),
-        ballots: state.store.ballot_count(round.id).await?,
+        ballots: state.store().ballot_count(round.id).await?,
         transitions,
         ranking,
         ranking_frozen,
@@ -497,20 +466,14 @@ pub struct TransitionForm {
 pub async fn transition(
     State(state): State<Shared>,
     who: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<TransitionForm>,
 ) -> Response {
-    let outcome = async {
-        let to: RoundState = form.to.parse().map_err(|m: String| {
-            ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_state",
-                m,
-            )
-        })?;
-        let r = lifecycle::advance(&state, RoundId(id), to, &who.actor()).await?;
-        Ok(r.state.to_string())
-    }
-    .await;
-    back(&format!("/console/rounds/{id}"), outcome)
+    let outcome = rounds::advance_to(&state, RoundId(id), &form.to, &who.actor()).await;
+    back(
+        &format!("/console/rounds/{id}"),
+        lang,
+        outcome.map(|r| r.state.to_string()).map_err(Failure::from),
+    )
 }

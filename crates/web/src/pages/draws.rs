@@ -3,11 +3,10 @@
 
 use super::{Page, public::round_title, render};
 use crate::{
-    api::draws::{response_rate, total},
     auth::{Authorized, ORGANIZER},
     csrf::CsrfForm,
-    error::{ApiError, PageError},
-    sampling,
+    error::{Failure, PageError},
+    i18n::Lang,
     state::Shared,
 };
 use askama::Template;
@@ -16,15 +15,20 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
+use minping_app::{
+    conflicts,
+    draws::{self, response_rate},
+    forms,
+};
 use minping_domain::RoundId;
-use minping_storage::{MailStatus, StratumCounts};
+use minping_storage::StratumCounts;
 use serde::Deserialize;
 
 use super::console::Flash;
 
 /// Back to the round's panel page, carrying what happened.
-fn back(round: i64, outcome: Result<String, ApiError>) -> Response {
-    super::console::back(&format!("/console/rounds/{round}/panel"), outcome)
+fn back(round: i64, lang: Lang, outcome: Result<String, Failure>) -> Response {
+    super::console::back(&format!("/console/rounds/{round}/panel"), lang, outcome)
 }
 
 struct Stratum {
@@ -68,34 +72,34 @@ pub async fn show(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let round = state
-        .store
+        .store()
         .round(RoundId(id))
         .await?
         .ok_or_else(PageError::not_found)?;
-    let frozen = state.store.frame(round.id).await?;
-    let counts = state.store.response_counts(round.id).await?;
-    let mut strata: Vec<Stratum> = counts
+    let frozen = state.store().frame(round.id).await?;
+    let response = draws::response(&state, round.id).await?;
+    let mut strata: Vec<Stratum> = response
+        .strata
         .iter()
         .map(|c| Stratum {
-            name: state.settings.panel.group_name_zh(&c.group),
+            name: state.settings().panel.group_name_zh(&c.group),
             rate: percent(response_rate(c)),
             counts: c.clone(),
         })
         .collect();
-    if !counts.is_empty() {
-        let t = total(&counts);
+    if !response.strata.is_empty() {
         strata.push(Stratum {
             name: if page.en() {
                 "Total".into()
             } else {
                 "合计".into()
             },
-            rate: percent(response_rate(&t)),
-            counts: t,
+            rate: percent(response.response_rate),
+            counts: response.total,
         });
     }
     let conflicts = state
-        .store
+        .store()
         .conflicts(round.id)
         .await?
         .into_iter()
@@ -112,7 +116,7 @@ pub async fn show(
         flash,
         id,
         title: round_title(&round, en),
-        default_size: state.settings.panel.sample_size,
+        default_size: state.settings().panel.sample_size,
         eligible: frozen.as_ref().map_or(0, |f| f.frame.lines().count()),
         sample_size: frozen.as_ref().map_or(0, |f| f.sample_size),
         frame_hash: frozen.as_ref().map(|f| f.frame_hash.clone()),
@@ -131,13 +135,14 @@ pub struct FreezeForm {
 pub async fn freeze(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<FreezeForm>,
 ) -> Response {
-    let outcome = sampling::freeze(&state, RoundId(id), form.sample_size)
+    let outcome = draws::freeze(&state, RoundId(id), Some(form.sample_size))
         .await
         .map(|f| f.frame_hash);
-    back(id, outcome)
+    back(id, lang, outcome.map_err(Failure::from))
 }
 
 #[derive(Deserialize)]
@@ -148,37 +153,27 @@ pub struct DrawForm {
 pub async fn draw(
     State(state): State<Shared>,
     who: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DrawForm>,
 ) -> Response {
-    let outcome = sampling::draw_sample(&state, RoundId(id), &form.seed, &who.actor())
+    let outcome = draws::draw_sample(&state, RoundId(id), &form.seed, &who.actor())
         .await
         .map(|d| d.members.len().to_string());
-    back(id, outcome)
+    back(id, lang, outcome.map_err(Failure::from))
 }
 
 pub async fn mailed(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    let outcome = async {
-        let round = RoundId(id);
-        let mut n = 0;
-        for s in state.store.sample(round).await? {
-            if s.mail_status == MailStatus::Drawn {
-                state
-                    .store
-                    .set_mail_status(round, s.member.id, MailStatus::Mailed)
-                    .await?;
-                n += 1;
-            }
-        }
-        Ok(n.to_string())
-    }
-    .await;
-    back(id, outcome)
+    let outcome = draws::record_mailing(&state, RoundId(id), &[], true, "mailed")
+        .await
+        .map(|n| n.to_string());
+    back(id, lang, outcome.map_err(Failure::from))
 }
 
 #[derive(Deserialize)]
@@ -191,28 +186,23 @@ pub struct ResolveForm {
 pub async fn resolve(
     State(state): State<Shared>,
     who: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(conflict): Path<i64>,
     CsrfForm(form): CsrfForm<ResolveForm>,
 ) -> Response {
-    let outcome = async {
-        let reason = crate::api::name("reason", &form.reason)?;
-        let c = crate::conflicts::resolve(
-            &state,
-            conflict,
-            form.count == "true",
-            &reason,
-            &who.actor(),
-        )
-        .await?;
-        Ok(c.state)
-    }
+    let outcome = conflicts::resolve(
+        &state,
+        conflict,
+        form.count == "true",
+        &form.reason,
+        &who.actor(),
+    )
     .await;
-    back(form.round, outcome)
-}
-
-/// A CSV cell, quoted.
-fn cell(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
+    back(
+        form.round,
+        lang,
+        outcome.map(|c| c.state).map_err(Failure::from),
+    )
 }
 
 /// The mailing list in the post office's order (postcode, then address); `?pending=1`
@@ -224,24 +214,7 @@ pub async fn mailing_csv(
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let pending_only = q.contains_key("pending");
-    let mut out = String::from("\u{feff}邮编,地址,姓名,类别,成员编号\n");
-    for s in state.store.sample(RoundId(id)).await? {
-        if pending_only
-            && (s.responded_on.is_some()
-                || !matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed))
-        {
-            continue;
-        }
-        let d = &s.member.details;
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            cell(&d.postcode),
-            cell(&d.address),
-            cell(&d.name),
-            cell(&state.settings.panel.group_name_zh(&d.group)),
-            s.member.id
-        ));
-    }
+    let table = forms::mailing_list(&state, RoundId(id), pending_only).await?;
     let name = if pending_only { "reminders" } else { "mailing" };
     Ok((
         [
@@ -251,7 +224,7 @@ pub async fn mailing_csv(
                 format!("attachment; filename=\"round-{id}-{name}.csv\""),
             ),
         ],
-        out,
+        table.to_csv(),
     )
         .into_response())
 }
@@ -262,7 +235,7 @@ pub async fn forms_pdf(
     _: Authorized<ORGANIZER>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let pdf = crate::forms::personalised_pdf(&state, RoundId(id)).await?;
+    let pdf = forms::personalised(&state, RoundId(id), |_, _| {}).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

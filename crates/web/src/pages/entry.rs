@@ -6,14 +6,10 @@
 
 use super::{Access, Page, public::round_title, render};
 use crate::{
-    api::entry::{
-        self as workflow, Content, EntryError, FormRef, KEYERS, Outcome, half_width,
-        half_width_char,
-    },
+    api::entry::KEYERS,
     auth::{Authorized, ORGANIZER},
     csrf::CsrfForm,
     error::PageError,
-    intake::IntakeError,
     state::Shared,
 };
 use askama::Template;
@@ -22,197 +18,20 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+use minping_app::{
+    entry::{self as workflow, EntryError, FormRef, Outcome},
+    intake::IntakeError,
+};
 use minping_domain::{
-    BallotDraft, BallotError, Channel, IndicatorSet, NominationDraft, Role, Round, RoundId,
-    RoundState, code::CodeError,
+    BallotError, Channel, Role, Round, RoundId, RoundState,
+    code::CodeError,
+    paper::{Content, Keyed, LineError, indicator_for, lines_of, read_lines},
 };
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
 /// Who may open the keying screen: clerks, and the organizer.
 pub const ACCESS: Access = Access::Roles(&[Role::Clerk, Role::Organizer]);
-
-/// What a clerk typed, read line by line, with the line each part came from.
-#[derive(Debug, Default, PartialEq)]
-struct Keyed {
-    nominations: Vec<NominationDraft>,
-    exposure: Vec<i64>,
-    nomination_lines: Vec<usize>,
-    exposure_lines: Vec<usize>,
-}
-
-impl Keyed {
-    fn draft(&self) -> BallotDraft {
-        BallotDraft {
-            nominations: self.nominations.clone(),
-            exposure: self.exposure.clone(),
-            ..BallotDraft::default()
-        }
-    }
-}
-
-/// A line that is not in the entry syntax.
-#[derive(Debug, PartialEq, Eq)]
-enum LineError {
-    /// A nomination line must start with the unit's id.
-    NoUnitId { line: usize },
-    /// Not an indicator (letters or Chinese names).
-    BadIndicator { line: usize, token: String },
-    /// Not a unit id in the exposure line.
-    BadExposure { line: usize, token: String },
-}
-
-/// The indicator a typed symbol stands for: the Chinese name (冷) when it is one character,
-/// or the code's first letter (`c`) when no other code starts with it.
-fn indicator_for(c: char, set: &IndicatorSet) -> Option<&str> {
-    let c = half_width_char(c);
-    let by_name = set.iter().find(|i| {
-        let mut name = i.name_zh.chars();
-        name.next() == Some(c) && name.next().is_none()
-    });
-    let by_letter = || {
-        let letter = c.to_ascii_lowercase();
-        let mut hits = set
-            .iter()
-            .filter(|i| c.is_ascii_alphabetic() && i.code.starts_with(letter));
-        match (hits.next(), hits.next()) {
-            (Some(i), None) => Some(i),
-            _ => None,
-        }
-    };
-    by_name.or_else(by_letter).map(|i| i.code.as_str())
-}
-
-/// How an indicator is written in an entry line.
-fn symbol(code: &str, set: &IndicatorSet) -> String {
-    let Some(ind) = set.iter().find(|i| i.code == code) else {
-        return code.to_string();
-    };
-    let mut name = ind.name_zh.chars();
-    if let (Some(c), None) = (name.next(), name.next()) {
-        return c.to_string();
-    }
-    match ind.code.chars().next() {
-        Some(c) if indicator_for(c, set) == Some(code) => c.to_string(),
-        _ => ind.code.clone(),
-    }
-}
-
-/// The codes of an indicator token like `冷贪`, `ls`, `c,g` or `cold,greedy`.
-fn indicator_codes(token: &str, set: &IndicatorSet) -> Option<Vec<String>> {
-    let mut codes = Vec::new();
-    for part in token
-        .split([',', '，', '、', '/', '+'])
-        .filter(|p| !p.is_empty())
-    {
-        let lower = half_width(part).to_ascii_lowercase();
-        if let Some(i) = set.iter().find(|i| i.code == lower) {
-            codes.push(i.code.clone());
-            continue;
-        }
-        for c in part.chars() {
-            codes.push(indicator_for(c, set)?.to_string());
-        }
-    }
-    Some(codes)
-}
-
-/// The units after `办过事:` or `E:`, if the line is the exposure line.
-fn exposure_list(line: &str) -> Option<&str> {
-    if let Some(rest) = line.strip_prefix("办过事") {
-        let rest = rest.trim_start();
-        return Some(rest.strip_prefix([':', '：']).unwrap_or(rest));
-    }
-    let rest = line.strip_prefix(['E', 'e', 'Ｅ', 'ｅ'])?.trim_start();
-    rest.strip_prefix([':', '：'])
-}
-
-/// Reads the entry text: every line a nomination, or the exposure line; blank lines are
-/// skipped. Every bad line is reported, not only the first.
-fn read_lines(text: &str, set: &IndicatorSet) -> Result<Keyed, Vec<LineError>> {
-    let mut keyed = Keyed::default();
-    let mut errors = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if let Some(units) = exposure_list(trimmed) {
-            for token in units
-                .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；'))
-                .filter(|t| !t.is_empty())
-            {
-                match half_width(token).parse::<i64>() {
-                    Ok(id) => {
-                        keyed.exposure.push(id);
-                        keyed.exposure_lines.push(line);
-                    }
-                    Err(_) => errors.push(LineError::BadExposure {
-                        line,
-                        token: token.to_string(),
-                    }),
-                }
-            }
-            continue;
-        }
-        let digits = trimmed
-            .char_indices()
-            .find(|(_, c)| !half_width_char(*c).is_ascii_digit())
-            .map_or(trimmed.len(), |(at, _)| at);
-        let Ok(unit_id) = half_width(&trimmed[..digits]).parse::<i64>() else {
-            errors.push(LineError::NoUnitId { line });
-            continue;
-        };
-        let rest = trimmed[digits..].trim_start();
-        let (token, comment) = match rest.find(char::is_whitespace) {
-            Some(at) => (&rest[..at], rest[at..].trim()),
-            None => (rest, ""),
-        };
-        let Some(indicators) = indicator_codes(token, set) else {
-            errors.push(LineError::BadIndicator {
-                line,
-                token: token.to_string(),
-            });
-            continue;
-        };
-        keyed.nominations.push(NominationDraft {
-            unit_id,
-            indicators,
-            comment: (!comment.is_empty()).then(|| comment.to_string()),
-        });
-        keyed.nomination_lines.push(line);
-    }
-    if errors.is_empty() {
-        Ok(keyed)
-    } else {
-        Err(errors)
-    }
-}
-
-/// An entry's content in the line syntax, as the organizer's starting point.
-fn lines_of(content: &Content, set: &IndicatorSet) -> String {
-    let mut out = String::new();
-    for n in &content.nominations {
-        let symbols: Vec<String> = n.indicators.iter().map(|c| symbol(c, set)).collect();
-        let joined = if symbols.iter().all(|s| s.chars().count() == 1) {
-            symbols.concat()
-        } else {
-            symbols.join(",")
-        };
-        out.push_str(&format!("{} {joined}", n.unit_id));
-        if let Some(c) = &n.comment {
-            out.push(' ');
-            out.push_str(c);
-        }
-        out.push('\n');
-    }
-    if !content.exposure.is_empty() {
-        let ids: Vec<String> = content.exposure.iter().map(i64::to_string).collect();
-        out.push_str(&format!("办过事: {}\n", ids.join(" ")));
-    }
-    out
-}
 
 fn line_message(page: &Page, line: usize, message: &str) -> String {
     format!(
@@ -335,7 +154,13 @@ struct AgencyUnits {
 
 async fn unit_reference(state: &Shared) -> Result<Vec<AgencyUnits>, PageError> {
     let mut agencies: Vec<AgencyUnits> = Vec::new();
-    for u in state.store.units().await?.into_iter().filter(|u| u.active) {
+    for u in state
+        .store()
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+    {
         match agencies.last_mut() {
             Some(a) if a.name == u.agency => a.units.push((u.id.0, u.name)),
             _ => agencies.push(AgencyUnits {
@@ -349,7 +174,7 @@ async fn unit_reference(state: &Shared) -> Result<Vec<AgencyUnits>, PageError> {
 
 async fn round_of(state: &Shared, id: i64) -> Result<Round, PageError> {
     state
-        .store
+        .store()
         .round(RoundId(id))
         .await?
         .ok_or_else(PageError::not_found)
@@ -385,7 +210,7 @@ pub async fn index(
     page: Page,
 ) -> Result<Response, PageError> {
     let open: Vec<Round> = state
-        .store
+        .store()
         .rounds()
         .await?
         .into_iter()
@@ -460,7 +285,7 @@ async fn screen(
     let en = page.en();
     let agencies = unit_reference(state).await?;
     let disputed = if organizer {
-        Some(state.store.disputed_forms(round.id).await?.len())
+        Some(state.store().disputed_forms(round.id).await?.len())
     } else {
         None
     };
@@ -591,7 +416,7 @@ pub async fn submit(
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if let Some(e) = refused {
         if typed.errors.is_empty() {
-            status = e.status();
+            status = crate::error::status_of(minping_app::WorkflowError::kind(&e));
         }
         match entry_error_message(&page, &e, &keyed) {
             (Place::Key, message) => typed.key_error = Some(message),
@@ -752,9 +577,9 @@ async fn adjudication_page(
     retained: Option<Retained>,
 ) -> Result<Adjudication, PageError> {
     let en = page.en();
-    let tz = state.settings.tz();
+    let tz = state.settings().tz();
     let disputed = workflow::disputed(state, round.id).await?;
-    let awaiting = state.store.forms_awaiting_second_entry(round.id).await?;
+    let awaiting = state.store().forms_awaiting_second_entry(round.id).await?;
     let any_directed = disputed.iter().any(|d| d.channel == Channel::Directed)
         || awaiting
             .iter()
@@ -776,7 +601,7 @@ async fn adjudication_page(
         },
     };
     let units: HashMap<i64, String> = state
-        .store
+        .store()
         .units()
         .await?
         .into_iter()
@@ -925,100 +750,4 @@ pub async fn decide(
         render(adjudication_page(&state, page, &round, Flash::default(), Some(retained)).await?)?;
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn set() -> IndicatorSet {
-        IndicatorSet::default_five()
-    }
-
-    fn nom(unit_id: i64, indicators: &[&str], comment: Option<&str>) -> NominationDraft {
-        NominationDraft {
-            unit_id,
-            indicators: indicators.iter().map(|s| s.to_string()).collect(),
-            comment: comment.map(String::from),
-        }
-    }
-
-    #[test]
-    fn a_line_names_a_unit_its_indicators_and_a_comment() {
-        let k = read_lines(
-            "12 冷贪 要求请吃饭\n\n37 ls\n  40 C,g   态度 很差 \n办过事: 12 37，40",
-            &set(),
-        )
-        .unwrap();
-        assert_eq!(
-            k.nominations,
-            vec![
-                nom(12, &["cold", "greedy"], Some("要求请吃饭")),
-                nom(37, &["lazy", "shirking"], None),
-                nom(40, &["cold", "greedy"], Some("态度 很差")),
-            ]
-        );
-        assert_eq!(k.nomination_lines, vec![1, 3, 4]);
-        assert_eq!(k.exposure, vec![12, 37, 40]);
-        assert_eq!(k.exposure_lines, vec![5, 5, 5]);
-    }
-
-    #[test]
-    fn full_width_digits_and_letters_and_the_short_exposure_line_are_read() {
-        let k = read_lines("１２　ＬＳ\n7乱\nE: 7 12", &set()).unwrap();
-        assert_eq!(
-            k.nominations,
-            vec![
-                nom(12, &["lazy", "shirking"], None),
-                nom(7, &["arbitrary"], None)
-            ]
-        );
-        assert_eq!(k.exposure, vec![7, 12]);
-    }
-
-    #[test]
-    fn every_bad_line_is_reported_with_its_number() {
-        let errors = read_lines("冷 12\n12 冷贪要求请吃饭\n5 c\n办过事: 3 x", &set()).unwrap_err();
-        assert_eq!(
-            errors,
-            vec![
-                LineError::NoUnitId { line: 1 },
-                LineError::BadIndicator {
-                    line: 2,
-                    token: "冷贪要求请吃饭".into()
-                },
-                LineError::BadExposure {
-                    line: 4,
-                    token: "x".into()
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn an_entry_written_back_as_lines_reads_the_same() {
-        let content = Content {
-            nominations: vec![
-                workflow::KeyedNomination {
-                    unit_id: 3,
-                    indicators: vec!["cold".into(), "greedy".into()],
-                    comment: Some("要求请吃饭".into()),
-                },
-                workflow::KeyedNomination {
-                    unit_id: 9,
-                    indicators: vec!["shirking".into()],
-                    comment: None,
-                },
-            ],
-            exposure: vec![3, 4],
-        };
-        let text = lines_of(&content, &set());
-        assert_eq!(text, "3 冷贪 要求请吃饭\n9 推\n办过事: 3 4\n");
-        let k = read_lines(&text, &set()).unwrap();
-        assert_eq!(
-            k.nominations[0],
-            nom(3, &["cold", "greedy"], Some("要求请吃饭"))
-        );
-        assert_eq!(k.exposure, vec![3, 4]);
-    }
 }

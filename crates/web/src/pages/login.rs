@@ -1,12 +1,7 @@
 //! Signing in and out.
 
 use super::{Page, render};
-use crate::{
-    auth::{SESSION_USER, verify_password},
-    csrf::CsrfForm,
-    error::PageError,
-    state::Shared,
-};
+use crate::{auth::SESSION_USER, csrf::CsrfForm, error::PageError, state::Shared};
 use askama::Template;
 use axum::{
     extract::{Query, State},
@@ -62,10 +57,10 @@ pub async fn submit(
     session: Session,
     CsrfForm(form): CsrfForm<Credentials>,
 ) -> Result<Response, PageError> {
-    let user = state.store.user_by_name(form.name.trim()).await?;
+    let user = minping_app::accounts::sign_in(&state, &form.name, &form.password).await?;
     let next = safe_next(form.next.as_deref());
     match user {
-        Some(u) if verify_password(&form.password, &u.password_hash) => {
+        Some(u) => {
             // A new session id on sign-in, so a planted id cannot be ridden.
             session.cycle_id().await.map_err(|_| {
                 PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")

@@ -4,10 +4,10 @@
 
 use super::{Page, render};
 use crate::{
-    api::panel::{self as registry, LeaveReason, PER_PAGE},
     auth::{Authorized, ORGANIZER},
     csrf::{self, CsrfForm, CsrfUpload},
-    error::{ApiError, PageError},
+    error::{PageError, in_words},
+    i18n::Lang,
     state::Shared,
 };
 use askama::Template;
@@ -17,7 +17,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use base64::Engine;
-use minping_domain::panel::import;
+use minping_app::panel::{self as registry, PER_PAGE, PanelError};
 use minping_storage::MemberFilter;
 use serde::Deserialize;
 
@@ -104,8 +104,8 @@ pub async fn members(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let en = page.en();
-    let settings = &state.settings.panel;
-    let store = &state.store;
+    let settings = &state.settings().panel;
+    let store = &state.store();
     let mut groups = Vec::new();
     for g in &settings.groups {
         let of = |active_only| MemberFilter {
@@ -137,10 +137,10 @@ pub async fn members(
         done: q.done.clone(),
     };
     let mut filter =
-        match registry::member_filter(settings, Some(&q.search), Some(&q.group), active_only) {
+        match registry::member_filter(&state, Some(&q.search), Some(&q.group), active_only) {
             Ok(f) => f,
             Err(e) => {
-                flash.error = Some(e.message);
+                flash.error = Some(in_words(&e, page.lang));
                 MemberFilter::default()
             }
         };
@@ -311,18 +311,11 @@ pub async fn import(
     req: Request,
 ) -> Result<Response, PageError> {
     let upload = Upload::read(req, &state).await?;
-    let rows = match import::read_sheet(&upload.bytes) {
-        Ok(rows) => rows,
-        Err(e) => return Ok(back(Err(format!("{}：{e}", upload.name)))),
+    let report = match registry::import_file(&state, &upload.bytes, upload.preview).await {
+        Ok(report) => report,
+        Err(PanelError::File(e)) => return Ok(back(Err(format!("{}：{e}", upload.name)))),
+        Err(e) => return Err(e.into()),
     };
-    let report = registry::import_rows(
-        state.store.as_ref(),
-        &state.settings,
-        rows,
-        state.today(),
-        upload.preview,
-    )
-    .await?;
     let engine = base64::engine::general_purpose::STANDARD;
     let stem = upload
         .name
@@ -380,27 +373,16 @@ pub struct DeactivateForm {
 pub async fn deactivate(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DeactivateForm>,
 ) -> Response {
-    let outcome = async {
-        let reason = LeaveReason::parse(&form.reason).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_reason",
-                "请选择退出原因 · choose why the member leaves",
-            )
-        })?;
-        registry::deactivate(&state, id, reason, &form.note).await?;
-        Ok::<_, ApiError>(format!("#{id}"))
-    }
-    .await;
-    back(outcome.map_err(|e| e.message))
-}
-
-async fn export(state: &Shared) -> Result<import::Table, PageError> {
-    let members = state.store.members(&MemberFilter::default()).await?;
-    Ok(registry::export_table(&members, &state.settings.panel))
+    let outcome = registry::deactivate(&state, id, &form.reason, &form.note).await;
+    back(
+        outcome
+            .map(|()| format!("#{id}"))
+            .map_err(|e| in_words(&e, lang)),
+    )
 }
 
 fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
@@ -424,7 +406,7 @@ pub async fn export_csv(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
 ) -> Result<Response, PageError> {
-    let table = export(&state).await?;
+    let table = registry::export(&state).await?;
     Ok(attachment(
         "text/csv; charset=utf-8",
         format!("panel-{}.csv", state.today()),
@@ -437,7 +419,7 @@ pub async fn export_xlsx(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
 ) -> Result<Response, PageError> {
-    let table = export(&state).await?;
+    let table = registry::export(&state).await?;
     let bytes = table
         .to_xlsx("定向评议名单")
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

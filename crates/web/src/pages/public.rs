@@ -1,12 +1,13 @@
 //! Public pages: home, method, published results.
 
 use super::{Page, render};
-use crate::{api::ResultsBody, error::PageError, state::Shared};
+use crate::{error::PageError, state::Shared};
 use askama::Template;
 use axum::{
     extract::{Path, State},
     response::Response,
 };
+use minping_app::results::{self, Reader, Results};
 use minping_domain::{Indicator, Round, RoundId, RoundState};
 
 /// An indicator as a page shows it, in the page's language.
@@ -57,14 +58,14 @@ struct Home {
 }
 
 pub async fn home(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
-    let rounds = state.store.rounds().await?;
+    let rounds = state.store().rounds().await?;
     let en = page.en();
     let open = rounds
         .iter()
         .find(|r| r.state == RoundState::Open)
         .map(|r| (r.id.0, round_title(r, en)));
     let latest = match rounds.iter().find(|r| r.state == RoundState::Published) {
-        Some(r) => crate::api::results_body(&state, r).await?.map(|b| {
+        Some(r) => minping_app::results::of(&state, r).await?.map(|b| {
             let top = b
                 .ranking
                 .iter()
@@ -77,7 +78,7 @@ pub async fn home(State(state): State<Shared>, page: Page) -> Result<Response, P
     };
     render(Home {
         page,
-        district: state.settings.district.clone(),
+        district: state.settings().district.clone(),
         open,
         latest,
     })
@@ -96,13 +97,13 @@ pub async fn method(State(state): State<Shared>, page: Page) -> Result<Response,
     let en = page.en();
     render(Method {
         indicators: state
-            .settings
+            .settings()
             .indicators
             .iter()
             .map(|i| IndicatorView::new(i, en))
             .collect(),
-        top_n: state.settings.ranking.top_n,
-        max_nominations: state.settings.ballot.max_nominations,
+        top_n: state.settings().ranking.top_n,
+        max_nominations: state.settings().ballot.max_nominations,
         page,
     })
 }
@@ -117,12 +118,12 @@ struct ResultsList {
 pub async fn results_list(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
     let en = page.en();
     let mut rounds = Vec::new();
-    for r in state.store.rounds().await? {
+    for r in state.store().rounds().await? {
         if r.state == RoundState::Published {
             rounds.push((
                 r.id.0,
                 round_title(&r, en),
-                state.store.ballot_count(r.id).await?,
+                state.store().ballot_count(r.id).await?,
             ));
         }
     }
@@ -134,15 +135,15 @@ pub async fn results_list(State(state): State<Shared>, page: Page) -> Result<Res
 struct RoundResults {
     page: Page,
     title: String,
-    body: ResultsBody,
+    body: Results,
     indicators: Vec<IndicatorView>,
     show_all: bool,
     others: Vec<(i64, String)>,
 }
 
 impl RoundResults {
-    fn count(&self, row: &crate::api::ResultRow, code: &str) -> u64 {
-        row.indicators.get(code).copied().unwrap_or(0)
+    fn count(&self, row: &minping_app::results::ResultRow, code: &str) -> u64 {
+        row.count(code)
     }
 }
 
@@ -158,20 +159,13 @@ pub async fn round_results(
     Path(id): Path<i64>,
     axum::extract::Query(q): axum::extract::Query<ResultsQuery>,
 ) -> Result<Response, PageError> {
-    let round = state
-        .store
-        .round(RoundId(id))
+    let body = results::visible(&state, RoundId(id), Reader::Public)
         .await?
         .ok_or_else(PageError::not_found)?;
-    if round.state != RoundState::Published {
-        return Err(PageError::not_found());
-    }
-    let body = crate::api::results_body(&state, &round)
-        .await?
-        .ok_or_else(PageError::not_found)?;
+    let round = body.round.clone();
     let en = page.en();
     let others = state
-        .store
+        .store()
         .rounds()
         .await?
         .iter()

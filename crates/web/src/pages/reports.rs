@@ -5,10 +5,10 @@
 
 use super::{Access, Page, console::Flash, render};
 use crate::{
-    api::reports::{ReportBody, ReportTransition, intake, move_report},
     auth::{Authorized, role_bit},
     csrf::{self, CsrfForm, CsrfUpload},
-    error::{ApiError, PageError},
+    error::{Failure, PageError},
+    i18n::Lang,
     state::{AppState, Shared},
 };
 use askama::Template;
@@ -18,12 +18,16 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
+use minping_app::{
+    ErrorKind, WorkflowError,
+    accountability::unit_labels,
+    reports::{self, Filed},
+};
 use minping_domain::{
     Role,
-    code::OneTimeCode,
     report::{
-        EvidenceKind, MAX_EVIDENCE_TOTAL_BYTES, NewEvidence, ReportError, ReportSource,
-        ReportState, check_evidence,
+        EvidenceKind, MAX_EVIDENCE_TOTAL_BYTES, NewEvidence, ReportDraft, ReportError,
+        ReportSource, ReportState, check_evidence,
     },
 };
 use minping_storage::{EvidenceMeta, Report, ReportEvent};
@@ -55,9 +59,9 @@ struct AgencyChoice {
 
 /// The active units by agency, for the unit picker.
 async fn unit_choices(state: &AppState, selected: i64) -> Result<Vec<AgencyChoice>, PageError> {
-    let units = state.store.units().await?;
+    let units = state.store().units().await?;
     Ok(state
-        .store
+        .store()
         .agencies()
         .await?
         .into_iter()
@@ -95,33 +99,42 @@ pub struct ReportForm {
     source: String,
 }
 
+/// A report refused: what to show, and beside which field.
+struct Refusal {
+    message: String,
+    field: String,
+}
+
+impl Refusal {
+    /// A refusal by its code, in the page's words (`report.err.<code>`).
+    fn new(page: &Page, code: &str, field: &str) -> Self {
+        Self {
+            message: page.t(&format!("report.err.{code}")),
+            field: field.into(),
+        }
+    }
+}
+
 impl ReportForm {
-    /// The API body, or the error to show beside the field.
-    fn body(&self) -> Result<ReportBody, ApiError> {
+    /// The report as typed, or the error to show beside the field.
+    fn draft(&self, page: &Page) -> Result<ReportDraft, Refusal> {
         let field = |f: &str| -> Option<String> {
             let f = f.trim();
             (!f.is_empty()).then(|| f.to_string())
         };
-        let unit_id = self.unit_id.trim().parse().map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_unit",
-                "pick a unit",
-            )
-            .with_field("unit_id")
-        })?;
+        let unit_id = self
+            .unit_id
+            .trim()
+            .parse()
+            .map_err(|_| Refusal::new(page, "unknown_unit", "unit_id"))?;
         let occurred_on = match field(&self.occurred_on) {
             None => None,
-            Some(d) => Some(NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
-                ApiError::new(
-                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "bad_date",
-                    "a date is YYYY-MM-DD",
-                )
-                .with_field("occurred_on")
-            })?),
+            Some(d) => Some(
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                    .map_err(|_| Refusal::new(page, "bad_date", "occurred_on"))?,
+            ),
         };
-        Ok(ReportBody {
+        Ok(ReportDraft {
             unit_id,
             description: self.description.clone(),
             staff: field(&self.staff),
@@ -213,37 +226,37 @@ impl Submission {
     }
 }
 
-/// A refusal in the page's language; a server error as it is.
-fn in_words(page: &Page, mut e: ApiError) -> ApiError {
-    if e.status.is_client_error() {
-        e.message = page.t(&format!("report.err.{}", e.code));
-    }
-    e
-}
-
-/// Checks and stores a report sent through a form with its evidence files; a refusal comes
-/// back in the page's language, naming the file concerned.
+/// Checks and stores a report sent through a form with its evidence files. A refusal comes
+/// back in the page's language, naming the file concerned; a failure of the server is an
+/// error page.
 async fn file_report(
     state: &AppState,
     page: &Page,
     form: &ReportForm,
     evidence: Result<Vec<NewEvidence>, ReportError>,
     source: ReportSource,
-) -> Result<(String, i64), ApiError> {
-    let outcome = match (form.body(), evidence) {
-        (Ok(body), Ok(evidence)) => intake(state, body, &evidence, source).await,
-        (Err(e), _) => Err(e),
-        (_, Err(e)) => {
-            let refused = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
-                .with_field(e.field());
-            let mut refused = in_words(page, refused);
-            if let Some(name) = e.file_name() {
+) -> Result<Result<Filed, Refusal>, PageError> {
+    let draft = match form.draft(page) {
+        Ok(draft) => draft,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let outcome = match evidence {
+        Ok(evidence) => reports::file(state, draft, &evidence, source).await,
+        Err(e) => Err(e.into()),
+    };
+    match outcome {
+        Ok(filed) => Ok(Ok(filed)),
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
+            let mut refused = Refusal::new(page, e.code(), &e.field().unwrap_or_default());
+            if let reports::ReportError::Invalid(invalid) = &e
+                && let Some(name) = invalid.file_name()
+            {
                 let _ = write!(refused.message, "（{name}）");
             }
-            return Err(refused);
+            Ok(Err(refused))
         }
-    };
-    outcome.map_err(|e| in_words(page, e))
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -290,7 +303,7 @@ pub async fn form(State(state): State<Shared>, page: Page) -> Result<Response, P
 
 #[derive(Template)]
 #[template(path = "report_filed.html")]
-struct Filed {
+struct FiledPage {
     page: Page,
     tracking_code: String,
 }
@@ -305,16 +318,16 @@ pub async fn submit(
     let mut sent = Submission::read(upload).await?;
     let files_again = sent.had_files();
     let evidence = sent.evidence();
-    match file_report(&state, &page, &sent.form, evidence, ReportSource::Web).await {
-        Ok((tracking_code, _)) => render(Filed {
+    match file_report(&state, &page, &sent.form, evidence, ReportSource::Web).await? {
+        Ok(filed) => render(FiledPage {
             page,
-            tracking_code,
+            tracking_code: filed.tracking_code,
         }),
-        Err(e) if e.status.is_client_error() => {
+        Err(refused) => {
             let selected = sent.form.unit_id.trim().parse().unwrap_or(0);
             let mut response = render(NewReportPage {
-                error: Some(e.message),
-                error_field: e.field.unwrap_or_default(),
+                error: Some(refused.message),
+                error_field: refused.field,
                 files_again,
                 agencies: unit_choices(&state, selected).await?,
                 page,
@@ -325,7 +338,6 @@ pub async fn submit(
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -358,25 +370,24 @@ pub async fn track(
 ) -> Result<Response, PageError> {
     let code = q.code.trim().to_string();
     let mut found = None;
-    if !code.is_empty()
-        && let Ok(parsed) = OneTimeCode::parse(&code)
-        && let Some(report) = state
-            .store
-            .report_by_tracking(&parsed.digest(&state.code_key))
-            .await?
-    {
-        let tz = state.settings.tz();
-        let mut steps = vec![Step {
-            state: ReportState::Received.to_string(),
-            on: report.received_on,
-        }];
-        for e in state.store.report_events(report.id).await? {
-            steps.push(Step {
-                state: e.to.to_string(),
-                on: e.at.with_timezone(&tz).date_naive(),
-            });
+    if !code.is_empty() {
+        match reports::status(&state, &code).await {
+            Ok(status) => {
+                let mut steps = vec![Step {
+                    state: ReportState::Received.to_string(),
+                    on: status.received_on,
+                }];
+                steps.extend(
+                    status
+                        .history
+                        .into_iter()
+                        .map(|(state, on)| Step { state, on }),
+                );
+                found = Some((status.status, steps));
+            }
+            Err(reports::ReportError::NotFound) => {}
+            Err(e) => return Err(e.into()),
         }
-        found = Some((report.state.to_string(), steps));
     }
     render(Track {
         not_found: !code.is_empty() && found.is_none(),
@@ -420,8 +431,8 @@ pub async fn list(
     page: Page,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let names = crate::accountability::unit_labels(&state).await?;
-    let all = state.store.reports(None).await?;
+    let names = unit_labels(&state).await?;
+    let all = state.store().reports(None).await?;
     let counts = ReportState::ALL
         .iter()
         .map(|s| {
@@ -462,26 +473,19 @@ pub async fn staff_intake(
 ) -> Result<Response, PageError> {
     let mut sent = Submission::read(upload).await?;
     let evidence = sent.evidence();
-    let source = match sent.form.source.as_str() {
-        "hotline" => Ok(ReportSource::Hotline),
-        "letter" => Ok(ReportSource::Letter),
-        "visit" => Ok(ReportSource::Visit),
-        _ => Err(in_words(
-            &page,
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_source",
-                "source must be hotline, letter or visit",
-            ),
-        )),
-    };
-    let outcome = match source {
+    let outcome = match reports::staff_source(&sent.form.source) {
         Ok(source) => file_report(&state, &page, &sent.form, evidence, source)
-            .await
-            .map(|(code, id)| format!("#{id} · {code}")),
-        Err(e) => Err(e),
+            .await?
+            .map(|filed| format!("#{} · {}", filed.id, filed.tracking_code))
+            .map_err(|refused| refused.message),
+        Err(e) => Err(Refusal::new(&page, e.code(), "source").message),
     };
-    Ok(super::console::back("/console/reports", outcome))
+    let query = match outcome {
+        Ok(done) => serde_urlencoded::to_string([("done", done)]),
+        Err(error) => serde_urlencoded::to_string([("error", error)]),
+    }
+    .unwrap_or_default();
+    Ok(axum::response::Redirect::to(&format!("/console/reports?{query}")).into_response())
 }
 
 /// An evidence file in the console.
@@ -526,11 +530,11 @@ pub async fn detail(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let report = state
-        .store
+        .store()
         .report(id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let unit = crate::accountability::unit_labels(&state)
+        .ok_or_else(PageError::not_found)?;
+    let unit = unit_labels(&state)
         .await?
         .remove(&report.unit_id.0)
         .unwrap_or_default();
@@ -540,9 +544,9 @@ pub async fn detail(
         .map(|s| s.to_string())
         .collect();
     render(Detail {
-        events: state.store.report_events(id).await?,
+        events: state.store().report_events(id).await?,
         evidence: state
-            .store
+            .store()
             .evidence(id)
             .await?
             .into_iter()
@@ -573,18 +577,24 @@ pub struct StepForm {
 pub async fn transition(
     State(state): State<Shared>,
     who: Authorized<INVESTIGATOR>,
+    lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<StepForm>,
 ) -> Response {
-    let body = ReportTransition {
-        to: form.to,
-        reason: form.reason,
-        action: Some(form.action),
-    };
-    let outcome = move_report(&state, id, &body, &who.actor())
-        .await
-        .map(|()| body.to.clone());
-    super::console::back(&format!("/console/reports/{id}"), outcome)
+    let outcome = reports::step(
+        &state,
+        id,
+        &form.to,
+        &form.reason,
+        Some(&form.action),
+        &who.actor(),
+    )
+    .await;
+    super::console::back(
+        &format!("/console/reports/{id}"),
+        lang,
+        outcome.map(|to| to.to_string()).map_err(Failure::from),
+    )
 }
 
 /// `attachment` with the name twice: in plain ASCII for old clients (anything else as `_`),
@@ -617,11 +627,7 @@ pub async fn evidence_file(
     _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
     Path((id, evidence_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let (meta, content) = state
-        .store
-        .evidence_file(id, evidence_id)
-        .await?
-        .ok_or_else(PageError::not_found)?;
+    let (meta, content) = reports::evidence_file(&state, id, evidence_id).await?;
     // Only a type the upload check gives is sent as such.
     let content_type = EvidenceKind::from_content_type(&meta.content_type)
         .map_or("application/octet-stream", EvidenceKind::content_type);

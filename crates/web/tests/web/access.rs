@@ -2,7 +2,7 @@
 //! The API list must match the OpenAPI document and the page list is the router's own
 //! table, so a new route cannot be added without being checked here.
 
-mod support;
+use crate::support;
 
 use minping_domain::Role;
 use minping_web::pages::{Access, routes};

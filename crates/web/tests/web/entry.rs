@@ -1,12 +1,11 @@
 //! Blind double entry of returned paper forms, on SQLite and on PostgreSQL: two clerks key
 //! each form, it counts only when both agree, and the organizer adjudicates the rest.
 
-mod support;
+use crate::support;
 
 use chrono::{NaiveDate, Utc};
 use minping_domain::{Channel, Role, code::OneTimeCode, panel::NewMember};
 use minping_storage::Actor;
-use minping_web::auth;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{CODE_KEY, TestApp, form_token};
@@ -63,22 +62,12 @@ async fn draw(app: &TestApp, n: usize) -> Vec<OneTimeCode> {
 
 /// A second clerk's API token (the fixture has one account per role).
 async fn second_clerk(app: &TestApp) -> String {
-    let user = app
-        .store
-        .create_user(
-            "clerk2",
-            Role::Clerk,
-            None,
-            &auth::hash_password(support::PASSWORD),
-        )
+    minping_app::accounts::add_user(&app.state, "clerk2", Role::Clerk, support::PASSWORD, None)
         .await
         .unwrap();
-    let (token, hash) = auth::new_token();
-    app.store
-        .add_token(user.id, &hash, Utc::now())
+    minping_app::accounts::issue_token(&app.state, "clerk2")
         .await
-        .unwrap();
-    token
+        .unwrap()
 }
 
 async fn key(app: &TestApp, token: &str, body: &Value) -> (StatusCode, Value) {

@@ -1,7 +1,7 @@
 //! The accountability ladder through the API: finalizing proposes sanctions, the organizer
 //! confirms them, and the promotion calendar answers — on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use chrono::{Days, Utc};
 use minping_domain::Role;

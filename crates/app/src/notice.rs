@@ -1,43 +1,95 @@
 //! The circulation notice (通报) of a finalized round: the top N with their main problems
 //! and what follows for them under the rules in force, as an official-style PDF.
 
-use crate::{api::results::rows, error::ApiError, state::AppState};
-use axum::http::StatusCode;
+use crate::{
+    App,
+    error::{ErrorKind, WorkflowError},
+    results,
+};
 use chrono::{Datelike, NaiveDate};
 use minping_domain::{Round, RoundId, RoundState, rules::Rules, settings::RoundSettings};
-use minping_pdf::{Notice, NoticeEntry};
+use minping_pdf::{Notice, NoticeEntry, Renderer};
+use minping_storage::StorageError;
 
 /// How many indicators a unit's "main problems" name, most ticked first.
 const MAIN_PROBLEMS: usize = 2;
 
-/// The notice's text for a finalized or published round.
-pub async fn notice(state: &AppState, id: RoundId) -> Result<Notice, ApiError> {
-    let round = state.round(id).await?;
-    if !matches!(round.state, RoundState::Finalized | RoundState::Published) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_finalized",
-            "a round's notice exists once it is finalized",
-        ));
+/// Why there is no notice.
+#[derive(Debug, thiserror::Error)]
+pub enum NoticeError {
+    /// No such round.
+    #[error("not found")]
+    NotFound,
+    /// The round is not finalized yet.
+    #[error("a round's notice exists once it is finalized")]
+    NotFinalized,
+    /// The text cannot be typeset (a character the font lacks, say).
+    #[error("{0}")]
+    Unprintable(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for NoticeError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => NoticeError::NotFound,
+            e => NoticeError::Storage(e),
+        }
     }
-    let frozen = state
-        .store
+}
+
+impl WorkflowError for NoticeError {
+    fn code(&self) -> &'static str {
+        match self {
+            NoticeError::NotFound => "not_found",
+            NoticeError::NotFinalized => "not_finalized",
+            NoticeError::Unprintable(_) => "unprintable",
+            NoticeError::Storage(e) => e.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            NoticeError::NotFound => ErrorKind::NotFound,
+            NoticeError::NotFinalized => ErrorKind::Conflict,
+            NoticeError::Unprintable(_) => ErrorKind::Invalid,
+            NoticeError::Storage(e) => e.kind(),
+        }
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        match self {
+            NoticeError::Unprintable(m) => vec![("detail", m.clone())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The notice's text for a finalized or published round.
+pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
+    let round = app.round(id).await?;
+    if !matches!(round.state, RoundState::Finalized | RoundState::Published) {
+        return Err(NoticeError::NotFinalized);
+    }
+    let frozen = app
+        .store()
         .frozen_ranking(id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let ballots = state.store.ballot_count(id).await?;
-    let tz = state.settings.tz();
-    let transitions = state.store.transitions(id).await?;
+        .ok_or(NoticeError::NotFound)?;
+    let ballots = app.store().ballot_count(id).await?;
+    let transitions = app.store().transitions(id).await?;
     let dated = |to: RoundState| {
         transitions
             .iter()
             .find(|t| t.to == to)
-            .map(|t| t.at.with_timezone(&tz).date_naive())
+            .map(|t| app.day_of(t.at))
     };
     let date = dated(RoundState::Published)
         .or_else(|| dated(RoundState::Finalized))
-        .unwrap_or_else(|| state.today());
-    let entries = rows(state, &round, &frozen.ranking)
+        .unwrap_or_else(|| app.today());
+    let entries = results::rows(app, &round, &frozen.ranking)
         .await?
         .into_iter()
         .filter(|r| r.top)
@@ -52,28 +104,22 @@ pub async fn notice(state: &AppState, id: RoundId) -> Result<Notice, ApiError> {
         })
         .collect();
     Ok(compose(
-        &state.settings.district,
+        &app.settings().district,
         &round,
         ballots,
         entries,
-        &state.rules,
+        app.rules(),
         date,
     ))
 }
 
 /// The notice as a PDF.
-pub async fn notice_pdf(state: &AppState, id: RoundId) -> Result<Vec<u8>, ApiError> {
-    let notice = notice(state, id).await?;
-    tokio::task::spawn_blocking(move || minping_pdf::Renderer::new().notice(&notice))
+pub async fn pdf(app: &App, id: RoundId) -> Result<Vec<u8>, NoticeError> {
+    let notice = notice(app, id).await?;
+    tokio::task::spawn_blocking(move || Renderer::new().notice(&notice))
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unprintable",
-                e.to_string(),
-            )
-        })
+        .map_err(|e| NoticeError::Storage(StorageError::Corrupt(e.to_string())))?
+        .map_err(|e| NoticeError::Unprintable(e.to_string()))
 }
 
 /// The indicators ticked most for a unit, e.g. `推（41人次）、冷（17人次）`.

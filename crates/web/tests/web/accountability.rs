@@ -1,7 +1,7 @@
 //! Reports, sanctions, the promotion calendar and the statistics, driven through the pages
 //! as people use them (no JavaScript), on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use minping_domain::{Role, report::ReportState};
 use serde_json::{Value, json};

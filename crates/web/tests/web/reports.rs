@@ -1,7 +1,7 @@
 //! Reports (举报): public intake and tracking, the investigators' workflow, who may see
 //! what, and the override that puts a unit with a substantiated report at rank 1.
 
-mod support;
+use crate::support;
 
 use minping_domain::Role;
 use reqwest::StatusCode;

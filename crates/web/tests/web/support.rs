@@ -1,12 +1,14 @@
-//! Starts the application on a random port over a fresh database: a temp SQLite file, or a
-//! fresh schema on the PostgreSQL server named by `TEST_DATABASE_URL`.
+//! Starts the application on a random port the way production does: its configuration read
+//! by `Config::load` from a fresh data folder, over a fresh database — a SQLite file in that
+//! folder, or a fresh schema on the PostgreSQL server named by `TEST_DATABASE_URL`.
 
 #![allow(dead_code)]
 
 use chrono::{NaiveDate, Utc};
+use minping_app::{App, Config, accounts};
 use minping_domain::{AgencyId, Role, RoundId, RoundLabel, RoundState, Settings, Unit, UnitId};
 use minping_storage::{Actor, PgStore, SqliteStore, Storage};
-use minping_web::{AppState, Application, auth};
+use minping_web::{AppState, Application};
 use std::{collections::HashMap, sync::Arc};
 
 /// Runs a test body once per backend: `both!(name, |app| async move { … })` makes
@@ -50,6 +52,8 @@ pub enum Db {
 /// A running application with a small district and one account per role.
 pub struct TestApp {
     pub base: String,
+    /// The application the server runs, for calling workflows directly.
+    pub state: minping_web::Shared,
     pub store: Arc<dyn Storage>,
     /// Anonymous client that keeps cookies and does not follow redirects.
     pub client: reqwest::Client,
@@ -59,7 +63,7 @@ pub struct TestApp {
     pub open_round: RoundId,
     pub published_round: RoundId,
     pub closed_round: RoundId,
-    /// The temp folder holding the SQLite file `t.db` (unused on PostgreSQL).
+    /// The data folder: configuration, code key, and on SQLite the database `minping.db`.
     pub dir: tempfile::TempDir,
     /// On PostgreSQL: the server URL and this test's schema.
     pub pg: Option<(String, String)>,
@@ -91,9 +95,15 @@ impl TestApp {
 
     pub async fn spawn(db: Db, limited: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("code.key"), hex::encode(CODE_KEY)).unwrap();
+        let config = Config::load(dir.path(), None).unwrap();
         let (store, pg): (Arc<dyn Storage>, _) = match db {
             Db::Sqlite => (
-                Arc::new(SqliteStore::open(&dir.path().join("t.db")).await.unwrap()),
+                Arc::new(
+                    SqliteStore::open(&dir.path().join("minping.db"))
+                        .await
+                        .unwrap(),
+                ),
                 None,
             ),
             Db::Postgres(url) => {
@@ -102,29 +112,30 @@ impl TestApp {
                 (Arc::new(store), Some((url, schema)))
             }
         };
-        let settings = Settings::default();
-        let (units, rounds) = district(store.as_ref(), &settings).await;
+        let (units, rounds) = district(store.as_ref(), &config.settings).await;
+        let app = App::new(store.clone(), config);
         let mut tokens = HashMap::new();
         for role in Role::ALL {
             let unit = (role == Role::Unit).then_some(units[0].id);
-            let user = store
-                .create_user(role.as_str(), role, unit, &auth::hash_password(PASSWORD))
+            accounts::add_user(&app, role.as_str(), role, PASSWORD, unit)
                 .await
                 .unwrap();
-            let (token, hash) = auth::new_token();
-            store.add_token(user.id, &hash, Utc::now()).await.unwrap();
+            let token = accounts::issue_token(&app, role.as_str()).await.unwrap();
             tokens.insert(role, token);
         }
-        let mut state = AppState::new(store.clone(), settings, "http://test".into())
-            .with_code_key(CODE_KEY.to_vec());
+        let mut state = AppState::new(app, "http://test".into());
         if !limited {
             state = state.without_rate_limit();
         }
-        let app = Application::build(state, "127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", app.local_addr());
-        tokio::spawn(app.run());
+        let state = Arc::new(state);
+        let server = Application::build(state.clone(), "127.0.0.1:0")
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.local_addr());
+        tokio::spawn(server.run());
         Self {
             base,
+            state,
             store,
             client: client(),
             tokens,

@@ -1,6 +1,6 @@
 //! The pages people use, driven over HTTP as a browser without JavaScript would.
 
-mod support;
+use crate::support;
 
 use minping_domain::Role;
 use support::{TestApp, form_token};

@@ -2,7 +2,7 @@
 //! checked by their bytes, stored with the report, downloaded by investigators and the
 //! organizer only, on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use minping_domain::Role;
 use reqwest::multipart::{Form, Part};

@@ -1,7 +1,7 @@
 //! The panel's draw, online answering with a one-time code, response tracking, the conflict
 //! queue, and ballot secrecy — on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use chrono::NaiveDate;
 use minping_domain::{Role, RoundId, RoundLabel, code::OneTimeCode, panel::NewMember};
@@ -144,9 +144,7 @@ both!(
             ),
             (Some(true), Some(true))
         );
-        let state =
-            minping_web::AppState::new(app.store.clone(), Default::default(), String::new());
-        let other_seed = minping_web::sampling::verify(&state, round, None, Some("another seed"))
+        let other_seed = minping_app::draws::verify(&app.state, round, None, Some("another seed"))
             .await
             .unwrap();
         assert!(
@@ -548,7 +546,7 @@ async fn columns(app: &TestApp, tables: &[&str]) -> Vec<(String, String)> {
             None => {
                 let pool = sqlx::SqlitePool::connect(&format!(
                     "sqlite://{}",
-                    app.dir.path().join("t.db").display()
+                    app.dir.path().join("minping.db").display()
                 ))
                 .await
                 .unwrap();
@@ -672,7 +670,7 @@ both!(
                     None => {
                         let pool = sqlx::SqlitePool::connect(&format!(
                             "sqlite://{}",
-                            app.dir.path().join("t.db").display()
+                            app.dir.path().join("minping.db").display()
                         ))
                         .await
                         .unwrap();

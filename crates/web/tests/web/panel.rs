@@ -4,7 +4,7 @@
 //! deactivated members stay listed, and the export holds everyone. Nobody else sees any
 //! of it.
 
-mod support;
+use crate::support;
 
 use base64::Engine;
 use minping_domain::{

@@ -1,6 +1,6 @@
 //! The JSON API contract, on SQLite and on PostgreSQL.
 
-mod support;
+use crate::support;
 
 use minping_domain::{Role, RoundId};
 use reqwest::StatusCode;

@@ -1,0 +1,133 @@
+//! A round's results as people read them: the ranking with each unit's name, agency and
+//! indicator breakdown, the method, and who may see them when.
+
+use crate::App;
+use minping_domain::{Ranking, Round, RoundId, RoundState, UnitId};
+use minping_storage::StorageError;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
+
+/// One line of a ranking.
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct ResultRow {
+    /// 1 is the hardest to deal with; tied units share a rank.
+    pub rank: u32,
+    /// The unit's id.
+    pub unit_id: i64,
+    /// The unit's name.
+    pub unit: String,
+    /// Its agency's name.
+    pub agency: String,
+    /// Weighted nominations.
+    pub score: f64,
+    /// Ballots naming the unit.
+    pub nominations: u64,
+    /// Nominations ticking each indicator, by code (`cold`, `lazy`, `shirking`, `arbitrary`, `greedy`).
+    #[schema(value_type = BTreeMap<String, u64>)]
+    pub indicators: BTreeMap<String, u64>,
+    /// `substantiated_report` when a substantiated report placed the unit; else null.
+    pub r#override: Option<String>,
+    /// Whether the unit is in the published top N.
+    pub top: bool,
+}
+
+impl ResultRow {
+    /// Nominations ticking the indicator `code`.
+    pub fn count(&self, code: &str) -> u64 {
+        self.indicators.get(code).copied().unwrap_or(0)
+    }
+}
+
+/// A frozen round's results.
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// The round.
+    pub round: Round,
+    /// The method and its parameters, enough to recompute the ranking.
+    pub method: serde_json::Value,
+    /// Ballots counted.
+    pub ballots: u64,
+    /// Every ranked unit, in rank order.
+    pub ranking: Vec<ResultRow>,
+}
+
+/// Ranking lines with unit and agency names.
+pub async fn rows(
+    app: &App,
+    round: &Round,
+    ranking: &Ranking,
+) -> Result<Vec<ResultRow>, StorageError> {
+    let units: HashMap<UnitId, _> = app
+        .store()
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(ranking
+        .entries
+        .iter()
+        .map(|e| {
+            let unit = units.get(&e.unit_id);
+            ResultRow {
+                rank: e.rank,
+                unit_id: e.unit_id.0,
+                unit: unit.map_or_else(|| format!("#{}", e.unit_id), |u| u.name.clone()),
+                agency: unit.map(|u| u.agency.clone()).unwrap_or_default(),
+                score: e.score(),
+                nominations: e.nominations,
+                indicators: round
+                    .settings
+                    .indicators
+                    .iter()
+                    .zip(&e.indicator_counts)
+                    .map(|(i, c)| (i.code.clone(), *c))
+                    .collect(),
+                r#override: e.r#override.map(|_| "substantiated_report".to_string()),
+                top: e.rank <= ranking.top_n,
+            }
+        })
+        .collect())
+}
+
+/// The results of a frozen round; `None` if the round is not finalized or published.
+pub async fn of(app: &App, round: &Round) -> Result<Option<Results>, StorageError> {
+    let Some(frozen) = app.store().frozen_ranking(round.id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Results {
+        round: round.clone(),
+        method: serde_json::to_value(&frozen.method).unwrap_or_default(),
+        ballots: app.store().ballot_count(round.id).await?,
+        ranking: rows(app, round, &frozen.ranking).await?,
+    }))
+}
+
+/// Who is asking for a round's results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// Anyone.
+    Public,
+    /// The organizer or a leader, who also see finalized rounds before publication.
+    Insider,
+}
+
+/// A round's results as `reader` may see them: a published round for everyone, a finalized
+/// one for insiders too; to everyone else an unpublished round does not exist (`None`).
+pub async fn visible(
+    app: &App,
+    id: RoundId,
+    reader: Reader,
+) -> Result<Option<Results>, StorageError> {
+    let round = match app.store().round(id).await? {
+        Some(round) => round,
+        None => return Ok(None),
+    };
+    let visible = round.state == RoundState::Published
+        || (reader == Reader::Insider && round.state == RoundState::Finalized);
+    if !visible {
+        return Ok(None);
+    }
+    of(app, &round).await
+}
