@@ -9,7 +9,7 @@
 
 use chrono::NaiveDate;
 use minping_domain::{
-    BallotDraft, BallotError, Channel, NominationDraft, RoundLabel, Settings, UnitId,
+    BallotDraft, BallotError, Channel, NominationDraft, Period, Settings, UnitId,
     code::{ALPHABET, CodeError, OneTimeCode},
     panel::{
         Frame, MemberDraft, NewMember, draw,
@@ -582,7 +582,7 @@ pub fn settings_toml(data: &[u8]) {
         assert!(!round.indicators.is_empty() && round.indicators.len() <= 16);
         let _ = settings.tz();
     }
-    if let Ok(label) = text.parse::<RoundLabel>() {
+    if let Ok(label) = text.parse::<Period>() {
         assert_eq!(label.to_string().parse(), Ok(label));
         assert!(!label.display_zh().is_empty());
     }

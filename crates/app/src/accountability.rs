@@ -15,7 +15,7 @@ use minping_domain::{
     },
     statistics::{self, Statistics},
 };
-use minping_storage::{Actor, Sanction, StorageError};
+use minping_storage::{Actor, PromotionCheck, Sanction, StorageError};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -90,7 +90,7 @@ pub(crate) async fn propose(
     let store = app.store();
     let mut history = Vec::new();
     for r in store.rounds().await? {
-        if r.state != RoundState::Published || r.label >= round.label {
+        if r.state != RoundState::Published || r.period >= round.period {
             continue;
         }
         let Some(frozen) = store.frozen_ranking(r.id).await? else {
@@ -103,7 +103,7 @@ pub(crate) async fn propose(
             .find(|t| t.to == RoundState::Published)
             .map_or_else(|| app.today(), |t| app.day_of(t.at));
         history.push(PastRound::from_ranking(
-            r.label,
+            r.period,
             published_on,
             &frozen.ranking,
         ));
@@ -113,10 +113,9 @@ pub(crate) async fn propose(
         .units()
         .await?
         .into_iter()
-        .filter(|u| !u.active)
-        .map(|u| u.id)
+        .filter_map(|u| Some((u.id, u.retired_on.filter(|_| !u.active)?)))
         .collect();
-    let this = RoundToFinalize::from_ranking(round.label, app.today(), ranking);
+    let this = RoundToFinalize::from_ranking(round.period, app.today(), ranking);
     Ok(engine(
         app.rules(),
         &EngineInput {
@@ -129,6 +128,8 @@ pub(crate) async fn propose(
 }
 
 /// Confirms (and records as executed) or rejects a proposed sanction, with who, when, why.
+/// A confirmed removal (免职) ends the person's post: on the later of the publication day and
+/// today, or at publication if the round is not published yet.
 pub async fn decide(
     app: &App,
     id: i64,
@@ -139,7 +140,7 @@ pub async fn decide(
     let reason = checked_name("reason", reason)?;
     Ok(app
         .store()
-        .decide_sanction(id, confirm, actor, &reason, app.now())
+        .decide_sanction(id, confirm, actor, &reason, app.now(), app.today())
         .await?)
 }
 
@@ -157,6 +158,29 @@ pub async fn decide_as_typed(
         _ => return Err(SanctionError::UnknownDecision),
     };
     decide(app, id, confirm, reason, actor).await
+}
+
+/// A person up for promotion (拟提拔) checked against the promotion calendar, and the check
+/// recorded with its answer: the statistics count the promotions a freeze deferred from these.
+pub async fn check_promotion(
+    app: &App,
+    person: PersonId,
+    day: NaiveDate,
+    note: &str,
+    actor: &Actor,
+) -> Result<PromotionCheck, SanctionError> {
+    let note = checked_name("note", note)?;
+    let answer = promotion(app, person, day).await?;
+    let id = app
+        .store()
+        .record_promotion_check(person, day, &answer, &note, actor, app.now())
+        .await?;
+    app.store()
+        .promotion_checks()
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(SanctionError::NotFound)
 }
 
 /// "May this person be promoted on that day?", with every reason.
@@ -189,7 +213,7 @@ pub async fn statistics(app: &App) -> Result<Statistics, StorageError> {
         .await?
         .into_iter()
         .filter(|r| r.state == RoundState::Published)
-        .map(|r| r.label)
+        .map(|r| r.period)
         .collect();
     let sanctions: Vec<RecordedSanction> = store
         .all_sanctions()
@@ -206,7 +230,19 @@ pub async fn statistics(app: &App) -> Result<Statistics, StorageError> {
         .into_iter()
         .filter_map(|r| r.concluded_on)
         .collect();
-    Ok(statistics::count(&published, &sanctions, &substantiated))
+    let deferred: Vec<NaiveDate> = store
+        .promotion_checks()
+        .await?
+        .into_iter()
+        .filter(|c| !c.answer.eligible)
+        .map(|c| app.day_of(c.checked_at))
+        .collect();
+    Ok(statistics::count(
+        &published,
+        &sanctions,
+        &substantiated,
+        &deferred,
+    ))
 }
 
 /// Every unit's label, "agency · unit", by id.

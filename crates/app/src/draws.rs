@@ -381,8 +381,6 @@ pub async fn record_mailing(
                 .map(|s| s.member.id),
         );
     }
-    for &m in &members {
-        app.store().set_mail_status(round, m, status).await?;
-    }
+    app.store().set_mail_status(round, &members, status).await?;
     Ok(members.len())
 }

@@ -131,6 +131,9 @@ pub enum EntryError {
     /// The typed code is not this form's.
     #[error("this code is not the disputed form's code")]
     CodeMismatch,
+    /// A decision that is neither `count` nor `dismiss`.
+    #[error("decide `count` or `dismiss`")]
+    UnknownDecision,
 }
 
 impl From<StorageError> for EntryError {
@@ -150,6 +153,7 @@ impl WorkflowError for EntryError {
             EntryError::NotDisputed => "not_disputed",
             EntryError::CodeNeeded => "code_required",
             EntryError::CodeMismatch => "code_mismatch",
+            EntryError::UnknownDecision => "unknown_decision",
         }
     }
 
@@ -161,7 +165,8 @@ impl WorkflowError for EntryError {
             EntryError::FormRequired
             | EntryError::FormNumberTooLong
             | EntryError::CodeNeeded
-            | EntryError::CodeMismatch => ErrorKind::Invalid,
+            | EntryError::CodeMismatch
+            | EntryError::UnknownDecision => ErrorKind::Invalid,
         }
     }
 
@@ -172,6 +177,7 @@ impl WorkflowError for EntryError {
                 Some("code".into())
             }
             EntryError::FormNumberTooLong => Some("form_number".into()),
+            EntryError::UnknownDecision => Some("decision".into()),
             _ => None,
         }
     }
@@ -239,6 +245,7 @@ async fn count(
     let form = PaperForm {
         key: key.to_string(),
         decided_by: decided_by.to_string(),
+        at: app.now(),
     };
     match intake::store(app, round, ballot, Response::Paper, Some(form)).await {
         Ok(receipt) => Ok(Outcome::Counted(receipt)),
@@ -408,6 +415,32 @@ pub async fn adjudicate(
     };
     let ballot = checked(app, &round, &form, draft).await?;
     count(app, round_id, ballot, key, &organizer.name).await
+}
+
+/// The organizer's decision on a disputed form: `count` it as `draft` says (see
+/// [`adjudicate`]) or `dismiss` it (see [`dismiss`]); `None` when it was dismissed.
+pub async fn decide(
+    app: &App,
+    round: RoundId,
+    organizer: &User,
+    key: &str,
+    decision: &str,
+    typed_code: Option<&str>,
+    draft: BallotDraft,
+) -> Result<Option<Outcome>, EntryError> {
+    match decision {
+        "count" => Ok(Some(
+            adjudicate(app, round, organizer, key, typed_code, draft).await?,
+        )),
+        "dismiss" => {
+            let actor = Actor {
+                user_id: Some(organizer.id),
+                name: organizer.name.clone(),
+            };
+            dismiss(app, round, &actor, key).await.map(|()| None)
+        }
+        _ => Err(EntryError::UnknownDecision),
+    }
 }
 
 /// The organizer sets a disputed form aside (unreadable, or not a valid form): it counts

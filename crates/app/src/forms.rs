@@ -86,8 +86,8 @@ pub async fn content(app: &App, round: RoundId) -> Result<FormContent, FormsErro
     }
     Ok(FormContent {
         district: settings.district.clone(),
-        round_label: r.label.display_zh(),
-        layout_id: format!("MP-{}-A", r.label),
+        round_label: r.period.display_zh(),
+        layout_id: format!("MP-{}-A", r.period),
         max_nominations: r.settings.max_nominations,
         indicators: r
             .settings

@@ -2,12 +2,16 @@
 //! and what follows for them under the rules in force, as an official-style PDF.
 
 use crate::{
-    App,
+    App, accountability,
     error::{ErrorKind, WorkflowError},
     results,
 };
 use chrono::{Datelike, NaiveDate};
-use minping_domain::{Round, RoundId, RoundState, rules::Rules, settings::RoundSettings};
+use minping_domain::{
+    Round, RoundId, RoundState,
+    rules::{Rules, SanctionKind, SanctionState},
+    settings::RoundSettings,
+};
 use minping_pdf::{Notice, NoticeEntry, Renderer};
 use minping_storage::StorageError;
 
@@ -23,6 +27,9 @@ pub enum NoticeError {
     /// The round is not finalized yet.
     #[error("a round's notice exists once it is finalized")]
     NotFinalized,
+    /// The rules the round was finalized under do not circulate results.
+    #[error("the rules this round was finalized under do not circulate its results")]
+    NotCirculated,
     /// The text cannot be typeset (a character the font lacks, say).
     #[error("{0}")]
     Unprintable(String),
@@ -45,6 +52,7 @@ impl WorkflowError for NoticeError {
         match self {
             NoticeError::NotFound => "not_found",
             NoticeError::NotFinalized => "not_finalized",
+            NoticeError::NotCirculated => "not_circulated",
             NoticeError::Unprintable(_) => "unprintable",
             NoticeError::Storage(e) => e.code(),
         }
@@ -53,7 +61,7 @@ impl WorkflowError for NoticeError {
     fn kind(&self) -> ErrorKind {
         match self {
             NoticeError::NotFound => ErrorKind::NotFound,
-            NoticeError::NotFinalized => ErrorKind::Conflict,
+            NoticeError::NotFinalized | NoticeError::NotCirculated => ErrorKind::Conflict,
             NoticeError::Unprintable(_) => ErrorKind::Invalid,
             NoticeError::Storage(e) => e.kind(),
         }
@@ -67,11 +75,26 @@ impl WorkflowError for NoticeError {
     }
 }
 
+/// The rules a round was finalized under (stored with it), or those in force for a round
+/// finalized before they were stored.
+pub async fn rules_of(app: &App, id: RoundId) -> Result<Rules, StorageError> {
+    Ok(app
+        .store()
+        .round_rules(id)
+        .await?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_else(|| app.rules().clone()))
+}
+
 /// The notice's text for a finalized or published round.
 pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
     let round = app.round(id).await?;
     if !matches!(round.state, RoundState::Finalized | RoundState::Published) {
         return Err(NoticeError::NotFinalized);
+    }
+    let rules = rules_of(app, id).await?;
+    if !rules.publication.circulate {
+        return Err(NoticeError::NotCirculated);
     }
     let frozen = app
         .store()
@@ -103,14 +126,59 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
                 .map(|_| "经查实存在吃拿卡要等问题，直接列第1名".to_string()),
         })
         .collect();
+    // The round's number in its year, in the order of the periods.
+    let number = app
+        .store()
+        .rounds()
+        .await?
+        .iter()
+        .filter(|r| r.period.year() == round.period.year() && r.period <= round.period)
+        .count();
+    let removals = removals(app, id).await?;
     Ok(compose(
         &app.settings().district,
-        &round,
-        ballots,
+        &Circulated {
+            round: &round,
+            number,
+            ballots,
+            date,
+        },
         entries,
-        app.rules(),
-        date,
+        &rules,
+        removals,
     ))
+}
+
+/// The removals confirmed for a round, as the notice announces them.
+async fn removals(app: &App, id: RoundId) -> Result<Vec<String>, StorageError> {
+    let people = accountability::person_names(app).await?;
+    let units = accountability::unit_labels(app).await?;
+    Ok(app
+        .store()
+        .sanctions(id)
+        .await?
+        .into_iter()
+        .filter(|s| s.state == SanctionState::Confirmed)
+        .filter_map(|s| {
+            let post = match s.proposal.kind {
+                SanctionKind::HeadRemoved => "科室负责人",
+                SanctionKind::LeaderRemoved => "分管领导",
+                _ => return None,
+            };
+            let unit = units
+                .get(&s.proposal.unit_id.0)
+                .cloned()
+                .unwrap_or_default();
+            let person = people
+                .get(&s.proposal.person_id.0)
+                .cloned()
+                .unwrap_or_default();
+            Some(format!(
+                "{unit}：{}，免去{person}{post}职务。",
+                s.proposal.reason_zh
+            ))
+        })
+        .collect())
 }
 
 /// The notice as a PDF.
@@ -151,45 +219,67 @@ fn date_zh(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
-/// The notice's wording around the list, following the rules in force.
+/// What the notice says of its round.
+struct Circulated<'a> {
+    round: &'a Round,
+    /// Its number in its year.
+    number: usize,
+    /// Ballots counted.
+    ballots: u64,
+    /// The notice's date.
+    date: NaiveDate,
+}
+
+/// The notice's wording around the list, following the rules the round was finalized under.
 fn compose(
     district: &str,
-    round: &Round,
-    ballots: u64,
+    c: &Circulated<'_>,
     entries: Vec<NoticeEntry>,
     rules: &Rules,
-    date: NaiveDate,
+    removals: Vec<String>,
 ) -> Notice {
-    let label = round.label.display_zh();
-    let top = round.settings.top_n;
+    let label = c.round.period.display_zh();
+    let top = c.round.settings.top_n;
+    let ballots = c.ballots;
     let mut opening = vec![format!(
         "按照{district}“最难办事科室”群众评议工作安排，{label}群众评议已经结束，共收回有效评议表{ballots}份。\
          经统计，群众评出的最难办事科室前{top}名如下（第1名为最难办事）。现予通报。"
     )];
-    if entries.iter().any(|e| e.override_note.is_some()) {
-        opening.push(
-            "对经查实存在吃拿卡要问题的科室，不论群众评议得票多少，直接列为最难办事科室第1名。"
-                .into(),
-        );
-    }
-    let mut closing = Vec::new();
-    let mut follow = Vec::new();
-    if rules.top_n.reminder_talk {
-        follow.push("对其分管领导进行谈话提醒".to_string());
-    }
-    if rules.top_n.interview {
-        follow.push("对科室负责人进行约谈".to_string());
-    }
-    if rules.top_n.promotion_freeze_months > 0 {
-        follow.push(format!(
-            "科室负责人自公示之日起{}个月内不得提拔",
-            rules.top_n.promotion_freeze_months
+    let overrides = entries.iter().filter(|e| e.override_note.is_some()).count();
+    if overrides > 0 {
+        let shared = if overrides > 1 { "（并列）" } else { "" };
+        opening.push(format!(
+            "对经查实存在吃拿卡要问题的科室，不论群众评议得票多少，直接列为最难办事科室第1名{shared}。"
         ));
     }
-    if !follow.is_empty() {
+    let mut closing = Vec::new();
+    let listed = &rules.top_n;
+    if listed.reminder_talk {
         closing.push(format!(
-            "对列入最难办事科室前{top}名的科室，{}。",
-            follow.join("；")
+            "对列入最难办事科室前{top}名的科室，对其分管领导进行谈话提醒。"
+        ));
+    }
+    if listed.interview {
+        let mut when = Vec::new();
+        if listed.interview_after_consecutive == 1 {
+            when.push(format!("列入前{top}名的"));
+        } else if listed.interview_after_consecutive > 1 {
+            when.push(format!(
+                "连续{}次列入前{top}名的",
+                listed.interview_after_consecutive
+            ));
+        }
+        if listed.interview_top > 0 {
+            when.push(format!("列入前{}名的", listed.interview_top));
+        }
+        if !when.is_empty() {
+            closing.push(format!("{}，对科室负责人进行约谈。", when.join("或")));
+        }
+    }
+    if listed.promotion_freeze_months > 0 {
+        closing.push(format!(
+            "列入前{top}名的科室，其负责人自公示之日起{}个月内不得提拔。",
+            listed.promotion_freeze_months
         ));
     }
     let removal = &rules.removal;
@@ -209,12 +299,18 @@ fn compose(
     if !ladder.is_empty() {
         closing.push(format!("{}。", ladder.join("；")));
     }
-    let mut assessment = format!(
-        "评议结果纳入单位领导班子和领导干部年度考核，每列入前{top}名一次，扣{}分",
-        rules.deduction.points
-    );
+    closing.extend(removals);
+    // The article: "评议结果纳入领导班子和领导干部年度考核，考核结果直接与年终绩效奖金挂钩". A
+    // deduction in points is printed only when the rules set one.
+    let mut assessment = "评议结果纳入单位领导班子和领导干部年度考核".to_string();
+    if rules.deduction.points > 0.0 {
+        assessment.push_str(&format!(
+            "，每列入前{top}名一次，扣{}分",
+            rules.deduction.points
+        ));
+    }
     if rules.deduction.bonus_review {
-        assessment.push_str("，并作为年终绩效奖金发放的依据");
+        assessment.push_str("，考核结果与年终绩效奖金挂钩");
     }
     assessment.push('。');
     closing.push(assessment);
@@ -223,17 +319,13 @@ fn compose(
     );
     Notice {
         issuer: format!("{district}最难办事科室群众评议活动领导小组办公室"),
-        number: format!(
-            "{district}评通〔{}〕{}号",
-            round.label.year(),
-            round.label.quarter()
-        ),
+        number: format!("{district}评通〔{}〕{}号", c.round.period.year(), c.number),
         title: format!("关于{label}“最难办事科室”群众评议结果的通报"),
         addressee: "各乡镇（街道），区级各部门、各单位：".into(),
         opening,
         entries,
         closing,
         signature: format!("{district}最难办事科室群众评议活动领导小组办公室"),
-        date: date_zh(date),
+        date: date_zh(c.date),
     }
 }

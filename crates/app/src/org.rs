@@ -126,9 +126,12 @@ pub async fn create_unit(
     Ok(unit)
 }
 
-/// Retires a unit (it is no longer evaluated; its history stays) or brings it back.
+/// Retires a unit from today (it is no longer evaluated; its history and the consequences of
+/// the rounds it was listed in stay) or brings it back.
 pub async fn set_unit_active(app: &App, unit: UnitId, active: bool) -> Result<(), OrgError> {
-    app.store().set_unit_active(unit, active).await?;
+    app.store()
+        .set_unit_active(unit, active, app.today())
+        .await?;
     app.units_changed();
     Ok(())
 }

@@ -152,6 +152,7 @@ pub async fn file(
             source,
             &code.digest(app.code_key()),
             app.today(),
+            app.now(),
         )
         .await?;
     Ok(Filed {

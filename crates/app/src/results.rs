@@ -1,7 +1,11 @@
 //! A round's results as people read them: the ranking with each unit's name, agency and
 //! indicator breakdown, the method, and who may see them when.
 
-use crate::App;
+use crate::{
+    App,
+    error::{ErrorKind, WorkflowError},
+    notice,
+};
 use minping_domain::{Ranking, Round, RoundId, RoundState, UnitId};
 use minping_storage::StorageError;
 use serde::Serialize;
@@ -113,21 +117,51 @@ pub enum Reader {
     Insider,
 }
 
-/// A round's results as `reader` may see them: a published round for everyone, a finalized
-/// one for insiders too; to everyone else an unpublished round does not exist (`None`).
-pub async fn visible(
-    app: &App,
-    id: RoundId,
-    reader: Reader,
-) -> Result<Option<Results>, StorageError> {
-    let round = match app.store().round(id).await? {
-        Some(round) => round,
-        None => return Ok(None),
-    };
-    let visible = round.state == RoundState::Published
-        || (reader == Reader::Insider && round.state == RoundState::Finalized);
-    if !visible {
-        return Ok(None);
+/// Why a round's results cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// No such round, or none the reader may see: to the public an unpublished round does not
+    /// exist.
+    #[error("not found")]
+    NotFound,
+    /// The round is published, but the rules it was finalized under keep its list internal
+    /// (`[publication] publish_top_n = false`): circulated to the agencies, not published.
+    #[error("this round's results were circulated to the agencies, not published")]
+    Withheld,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl WorkflowError for ResultsError {
+    fn code(&self) -> &'static str {
+        match self {
+            ResultsError::NotFound => "not_found",
+            ResultsError::Withheld => "results_withheld",
+            ResultsError::Storage(e) => e.code(),
+        }
     }
-    of(app, &round).await
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ResultsError::NotFound | ResultsError::Withheld => ErrorKind::NotFound,
+            ResultsError::Storage(e) => e.kind(),
+        }
+    }
+}
+
+/// A round's results as `reader` may see them: a published round for everyone (unless its
+/// rules keep the list internal), a finalized one for insiders too.
+pub async fn visible(app: &App, id: RoundId, reader: Reader) -> Result<Results, ResultsError> {
+    let round = app.store().round(id).await?.ok_or(ResultsError::NotFound)?;
+    let insider = reader == Reader::Insider;
+    let visible =
+        round.state == RoundState::Published || (insider && round.state == RoundState::Finalized);
+    if !visible {
+        return Err(ResultsError::NotFound);
+    }
+    if !insider && !notice::rules_of(app, id).await?.publication.publish_top_n {
+        return Err(ResultsError::Withheld);
+    }
+    of(app, &round).await?.ok_or(ResultsError::NotFound)
 }

@@ -1,17 +1,18 @@
-//! Rounds (评议轮次): creating one, and moving it through
+//! Rounds (评议轮次): creating one for a period, and moving it through
 //! `draft → open → closed → finalized → published`. Finalizing freezes the ranking with its
-//! method and proposes the sanctions the rules give it; publishing starts those sanctions.
+//! method, records the reports it counted and proposes the sanctions the rules give it, in
+//! one transaction; publishing starts those sanctions, in one transaction.
 
 use crate::{
     App, accountability,
     error::{ErrorKind, WorkflowError},
 };
+use chrono::NaiveDate;
 use minping_domain::{
-    Method, Ranking, Round, RoundId, RoundLabel, RoundState, ranking,
-    report::{ReportState, Window, substantiated_in},
-    round::RoundLabelError,
+    Method, Period, PeriodError, Ranking, Round, RoundId, RoundState, ranking,
+    report::{Counted, counted_in_round},
 };
-use minping_storage::{Actor, FrozenRanking, StorageError};
+use minping_storage::{Actor, Finalization, FrozenRanking, StorageError};
 
 /// Why a round could not be created or moved.
 #[derive(Debug, thiserror::Error)]
@@ -21,13 +22,13 @@ pub enum RoundError {
     NotFound,
     /// The label is not a period.
     #[error("{0}")]
-    InvalidLabel(#[from] RoundLabelError),
+    InvalidLabel(#[from] PeriodError),
     /// A state name that does not exist.
     #[error("unknown round state `{0}`")]
     UnknownState(String),
-    /// A round for the period exists already.
-    #[error("a round for {0} exists already")]
-    Exists(String),
+    /// The period overlaps another round's: rounds never overlap.
+    #[error("the period overlaps round {0}")]
+    Overlaps(String),
     /// The lifecycle does not allow this step.
     #[error("a {from} round cannot become {to}")]
     InvalidTransition {
@@ -62,7 +63,7 @@ impl WorkflowError for RoundError {
             RoundError::NotFound => "not_found",
             RoundError::InvalidLabel(_) => "invalid_label",
             RoundError::UnknownState(_) => "unknown_state",
-            RoundError::Exists(_) => "round_exists",
+            RoundError::Overlaps(_) => "period_overlaps",
             RoundError::InvalidTransition { .. } => "invalid_transition",
             RoundError::AnotherRoundOpen(_) => "another_round_open",
             RoundError::NotClosed => "round_not_closed",
@@ -74,7 +75,7 @@ impl WorkflowError for RoundError {
         match self {
             RoundError::NotFound => ErrorKind::NotFound,
             RoundError::InvalidLabel(_) | RoundError::UnknownState(_) => ErrorKind::Invalid,
-            RoundError::Exists(_)
+            RoundError::Overlaps(_)
             | RoundError::InvalidTransition { .. }
             | RoundError::AnotherRoundOpen(_)
             | RoundError::NotClosed => ErrorKind::Conflict,
@@ -84,7 +85,7 @@ impl WorkflowError for RoundError {
 
     fn field(&self) -> Option<String> {
         match self {
-            RoundError::InvalidLabel(_) => Some("label".into()),
+            RoundError::InvalidLabel(_) | RoundError::Overlaps(_) => Some("label".into()),
             RoundError::UnknownState(_) | RoundError::InvalidTransition { .. } => Some("to".into()),
             _ => None,
         }
@@ -94,7 +95,9 @@ impl WorkflowError for RoundError {
         match self {
             RoundError::InvalidLabel(e) => vec![("label", e.0.clone())],
             RoundError::UnknownState(s) => vec![("state", s.clone())],
-            RoundError::Exists(l) | RoundError::AnotherRoundOpen(l) => vec![("label", l.clone())],
+            RoundError::Overlaps(l) | RoundError::AnotherRoundOpen(l) => {
+                vec![("label", l.clone())]
+            }
             RoundError::InvalidTransition { from, to } => {
                 vec![("from", from.to_string()), ("to", to.to_string())]
             }
@@ -104,17 +107,31 @@ impl WorkflowError for RoundError {
     }
 }
 
-/// Creates a draft round for a period, as typed (`2026Q4`), with the deployment's current
-/// settings.
+/// Creates a draft round for a period as typed (`2026Q4`, `2026H1`,
+/// `2026-01-15..2026-05-31`), with the deployment's current settings. Its period may not
+/// overlap another round's; a quarter may be skipped.
 pub async fn create(app: &App, label: &str, actor: &Actor) -> Result<Round, RoundError> {
-    let label: RoundLabel = label.parse()?;
-    app.store()
-        .create_round(label, &app.settings().round_settings(), actor, app.now())
+    let period: Period = label.parse()?;
+    let overlapping = |rounds: Vec<Round>| {
+        rounds
+            .into_iter()
+            .find(|r| r.period.overlaps(period))
+            .map(|r| RoundError::Overlaps(r.period.to_string()))
+    };
+    if let Some(clash) = overlapping(app.store().rounds().await?) {
+        return Err(clash);
+    }
+    match app
+        .store()
+        .create_round(period, &app.settings().round_settings(), actor, app.now())
         .await
-        .map_err(|e| match e {
-            StorageError::Conflict(_) => RoundError::Exists(label.to_string()),
-            e => e.into(),
-        })
+    {
+        // Another node created an overlapping round between the check and the insert: the
+        // database refused it.
+        Err(StorageError::Conflict(_)) => Err(overlapping(app.store().rounds().await?)
+            .unwrap_or_else(|| RoundError::Overlaps(period.to_string()))),
+        other => Ok(other?),
+    }
 }
 
 /// Moves a round one step to the state named `to` (see [`advance`]).
@@ -145,40 +162,52 @@ pub async fn advance(
             to,
         });
     }
-    let now = app.now();
     let store = app.store();
     match to {
         RoundState::Open => {
-            if let Some(other) = store
-                .rounds()
-                .await?
-                .into_iter()
-                .find(|r| r.state == RoundState::Open)
-            {
-                return Err(RoundError::AnotherRoundOpen(other.label.to_string()));
+            let open = || async {
+                store
+                    .rounds()
+                    .await
+                    .map(|rounds| rounds.into_iter().find(|r| r.state == RoundState::Open))
+            };
+            if let Some(other) = open().await? {
+                return Err(RoundError::AnotherRoundOpen(other.period.to_string()));
             }
-            store
-                .transition_round(id, round.state, to, actor, now)
-                .await?;
+            match store
+                .transition_round(id, round.state, to, actor, app.now())
+                .await
+            {
+                // Opened on another node meanwhile: the database keeps one open round.
+                Err(StorageError::Conflict(_)) if open().await?.is_some_and(|r| r.id != id) => {
+                    let other = open().await?.map(|r| r.period.to_string());
+                    return Err(RoundError::AnotherRoundOpen(other.unwrap_or_default()));
+                }
+                other => other?,
+            }
         }
         RoundState::Finalized => {
-            let (method, ranking) = preview_ranking(app, &round).await?;
+            let (method, ranking, counted) = rank(app, &round).await?;
             let proposals = accountability::propose(app, &round, &ranking).await?;
+            let finalization = Finalization {
+                frozen: FrozenRanking { method, ranking },
+                rules: serde_json::to_string(app.rules())
+                    .map_err(|e| RoundError::Storage(StorageError::Corrupt(e.to_string())))?,
+                proposals,
+                counted_reports: counted.reports,
+            };
             store
-                .finalize_round(id, &FrozenRanking { method, ranking }, actor, now)
+                .finalize_round(id, &finalization, actor, app.now())
                 .await?;
-            let rules = serde_json::to_string(app.rules()).unwrap_or_default();
-            store.record_proposals(id, &rules, &proposals).await?;
         }
         RoundState::Published => {
             store
-                .transition_round(id, round.state, to, actor, now)
+                .publish_round(id, app.today(), actor, app.now())
                 .await?;
-            store.start_sanctions(id, app.today()).await?;
         }
         _ => {
             store
-                .transition_round(id, round.state, to, actor, now)
+                .transition_round(id, round.state, to, actor, app.now())
                 .await?
         }
     }
@@ -186,36 +215,60 @@ pub async fn advance(
     Ok(app.round(id).await?)
 }
 
-/// Ranks a round from its stored ballots with the method its settings define. A unit with
-/// a report substantiated from the first day of the round's quarter up to today is placed
-/// first.
-pub async fn preview_ranking(app: &App, round: &Round) -> Result<(Method, Ranking), RoundError> {
+/// The day the last round other than `id` was finalized, if any.
+async fn previous_finalization(app: &App, id: RoundId) -> Result<Option<NaiveDate>, RoundError> {
+    let mut last = None;
+    for r in app.store().rounds().await? {
+        if r.id == id || !matches!(r.state, RoundState::Finalized | RoundState::Published) {
+            continue;
+        }
+        let finalized = app
+            .store()
+            .transitions(r.id)
+            .await?
+            .into_iter()
+            .filter(|t| t.to == RoundState::Finalized)
+            .map(|t| app.day_of(t.at))
+            .max();
+        last = last.max(finalized);
+    }
+    Ok(last)
+}
+
+/// Ranks a round from its stored ballots with the method its settings define, as it would
+/// be frozen today: every unit with a substantiated report the round counts (see
+/// [`Counted`]) at rank 1.
+async fn rank(app: &App, round: &Round) -> Result<(Method, Ranking, Counted), RoundError> {
     let method = Method::weighted_nominations(&round.settings);
     let tallies = app
         .store()
         .tallies(round.id, round.settings.indicators.len())
         .await?;
-    let window = Window {
-        from: round.label.first_day(),
-        to: app.today(),
-    };
-    let concluded: Vec<_> = app
-        .store()
-        .substantiated_between(window.from, window.to)
-        .await?
-        .into_iter()
-        .map(|(unit, on)| (unit, ReportState::Substantiated, on))
-        .collect();
-    let ranking = ranking::rank(&tallies, &method, &substantiated_in(window, &concluded));
-    Ok((method, ranking))
+    let today = app.today();
+    let uncounted = app.store().uncounted_substantiated(today).await?;
+    let previous = previous_finalization(app, round.id).await?;
+    let counted = counted_in_round(&uncounted, round.period, previous, today);
+    let ranking = ranking::rank(&tallies, &method, &counted.per_unit);
+    Ok((method, ranking, counted))
 }
 
-/// The ranking of a closed round as it would be frozen now (organizer).
+/// The ranking of a closed round as it would be frozen now, or of a finalized one as it was
+/// frozen (organizer).
 pub async fn preview(app: &App, id: RoundId) -> Result<(Round, Ranking), RoundError> {
     let round = app.round(id).await?;
-    if matches!(round.state, RoundState::Draft | RoundState::Open) {
-        return Err(RoundError::NotClosed);
+    match round.state {
+        RoundState::Draft | RoundState::Open => Err(RoundError::NotClosed),
+        RoundState::Closed => {
+            let (_, ranking, _) = rank(app, &round).await?;
+            Ok((round, ranking))
+        }
+        RoundState::Finalized | RoundState::Published => {
+            let frozen = app
+                .store()
+                .frozen_ranking(id)
+                .await?
+                .ok_or(RoundError::NotFound)?;
+            Ok((round, frozen.ranking))
+        }
     }
-    let (_, ranking) = preview_ranking(app, &round).await?;
-    Ok((round, ranking))
 }

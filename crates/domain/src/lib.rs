@@ -8,6 +8,7 @@ pub mod indicator;
 pub mod org;
 pub mod panel;
 pub mod paper;
+pub mod period;
 pub mod ranking;
 pub mod receipt;
 pub mod report;
@@ -21,8 +22,9 @@ pub use ballot::{Ballot, BallotDraft, BallotError, Channel, Nomination, Nominati
 pub use ids::{AgencyId, PersonId, RoundId, UnitId, UserId};
 pub use indicator::{Indicator, IndicatorMask, IndicatorSet};
 pub use org::{Agency, Person, Post, PostRole, Unit};
+pub use period::{Period, PeriodError};
 pub use ranking::{Method, Override, RankedUnit, Ranking, Tally};
 pub use receipt::Receipt;
 pub use role::Role;
-pub use round::{Round, RoundLabel, RoundState, Transition};
+pub use round::{Round, RoundState, Transition};
 pub use settings::Settings;

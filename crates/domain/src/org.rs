@@ -29,6 +29,8 @@ pub struct Unit {
     pub kind: String,
     /// False once retired or merged.
     pub active: bool,
+    /// The day it was retired, while it is.
+    pub retired_on: Option<chrono::NaiveDate>,
 }
 
 /// A person who holds or held a post.

@@ -4,10 +4,12 @@
 //! Default method, `weighted_nominations`:
 //! 1. A unit's **score** is the sum over its nominations of the weight of the ballot's
 //!    channel (default 1 each, so the score is the number of ballots naming it).
-//! 2. A unit with a report substantiated for the round is placed above every unit
-//!    without one; several such units are ordered by number of substantiated reports, then
-//!    as below.
-//! 3. Units are ordered by score, highest first. Ties are broken, in order, by
+//! 2. Every unit with a report substantiated for the round takes **rank 1**, whatever the
+//!    votes ("直接评为第一名"); several such units all share rank 1. Among themselves they are
+//!    listed by number of substantiated reports, then as below, only so the page is stable.
+//! 3. The other units follow, by score, highest first, with standard competition ranking
+//!    after the units at rank 1 (two units at rank 1: the next is rank 3). Ties are broken,
+//!    in order, by
 //!    (a) more nominations ticking the most serious indicator (贪 greedy by default),
 //!    (b) more nominations in all (each is a distinct respondent: a ballot names a unit once),
 //!    (c) more indicator ticks in all.
@@ -51,7 +53,7 @@ impl Method {
             indicators,
             tie_break_indicator,
             tie_breaks: vec![
-                "substantiated_reports_desc".into(),
+                "substantiated_report_shares_rank_1".into(),
                 "score_desc".into(),
                 "tie_break_indicator_desc".into(),
                 "nominations_desc".into(),
@@ -211,20 +213,31 @@ pub fn rank(tallies: &[Tally], method: &Method, substantiated: &BTreeMap<UnitId,
     }
     entries.retain(|e| e.nominations > 0 || e.substantiated_reports > 0);
 
-    let key_cmp = |a: &RankedUnit, b: &RankedUnit| -> Ordering {
+    let votes = |a: &RankedUnit, b: &RankedUnit| -> Ordering {
         let tie =
             |e: &RankedUnit| tie_ind.map_or(0, |i| e.indicator_counts.get(i).copied().unwrap_or(0));
         let ticks = |e: &RankedUnit| e.indicator_counts.iter().sum::<u64>();
-        b.substantiated_reports
-            .cmp(&a.substantiated_reports)
-            .then(b.score_milli.cmp(&a.score_milli))
+        b.score_milli
+            .cmp(&a.score_milli)
             .then(tie(b).cmp(&tie(a)))
             .then(b.nominations.cmp(&a.nominations))
             .then(ticks(b).cmp(&ticks(a)))
     };
-    entries.sort_by(|a, b| key_cmp(a, b).then(a.unit_id.cmp(&b.unit_id)));
+    // What decides the rank: a substantiated report first (all such units share rank 1),
+    // then the votes.
+    let rank_cmp = |a: &RankedUnit, b: &RankedUnit| -> Ordering {
+        let (ra, rb) = (a.substantiated_reports > 0, b.substantiated_reports > 0);
+        rb.cmp(&ra)
+            .then_with(|| if ra { Ordering::Equal } else { votes(a, b) })
+    };
+    entries.sort_by(|a, b| {
+        rank_cmp(a, b)
+            .then(b.substantiated_reports.cmp(&a.substantiated_reports))
+            .then(votes(a, b))
+            .then(a.unit_id.cmp(&b.unit_id))
+    });
     for i in 0..entries.len() {
-        entries[i].rank = if i > 0 && key_cmp(&entries[i - 1], &entries[i]) == Ordering::Equal {
+        entries[i].rank = if i > 0 && rank_cmp(&entries[i - 1], &entries[i]) == Ordering::Equal {
             entries[i - 1].rank
         } else {
             i as u32 + 1
@@ -327,11 +340,37 @@ mod tests {
         let o = Channel::Open;
         let noms = [(o, nom(1, &[0])), (o, nom(1, &[0])), (o, nom(2, &[0]))];
         let tallies = tally(noms.iter().map(|(c, n)| (*c, n)), 5);
+        let reports = BTreeMap::from([(UnitId(2), 1)]);
+        let r = rank(&tallies, &method(), &reports);
+        assert_eq!(ranks(&r), [(2, 1), (1, 2)]);
+        assert_eq!(r.entries[0].r#override, Some(Override::SubstantiatedReport));
+        assert_eq!(r.entries[1].r#override, None);
+    }
+
+    #[test]
+    fn every_unit_with_a_substantiated_report_shares_rank_1_and_the_rest_follow_competition_ranking()
+     {
+        let o = Channel::Open;
+        // Unit 1 has the most votes; units 2 and 9 have substantiated reports (9 has two and
+        // nobody named it).
+        let noms = [
+            (o, nom(1, &[0])),
+            (o, nom(1, &[0])),
+            (o, nom(1, &[0])),
+            (o, nom(2, &[0])),
+            (o, nom(3, &[0])),
+            (o, nom(3, &[0])),
+        ];
+        let tallies = tally(noms.iter().map(|(c, n)| (*c, n)), 5);
         let reports = BTreeMap::from([(UnitId(2), 1), (UnitId(9), 2)]);
         let r = rank(&tallies, &method(), &reports);
-        assert_eq!(ranks(&r), [(9, 1), (2, 2), (1, 3)]);
-        assert_eq!(r.entries[0].r#override, Some(Override::SubstantiatedReport));
-        assert_eq!(r.entries[2].r#override, None);
+        assert_eq!(ranks(&r), [(9, 1), (2, 1), (1, 3), (3, 4)]);
+        assert!(
+            r.entries[..2]
+                .iter()
+                .all(|e| e.r#override == Some(Override::SubstantiatedReport))
+        );
+        assert!(r.entries[2..].iter().all(|e| e.r#override.is_none()));
     }
 
     #[test]
@@ -412,6 +451,35 @@ mod tests {
             }
             let total: u64 = r.entries.iter().map(|e| e.nominations).sum();
             prop_assert_eq!(total as usize, noms.len());
+        }
+
+        #[test]
+        fn substantiated_units_all_rank_1_and_the_others_keep_their_order_after_them(
+            noms in arb_nominations(),
+            reported in prop::collection::btree_set(1i64..20, 0..4),
+        ) {
+            let tallies = tally(noms.iter().map(|(c, n)| (*c, n)), 5);
+            let reports: BTreeMap<UnitId, u32> = reported.iter().map(|&u| (UnitId(u), 1)).collect();
+            let with = rank(&tallies, &method(), &reports);
+            let without = rank(&tallies, &method(), &BTreeMap::new());
+            let k = reports.len() as u32;
+            for e in &with.entries {
+                if reports.contains_key(&e.unit_id) {
+                    prop_assert_eq!(e.rank, 1);
+                } else {
+                    // Its rank among the units without a report, moved down by the k at rank 1.
+                    let others: Vec<&RankedUnit> = without
+                        .entries
+                        .iter()
+                        .filter(|o| !reports.contains_key(&o.unit_id))
+                        .collect();
+                    let better = others
+                        .iter()
+                        .filter(|o| o.rank < without.entries.iter().find(|w| w.unit_id == e.unit_id).unwrap().rank)
+                        .count() as u32;
+                    prop_assert_eq!(e.rank, k + better + 1);
+                }
+            }
         }
     }
 }

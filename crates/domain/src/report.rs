@@ -1,9 +1,9 @@
 //! Reports (举报): an allegation of misconduct — 吃拿卡要 and the like — against a unit and
 //! optionally named staff. Investigators move a report through
-//! `received → investigating → substantiated | unsubstantiated`; a report substantiated
-//! within a round's window puts the unit at rank 1 of that round.
+//! `received → investigating → substantiated | unsubstantiated`; a substantiated report
+//! puts its unit at rank 1 of one round, the first finalized after it (see [`Counted`]).
 
-use crate::UnitId;
+use crate::{Period, UnitId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt, str::FromStr};
@@ -456,29 +456,55 @@ pub fn check_evidence(
     Ok(evidence)
 }
 
-/// The days whose substantiated reports count for a round: from the first day of its
-/// quarter to the day the round is finalized, both included (the default window).
+/// A substantiated report not yet counted in any round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// First day.
-    pub from: NaiveDate,
-    /// Last day.
-    pub to: NaiveDate,
+pub struct Uncounted {
+    /// The report.
+    pub id: i64,
+    /// The unit it was made against.
+    pub unit_id: UnitId,
+    /// The day it was substantiated.
+    pub concluded_on: NaiveDate,
 }
 
-/// Substantiated reports per unit within a window: the input of the ranking's override.
-pub fn substantiated_in(
-    window: Window,
-    reports: &[(UnitId, ReportState, NaiveDate)],
-) -> BTreeMap<UnitId, u32> {
-    let mut counts = BTreeMap::new();
-    for (unit, state, concluded_on) in reports {
-        if *state == ReportState::Substantiated && (window.from..=window.to).contains(concluded_on)
-        {
-            *counts.entry(*unit).or_insert(0) += 1;
+/// The substantiated reports a round counts, which put their units at rank 1.
+///
+/// A report counts in **one round only**: the first round finalized after it was
+/// substantiated; finalizing records which reports the round counted, so no later round
+/// counts them again. A round counts the reports not yet counted that were substantiated
+/// from the first day of its period (or, if earlier, the day after the previous round was
+/// finalized: a report substantiated while no round was under way, in a quarter skipped,
+/// still counts in the next round) through the day it is finalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    /// Reports per unit.
+    pub per_unit: BTreeMap<UnitId, u32>,
+    /// The reports, by id, to record as counted in the round.
+    pub reports: Vec<i64>,
+}
+
+/// The reports a round of `period` finalized on `finalized_on` counts (see [`Counted`]);
+/// `previous_finalized_on` is the day the round finalized before it was, if any.
+pub fn counted_in_round(
+    uncounted: &[Uncounted],
+    period: Period,
+    previous_finalized_on: Option<NaiveDate>,
+    finalized_on: NaiveDate,
+) -> Counted {
+    let after_previous = previous_finalized_on.and_then(|d| d.succ_opt());
+    let from = after_previous.map_or(period.start(), |d| d.min(period.start()));
+    let mut counted = Counted {
+        per_unit: BTreeMap::new(),
+        reports: Vec::new(),
+    };
+    for r in uncounted {
+        if (from..=finalized_on).contains(&r.concluded_on) {
+            *counted.per_unit.entry(r.unit_id).or_insert(0) += 1;
+            counted.reports.push(r.id);
         }
     }
-    counts
+    counted.reports.sort_unstable();
+    counted
 }
 
 #[cfg(test)]
@@ -647,22 +673,62 @@ mod tests {
         }
     }
 
+    fn uncounted(id: i64, unit: i64, concluded_on: NaiveDate) -> Uncounted {
+        Uncounted {
+            id,
+            unit_id: UnitId(unit),
+            concluded_on,
+        }
+    }
+
     #[test]
-    fn only_substantiated_reports_within_the_window_count() {
-        let w = Window {
-            from: day(10, 1),
-            to: day(12, 31),
-        };
+    fn a_round_counts_the_uncounted_reports_from_its_period_start_to_its_finalization() {
+        let q4: Period = "2026Q4".parse().unwrap();
         let reports = [
-            (UnitId(1), ReportState::Substantiated, day(10, 5)),
-            (UnitId(1), ReportState::Substantiated, day(12, 31)),
-            (UnitId(2), ReportState::Substantiated, day(9, 30)),
-            (UnitId(3), ReportState::Unsubstantiated, day(11, 1)),
-            (UnitId(4), ReportState::Investigating, day(11, 1)),
+            uncounted(1, 1, day(10, 5)),
+            uncounted(2, 1, day(12, 31)),
+            uncounted(3, 2, day(9, 30)),
+            uncounted(4, 3, NaiveDate::from_ymd_opt(2027, 1, 10).unwrap()),
+            uncounted(5, 4, NaiveDate::from_ymd_opt(2027, 1, 20).unwrap()),
         ];
+        let finalized = NaiveDate::from_ymd_opt(2027, 1, 16).unwrap();
+        let counted = counted_in_round(&reports, q4, None, finalized);
         assert_eq!(
-            substantiated_in(w, &reports),
-            BTreeMap::from([(UnitId(1), 2)])
+            counted.per_unit,
+            BTreeMap::from([(UnitId(1), 2), (UnitId(3), 1)])
         );
+        assert_eq!(counted.reports, [1, 2, 4]);
+    }
+
+    #[test]
+    fn a_report_substantiated_before_the_previous_finalization_is_not_counted_again() {
+        // 2026Q3 was finalized on 16 October and counted report 1 (substantiated 5 October),
+        // so only what it left uncounted reaches 2026Q4.
+        let q3: Period = "2026Q3".parse().unwrap();
+        let q4: Period = "2026Q4".parse().unwrap();
+        let all = [uncounted(1, 1, day(10, 5)), uncounted(2, 2, day(10, 16))];
+        let in_q3 = counted_in_round(&all[..1], q3, None, day(10, 16));
+        assert_eq!(in_q3.reports, [1]);
+        let left: Vec<Uncounted> = all
+            .iter()
+            .filter(|r| !in_q3.reports.contains(&r.id))
+            .copied()
+            .collect();
+        let in_q4 = counted_in_round(&left, q4, Some(day(10, 16)), day(12, 20));
+        assert_eq!(in_q4.reports, [2]);
+        assert_eq!(in_q4.per_unit, BTreeMap::from([(UnitId(2), 1)]));
+    }
+
+    #[test]
+    fn a_report_substantiated_in_a_skipped_quarter_counts_in_the_next_round() {
+        // 2026Q2 finalized on 16 July; no round for Q3; 2026Q4 counts from 17 July.
+        let q4: Period = "2026Q4".parse().unwrap();
+        let reports = [
+            uncounted(1, 1, day(7, 16)),
+            uncounted(2, 2, day(8, 20)),
+            uncounted(3, 3, day(1, 3)),
+        ];
+        let counted = counted_in_round(&reports, q4, Some(day(7, 16)), day(12, 20));
+        assert_eq!(counted.reports, [2]);
     }
 }

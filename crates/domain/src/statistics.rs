@@ -7,10 +7,14 @@
 //! - a **sanction** only once confirmed (executed), in the year of the quarter whose results
 //!   triggered it (the last round it names), so a round and what followed from it land in
 //!   the same year; a removal counts the head's and the supervising leader's alike;
+//! - a **deferred promotion** (暂缓提拔) when a person up for promotion was checked and the
+//!   check was refused because of a promotion freeze, in the year of the check: the article's
+//!   "拟提拔干部暂缓提拔" counts people actually up for promotion, not freezes imposed (those
+//!   are counted apart, as promotion freezes);
 //! - a **substantiated report** in the year it was concluded.
 
 use crate::{
-    RoundLabel,
+    Period,
     rules::{RecordedSanction, SanctionKind, SanctionState},
 };
 use chrono::{Datelike, NaiveDate};
@@ -28,8 +32,10 @@ pub struct Figures {
     pub interviews: u32,
     /// Heads and supervising leaders removed (免职).
     pub removals: u32,
-    /// Promotions deferred by a freeze (暂缓提拔).
+    /// Promotion checks of people up for promotion refused by a freeze (暂缓提拔).
     pub deferred_promotions: u32,
+    /// Promotion freezes imposed on heads of listed units (3个月内不得提拔).
+    pub promotion_freezes: u32,
     /// Assessment deductions (年度考核扣分).
     pub deductions: u32,
     /// Reports found true (查实举报).
@@ -45,16 +51,17 @@ pub struct Statistics {
     pub total: Figures,
 }
 
-/// Counts the records: published rounds, recorded sanctions, and the days substantiated
-/// reports were concluded.
+/// Counts the records: published rounds, recorded sanctions, the days substantiated
+/// reports were concluded, and the days of promotion checks a freeze refused.
 pub fn count(
-    published: &[RoundLabel],
+    published: &[Period],
     sanctions: &[RecordedSanction],
     substantiated_on: &[NaiveDate],
+    deferred_on: &[NaiveDate],
 ) -> Statistics {
     let mut years: BTreeMap<i32, Figures> = BTreeMap::new();
     for label in published {
-        years.entry(i32::from(label.year())).or_default().rounds += 1;
+        years.entry(label.year()).or_default().rounds += 1;
     }
     for s in sanctions
         .iter()
@@ -63,17 +70,20 @@ pub fn count(
         let Some(round) = s.sanction.rounds.last() else {
             continue;
         };
-        let f = years.entry(i32::from(round.year())).or_default();
+        let f = years.entry(round.year()).or_default();
         match s.sanction.kind {
             SanctionKind::ReminderTalk => f.reminder_talks += 1,
             SanctionKind::Interview => f.interviews += 1,
             SanctionKind::HeadRemoved | SanctionKind::LeaderRemoved => f.removals += 1,
-            SanctionKind::PromotionFreeze => f.deferred_promotions += 1,
+            SanctionKind::PromotionFreeze => f.promotion_freezes += 1,
             SanctionKind::AssessmentDeduction => f.deductions += 1,
         }
     }
     for day in substantiated_on {
         years.entry(day.year()).or_default().substantiated_reports += 1;
+    }
+    for day in deferred_on {
+        years.entry(day.year()).or_default().deferred_promotions += 1;
     }
     let total = years.values().fold(Figures::default(), |t, f| Figures {
         rounds: t.rounds + f.rounds,
@@ -81,6 +91,7 @@ pub fn count(
         interviews: t.interviews + f.interviews,
         removals: t.removals + f.removals,
         deferred_promotions: t.deferred_promotions + f.deferred_promotions,
+        promotion_freezes: t.promotion_freezes + f.promotion_freezes,
         deductions: t.deductions + f.deductions,
         substantiated_reports: t.substantiated_reports + f.substantiated_reports,
     });
@@ -95,7 +106,7 @@ mod tests {
     use super::*;
     use crate::{PersonId, UnitId, rules::ProposedSanction};
 
-    fn label(s: &str) -> RoundLabel {
+    fn label(s: &str) -> Period {
         s.parse().unwrap()
     }
 
@@ -139,6 +150,7 @@ mod tests {
             &[label("2019Q4"), label("2020Q1"), label("2020Q2")],
             &sanctions,
             &[day(2020, 3, 2), day(2021, 1, 5)],
+            &[],
         );
         assert_eq!(
             stats.years.iter().map(|(y, _)| *y).collect::<Vec<_>>(),
@@ -150,9 +162,11 @@ mod tests {
                 y2019.rounds,
                 y2019.reminder_talks,
                 y2019.interviews,
+                y2019.promotion_freezes,
                 y2019.deferred_promotions
             ),
-            (1, 1, 1, 1)
+            (1, 1, 1, 1, 0),
+            "a freeze imposed is not a promotion deferred"
         );
         let y2020 = stats.years[1].1;
         assert_eq!(
@@ -172,8 +186,33 @@ mod tests {
     }
 
     #[test]
+    fn a_promotion_deferred_is_a_check_a_freeze_refused_in_the_year_of_the_check() {
+        use SanctionKind::*;
+        use SanctionState::*;
+        // Three heads frozen, one of them up for promotion and refused.
+        let sanctions = [
+            recorded(PromotionFreeze, &["2020Q1"], Confirmed),
+            recorded(PromotionFreeze, &["2020Q1"], Confirmed),
+            recorded(PromotionFreeze, &["2020Q2"], Confirmed),
+        ];
+        let stats = count(&[label("2020Q1")], &sanctions, &[], &[day(2021, 1, 10)]);
+        assert_eq!(stats.total.promotion_freezes, 3);
+        assert_eq!(stats.total.deferred_promotions, 1);
+        assert_eq!(
+            stats.years[1],
+            (
+                2021,
+                Figures {
+                    deferred_promotions: 1,
+                    ..Figures::default()
+                }
+            )
+        );
+    }
+
+    #[test]
     fn nothing_recorded_gives_no_years_and_a_zero_total() {
-        let stats = count(&[], &[], &[]);
+        let stats = count(&[], &[], &[], &[]);
         assert!(stats.years.is_empty());
         assert_eq!(stats.total, Figures::default());
     }

@@ -154,7 +154,7 @@ struct Site {
 
 async fn demo_site() -> Site {
     let data = tempfile::tempdir().expect("a temporary data folder");
-    let app = minping::cli::demo(data.path(), None, 2014)
+    let (app, _) = minping::demo::open(data.path(), None, 2014)
         .await
         .expect("the demo district");
     let state = Arc::new(minping_web::AppState::new(app, "http://127.0.0.1".into()));

@@ -9,7 +9,6 @@ use crate::{
     dialect::{Dialect, RowsAffected},
     sql::{MAX_BINDS, corrupt},
 };
-use chrono::Utc;
 use minping_domain::{Ballot, Channel, IndicatorMask, Nomination, RoundId, Tally, UnitId};
 use sqlx::{Pool, Row, Transaction};
 use std::collections::BTreeSet;
@@ -256,7 +255,7 @@ async fn decide_paper_form<DB: Dialect>(
     .bind(&form.key)
     .bind(outcome)
     .bind(&form.decided_by)
-    .bind(Utc::now())
+    .bind(form.at)
     .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")

@@ -24,8 +24,8 @@ mod writer;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
-    Agency, AgencyId, Ballot, Method, Person, PersonId, Post, PostRole, Ranking, Receipt, Role,
-    Round, RoundId, RoundLabel, RoundState, Tally, Transition, Unit, UnitId, UserId,
+    Agency, AgencyId, Ballot, Method, Period, Person, PersonId, Post, PostRole, Ranking, Receipt,
+    Role, Round, RoundId, RoundState, Tally, Transition, Unit, UnitId, UserId,
     settings::RoundSettings,
 };
 use std::{path::Path, sync::Arc};
@@ -36,7 +36,7 @@ pub use panel::{
     StratumCounts,
 };
 pub use reports::{EvidenceMeta, Report, ReportEvent, ReportStore};
-pub use sanctions::{Sanction, SanctionStore};
+pub use sanctions::{PromotionCheck, Sanction, SanctionStore};
 pub use store::{PgStore, SqliteStore, Store};
 pub use writer::{BallotWriter, WriteError};
 
@@ -133,6 +133,8 @@ pub struct PaperForm {
     pub key: String,
     /// Who decided it (the second clerk, or the adjudicating organizer).
     pub decided_by: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 impl NewBallot {
@@ -250,6 +252,19 @@ pub struct User {
     pub password_hash: String,
 }
 
+/// What finalizing a round stores, all at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finalization {
+    /// The ranking and its method.
+    pub frozen: FrozenRanking,
+    /// The rules in force (JSON), stored with the round.
+    pub rules: String,
+    /// The sanctions the rules propose.
+    pub proposals: Vec<minping_domain::rules::ProposedSanction>,
+    /// The substantiated reports the ranking counted, by id.
+    pub counted_reports: Vec<i64>,
+}
+
 /// A finalized round's frozen ranking with the method that produced it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrozenRanking {
@@ -273,8 +288,8 @@ pub trait Storage: PanelStore + ReportStore + SanctionStore + Send + Sync + 'sta
     async fn create_unit(&self, agency: AgencyId, name: &str, kind: &str) -> Result<Unit>;
     /// All units, retired ones too, by agency then name.
     async fn units(&self) -> Result<Vec<Unit>>;
-    /// Retires a unit (or brings it back); its history stays.
-    async fn set_unit_active(&self, unit: UnitId, active: bool) -> Result<()>;
+    /// Retires a unit on `on` (or brings it back); its history stays.
+    async fn set_unit_active(&self, unit: UnitId, active: bool, on: NaiveDate) -> Result<()>;
 
     /// Adds a person.
     async fn create_person(&self, name: &str) -> Result<Person>;
@@ -291,20 +306,23 @@ pub trait Storage: PanelStore + ReportStore + SanctionStore + Send + Sync + 'sta
     /// Every post, current and past, by unit, role and start.
     async fn posts(&self) -> Result<Vec<Post>>;
 
-    /// Creates a draft round for a quarter; one round per quarter.
+    /// Creates a draft round for a period. Periods of rounds never overlap: a clash is a
+    /// [`StorageError::Conflict`], also when another node created one at the same moment.
     async fn create_round(
         &self,
-        label: RoundLabel,
+        period: Period,
         settings: &RoundSettings,
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<Round>;
-    /// All rounds, newest quarter first.
+    /// All rounds, latest period first.
     async fn rounds(&self) -> Result<Vec<Round>>;
     /// One round.
     async fn round(&self, id: RoundId) -> Result<Option<Round>>;
-    /// Moves a round from `from` to `to` if it is still in `from`, and records who and when.
-    /// Finalizing goes through [`Storage::finalize_round`] instead.
+    /// Opens or closes a round (from `from`, if it is still there) and records who and when.
+    /// At most one round is open: opening a second is a [`StorageError::Conflict`].
+    /// Finalizing and publishing go through [`Storage::finalize_round`] and
+    /// [`Storage::publish_round`], which do more in the same transaction.
     async fn transition_round(
         &self,
         id: RoundId,
@@ -313,14 +331,28 @@ pub trait Storage: PanelStore + ReportStore + SanctionStore + Send + Sync + 'sta
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()>;
-    /// Moves a closed round to finalized and freezes its ranking, in one transaction.
+    /// Moves a closed round to finalized in one transaction: its frozen ranking, the rules in
+    /// force, the sanctions they propose, and the reports it counted (marked so no other
+    /// round counts them; a report counted meanwhile is a [`StorageError::Conflict`] and
+    /// nothing is stored).
     async fn finalize_round(
         &self,
         id: RoundId,
-        frozen: &FrozenRanking,
+        finalization: &Finalization,
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()>;
+    /// Publishes a finalized round in one transaction: its sanctions take effect on `on`
+    /// (freezes keep their length), and a confirmed removal ends the person's post that day.
+    async fn publish_round(
+        &self,
+        id: RoundId,
+        on: NaiveDate,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The rules (JSON) in force when the round was finalized.
+    async fn round_rules(&self, id: RoundId) -> Result<Option<String>>;
     /// A round's recorded transitions, oldest first.
     async fn transitions(&self, id: RoundId) -> Result<Vec<Transition>>;
     /// The frozen ranking of a finalized or published round.

@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use minping_domain::{Agency, AgencyId, Person, PersonId, Post, PostRole, Unit, UnitId};
 use sqlx::{Pool, Row};
 
-const UNIT_SELECT: &str = "SELECT u.id, u.agency_id, a.name AS agency, u.name, u.kind, u.active \
-     FROM units u JOIN agencies a ON a.id = u.agency_id";
+const UNIT_SELECT: &str = "SELECT u.id, u.agency_id, a.name AS agency, u.name, u.kind, u.active, \
+     u.retired_on FROM units u JOIN agencies a ON a.id = u.agency_id";
 const POST_SELECT: &str = "SELECT p.id, p.person_id, pe.name AS person, p.unit_id, p.role, p.start_on, p.end_on \
      FROM posts p JOIN people pe ON pe.id = p.person_id";
 
@@ -25,6 +25,7 @@ fn unit_from<DB: Dialect>(row: &DB::Row) -> Result<Unit> {
         name: row.try_get("name")?,
         kind: row.try_get("kind")?,
         active: row.try_get("active")?,
+        retired_on: row.try_get("retired_on")?,
     })
 }
 
@@ -105,12 +106,19 @@ pub(crate) async fn set_unit_active<DB: Dialect>(
     pool: &Pool<DB>,
     unit: UnitId,
     active: bool,
+    on: NaiveDate,
 ) -> Result<()> {
-    let done = sqlx::query("UPDATE units SET active = $1 WHERE id = $2")
-        .bind(active)
-        .bind(unit.0)
-        .execute(pool)
-        .await?;
+    // Retiring dates the retirement (a unit retired already keeps its first date);
+    // bringing a unit back clears it.
+    let done = sqlx::query(
+        "UPDATE units SET active = $1, \
+         retired_on = CASE WHEN $1 THEN NULL ELSE COALESCE(retired_on, $2) END WHERE id = $3",
+    )
+    .bind(active)
+    .bind(on)
+    .bind(unit.0)
+    .execute(pool)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StorageError::NotFound);
     }

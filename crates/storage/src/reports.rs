@@ -8,8 +8,8 @@ use crate::{
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
-    UnitId,
-    report::{NewEvidence, NewReport, ReportSource, ReportState},
+    RoundId, UnitId,
+    report::{NewEvidence, NewReport, ReportSource, ReportState, Uncounted},
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -38,6 +38,8 @@ pub struct Report {
     pub received_on: NaiveDate,
     /// When it was concluded.
     pub concluded_on: Option<NaiveDate>,
+    /// The round a substantiated report was counted in, at rank 1.
+    pub counted_in: Option<RoundId>,
     /// The disciplinary action recorded for a substantiated report.
     pub disciplinary_action: Option<String>,
 }
@@ -79,8 +81,9 @@ pub struct EvidenceMeta {
 /// What reports need from a database.
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Stores a new report under its tracking code's digest, with its evidence files, in
-    /// one transaction (all or nothing); returns its id.
+    /// Stores a new report received at `at` (on the day `received_on`) under its tracking
+    /// code's digest, with its evidence files, in one transaction (all or nothing); returns
+    /// its id.
     async fn create_report(
         &self,
         report: &NewReport,
@@ -88,9 +91,15 @@ pub trait ReportStore: Send + Sync {
         source: ReportSource,
         tracking_digest: &str,
         received_on: NaiveDate,
+        at: DateTime<Utc>,
     ) -> Result<i64>;
-    /// Adds an evidence file to a stored report; returns its id.
-    async fn add_evidence(&self, report_id: i64, evidence: &NewEvidence) -> Result<i64>;
+    /// Adds an evidence file received at `at` to a stored report; returns its id.
+    async fn add_evidence(
+        &self,
+        report_id: i64,
+        evidence: &NewEvidence,
+        at: DateTime<Utc>,
+    ) -> Result<i64>;
     /// A report's evidence files, in the order they came, without their content.
     async fn evidence(&self, report_id: i64) -> Result<Vec<EvidenceMeta>>;
     /// One evidence file of a report, with its content.
@@ -121,13 +130,8 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<()>;
     /// A report's steps, oldest first.
     async fn report_events(&self, id: i64) -> Result<Vec<ReportEvent>>;
-    /// Substantiated reports concluded between two days (both included), as
-    /// (unit, day concluded).
-    async fn substantiated_between(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<(UnitId, NaiveDate)>>;
+    /// Substantiated reports no round has counted yet, concluded on or before `through`.
+    async fn uncounted_substantiated(&self, through: NaiveDate) -> Result<Vec<Uncounted>>;
 }
 
 fn source_str(s: ReportSource) -> &'static str {
@@ -153,6 +157,7 @@ fn report_from<DB: Dialect>(r: &DB::Row) -> Result<Report> {
         state: state.parse().map_err(corrupt)?,
         received_on: r.try_get("received_on")?,
         concluded_on: r.try_get("concluded_on")?,
+        counted_in: r.try_get::<Option<i64>, _>("counted_in")?.map(RoundId),
         disciplinary_action: r.try_get("disciplinary_action")?,
     })
 }
@@ -204,7 +209,7 @@ fn evidence_from<DB: Dialect>(r: &DB::Row) -> Result<EvidenceMeta> {
 }
 
 const REPORT_SELECT: &str = "SELECT id, unit_id, staff, description, contact, occurred_on, source, state, \
-     received_on, concluded_on, disciplinary_action FROM reports";
+     received_on, concluded_on, counted_in, disciplinary_action FROM reports";
 
 #[async_trait]
 impl<DB: Dialect> ReportStore for Store<DB> {
@@ -215,6 +220,7 @@ impl<DB: Dialect> ReportStore for Store<DB> {
         source: ReportSource,
         tracking_digest: &str,
         received_on: NaiveDate,
+        at: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let id: i64 = sqlx::query_scalar(
@@ -232,7 +238,6 @@ impl<DB: Dialect> ReportStore for Store<DB> {
         .fetch_one(&mut *tx)
         .await
         .map_err(missing_parent)?;
-        let at = Utc::now();
         for file in evidence {
             insert_evidence::<DB>(&mut tx, id, file, at).await?;
         }
@@ -240,9 +245,14 @@ impl<DB: Dialect> ReportStore for Store<DB> {
         Ok(id)
     }
 
-    async fn add_evidence(&self, report_id: i64, evidence: &NewEvidence) -> Result<i64> {
+    async fn add_evidence(
+        &self,
+        report_id: i64,
+        evidence: &NewEvidence,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
         let mut conn = self.pool.acquire().await?;
-        insert_evidence::<DB>(&mut conn, report_id, evidence, Utc::now()).await
+        insert_evidence::<DB>(&mut conn, report_id, evidence, at).await
     }
 
     async fn evidence(&self, report_id: i64) -> Result<Vec<EvidenceMeta>> {
@@ -389,21 +399,22 @@ impl<DB: Dialect> ReportStore for Store<DB> {
             .collect()
     }
 
-    async fn substantiated_between(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<(UnitId, NaiveDate)>> {
+    async fn uncounted_substantiated(&self, through: NaiveDate) -> Result<Vec<Uncounted>> {
         let rows = sqlx::query(
-            "SELECT unit_id, concluded_on FROM reports WHERE state = 'substantiated' \
-             AND concluded_on >= $1 AND concluded_on <= $2 ORDER BY id",
+            "SELECT id, unit_id, concluded_on FROM reports WHERE state = 'substantiated' \
+             AND counted_in IS NULL AND concluded_on <= $1 ORDER BY id",
         )
-        .bind(from)
-        .bind(to)
+        .bind(through)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((UnitId(r.try_get("unit_id")?), r.try_get("concluded_on")?)))
+            .map(|r| {
+                Ok(Uncounted {
+                    id: r.try_get("id")?,
+                    unit_id: UnitId(r.try_get("unit_id")?),
+                    concluded_on: r.try_get("concluded_on")?,
+                })
+            })
             .collect()
     }
 }

@@ -5,35 +5,58 @@
 //! name.
 
 use crate::{
-    Actor, FrozenRanking, Result, StorageError,
+    Actor, Finalization, FrozenRanking, Result, StorageError,
     dialect::{Dialect, RowsAffected},
-    sql::{MAX_BINDS, conflict_or, corrupt},
+    sanctions,
+    sql::{MAX_BINDS, corrupt},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
-    Method, RankedUnit, Ranking, Round, RoundId, RoundLabel, RoundState, Transition, UnitId,
-    UserId, settings::RoundSettings,
+    Method, Period, RankedUnit, Ranking, Round, RoundId, RoundState, Transition, UnitId, UserId,
+    settings::RoundSettings,
 };
 use sqlx::{Pool, Row, Transaction};
 
-const ROUND_SELECT: &str = "SELECT id, label, state, settings, created_at FROM rounds";
+const ROUND_SELECT: &str =
+    "SELECT id, period_start, period_end, state, settings, created_at FROM rounds";
 
 fn round_from<DB: Dialect>(row: &DB::Row) -> Result<Round> {
-    let label: String = row.try_get("label")?;
     let state: String = row.try_get("state")?;
     let settings: String = row.try_get("settings")?;
     Ok(Round {
         id: RoundId(row.try_get("id")?),
-        label: label.parse::<RoundLabel>().map_err(corrupt)?,
+        period: Period::new(row.try_get("period_start")?, row.try_get("period_end")?)
+            .map_err(corrupt)?,
         state: state.parse::<RoundState>().map_err(corrupt)?,
         settings: serde_json::from_str::<RoundSettings>(&settings).map_err(corrupt)?,
         created_at: row.try_get("created_at")?,
     })
 }
 
+/// A violated rule the database keeps for rounds, as a conflict the caller can explain:
+/// overlapping periods (SQLite's trigger, PostgreSQL's exclusion constraint), a label taken,
+/// a second open round (a unique index).
+fn round_conflict(e: sqlx::Error) -> StorageError {
+    let Some(db) = e.as_database_error() else {
+        return StorageError::Database(e);
+    };
+    let message = db.message();
+    if db.code().as_deref() == Some("23P01") || message.contains("round periods overlap") {
+        StorageError::Conflict("the period overlaps another round's".into())
+    } else if db.is_unique_violation() && message.contains("rounds_one_open")
+        || db.is_unique_violation() && message.contains("rounds.state")
+    {
+        StorageError::Conflict("another round is open".into())
+    } else if db.is_unique_violation() {
+        StorageError::Conflict("a round for that period exists".into())
+    } else {
+        StorageError::Database(e)
+    }
+}
+
 pub(crate) async fn create_round<DB: Dialect>(
     pool: &Pool<DB>,
-    label: RoundLabel,
+    period: Period,
     settings: &RoundSettings,
     actor: &Actor,
     at: DateTime<Utc>,
@@ -43,15 +66,18 @@ pub(crate) async fn create_round<DB: Dialect>(
     // The stored row is returned, so the round equals what reading it gives
     // (PostgreSQL keeps microseconds, not the nanoseconds of `at`).
     let row = sqlx::query(
-        "INSERT INTO rounds (label, state, settings, created_at) VALUES ($1, 'draft', $2, $3) \
-         RETURNING id, label, state, settings, created_at",
+        "INSERT INTO rounds (label, period_start, period_end, state, settings, created_at) \
+         VALUES ($1, $2, $3, 'draft', $4, $5) \
+         RETURNING id, period_start, period_end, state, settings, created_at",
     )
-    .bind(label.to_string())
+    .bind(period.to_string())
+    .bind(period.start())
+    .bind(period.end())
     .bind(&settings_json)
     .bind(at)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| conflict_or(e, "a round for that quarter exists"))?;
+    .map_err(round_conflict)?;
     let round = round_from::<DB>(&row)?;
     record_transition(&mut tx, round.id.0, "draft", "draft", actor, at).await?;
     tx.commit().await?;
@@ -60,7 +86,7 @@ pub(crate) async fn create_round<DB: Dialect>(
 
 pub(crate) async fn rounds<DB: Dialect>(pool: &Pool<DB>) -> Result<Vec<Round>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{ROUND_SELECT} ORDER BY label DESC"
+        "{ROUND_SELECT} ORDER BY period_start DESC"
     )))
     .fetch_all(pool)
     .await?;
@@ -83,6 +109,11 @@ pub(crate) async fn transition_round<DB: Dialect>(
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> Result<()> {
+    if !matches!(to, RoundState::Open | RoundState::Closed) {
+        return Err(StorageError::Conflict(format!(
+            "a round becomes {to} by finalizing or publishing it"
+        )));
+    }
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     move_state(&mut tx, id, from, to, actor, at).await?;
     tx.commit().await?;
@@ -92,10 +123,11 @@ pub(crate) async fn transition_round<DB: Dialect>(
 pub(crate) async fn finalize_round<DB: Dialect>(
     pool: &Pool<DB>,
     id: RoundId,
-    frozen: &FrozenRanking,
+    finalization: &Finalization,
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> Result<()> {
+    let frozen = &finalization.frozen;
     let method = serde_json::to_string(&frozen.method).map_err(corrupt)?;
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     move_state(
@@ -107,8 +139,9 @@ pub(crate) async fn finalize_round<DB: Dialect>(
         at,
     )
     .await?;
-    sqlx::query("UPDATE rounds SET method = $1 WHERE id = $2")
+    sqlx::query("UPDATE rounds SET method = $1, rules = $2 WHERE id = $3")
         .bind(&method)
+        .bind(&finalization.rules)
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
@@ -120,24 +153,80 @@ pub(crate) async fn finalize_round<DB: Dialect>(
         let mut q = sqlx::QueryBuilder::<DB>::new(
             "INSERT INTO rankings (round_id, unit_id, rank, score_milli, nominations, indicator_counts, substantiated_reports, override) ",
         );
+        let mut unwritable = None;
         q.push_values(chunk, |mut b, e| {
+            let counts = serde_json::to_string(&e.indicator_counts);
+            if let Err(err) = &counts {
+                unwritable = Some(err.to_string());
+            }
             b.push_bind(id.0)
                 .push_bind(e.unit_id.0)
                 .push_bind(e.rank as i64)
                 .push_bind(e.score_milli)
                 .push_bind(e.nominations as i64)
-                .push_bind(serde_json::to_string(&e.indicator_counts).unwrap_or_default())
+                .push_bind(counts.unwrap_or_default())
                 .push_bind(e.substantiated_reports as i64)
-                .push_bind(e.r#override.and_then(|o| {
-                    serde_json::to_value(o)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
+                .push_bind(e.r#override.map(|o| match o {
+                    minping_domain::Override::SubstantiatedReport => "substantiated_report",
                 }));
         });
+        if let Some(err) = unwritable {
+            return Err(corrupt(err));
+        }
         q.build().execute(&mut *tx).await?;
     }
+    for report in &finalization.counted_reports {
+        let marked = sqlx::query(
+            "UPDATE reports SET counted_in = $1 WHERE id = $2 AND state = 'substantiated' AND counted_in IS NULL",
+        )
+        .bind(id.0)
+        .bind(report)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if marked == 0 {
+            return Err(StorageError::Conflict(format!(
+                "report {report} was counted in another round meanwhile"
+            )));
+        }
+    }
+    sanctions::insert_proposals(&mut tx, id, &finalization.proposals).await?;
     tx.commit().await?;
     Ok(())
+}
+
+pub(crate) async fn publish_round<DB: Dialect>(
+    pool: &Pool<DB>,
+    id: RoundId,
+    on: NaiveDate,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    move_state(
+        &mut tx,
+        id,
+        RoundState::Finalized,
+        RoundState::Published,
+        actor,
+        at,
+    )
+    .await?;
+    sanctions::start(&mut tx, id, on).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn round_rules<DB: Dialect>(
+    pool: &Pool<DB>,
+    id: RoundId,
+) -> Result<Option<String>> {
+    let rules: Option<Option<String>> =
+        sqlx::query_scalar("SELECT rules FROM rounds WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?;
+    Ok(rules.flatten())
 }
 
 pub(crate) async fn transitions<DB: Dialect>(
@@ -251,7 +340,8 @@ async fn move_state<DB: Dialect>(
         .bind(id.0)
         .bind(from.as_str())
         .execute(&mut **tx)
-        .await?;
+        .await
+        .map_err(round_conflict)?;
     if done.rows_affected() == 0 {
         let exists: Option<String> = sqlx::query_scalar("SELECT state FROM rounds WHERE id = $1")
             .bind(id.0)

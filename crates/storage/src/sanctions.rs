@@ -9,11 +9,11 @@ use crate::{
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
-    PersonId, RoundId,
-    rules::{ProposedSanction, SanctionState},
+    PersonId, RoundId, RoundState,
+    rules::{PromotionAnswer, ProposedSanction, SanctionKind, SanctionState},
 };
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{Row, Transaction};
 
 /// A stored sanction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,26 +34,40 @@ pub struct Sanction {
     pub decision_reason: Option<String>,
 }
 
-/// What sanctions need from a database.
+/// A person up for promotion (拟提拔), checked against the promotion calendar.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromotionCheck {
+    /// Id.
+    pub id: i64,
+    /// Who was checked.
+    pub person_id: PersonId,
+    /// The day the promotion would take effect.
+    pub on: NaiveDate,
+    /// The answer, with every reason it is refused.
+    pub answer: PromotionAnswer,
+    /// What the promotion is, as the asker wrote it.
+    pub note: String,
+    /// Who asked.
+    pub checked_by: String,
+    /// When.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// What sanctions need from a database. A round's proposals are stored when it is
+/// finalized, and start when it is published ([`crate::Storage::finalize_round`],
+/// [`crate::Storage::publish_round`]).
 #[async_trait]
 pub trait SanctionStore: Send + Sync {
-    /// Stores a finalized round's proposals and the rules (JSON) that produced them.
-    async fn record_proposals(
-        &self,
-        round: RoundId,
-        rules: &str,
-        proposals: &[ProposedSanction],
-    ) -> Result<()>;
     /// A round's sanctions.
     async fn sanctions(&self, round: RoundId) -> Result<Vec<Sanction>>;
     /// Every sanction, oldest round first.
     async fn all_sanctions(&self) -> Result<Vec<Sanction>>;
-    /// Moves a round's sanctions to take effect on its publication day (freezes keep their
-    /// length); decisions already taken stay.
-    async fn start_sanctions(&self, round: RoundId, on: NaiveDate) -> Result<()>;
     /// Every sanction of a person.
     async fn sanctions_of(&self, person: PersonId) -> Result<Vec<Sanction>>;
-    /// Confirms or rejects a proposed sanction, recording who, when and why.
+    /// Confirms or rejects a proposed sanction, recording who, when and why, in one
+    /// transaction with what it does: a removal (免职) confirmed once its round is published
+    /// ends the person's post on the later of its first day and `today` (before
+    /// publication, publishing ends it).
     async fn decide_sanction(
         &self,
         id: i64,
@@ -61,7 +75,20 @@ pub trait SanctionStore: Send + Sync {
         actor: &Actor,
         reason: &str,
         at: DateTime<Utc>,
+        today: NaiveDate,
     ) -> Result<Sanction>;
+    /// Records a promotion check and its answer; returns its id.
+    async fn record_promotion_check(
+        &self,
+        person: PersonId,
+        on: NaiveDate,
+        answer: &PromotionAnswer,
+        note: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<i64>;
+    /// Every promotion check, oldest first.
+    async fn promotion_checks(&self) -> Result<Vec<PromotionCheck>>;
 }
 
 fn sanction_from<DB: Dialect>(r: &DB::Row) -> Result<Sanction> {
@@ -81,38 +108,105 @@ fn sanction_from<DB: Dialect>(r: &DB::Row) -> Result<Sanction> {
 const SELECT: &str =
     "SELECT id, round_id, proposal, state, decided_by, decided_at, decision_reason FROM sanctions";
 
+/// Stores a finalized round's proposals, in the finalization's transaction.
+pub(crate) async fn insert_proposals<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    round: RoundId,
+    proposals: &[ProposedSanction],
+) -> Result<()> {
+    for p in proposals {
+        sqlx::query(
+            "INSERT INTO sanctions (round_id, person_id, unit_id, kind, rule, proposal, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'proposed')",
+        )
+        .bind(round.0)
+        .bind(p.person_id.0)
+        .bind(p.unit_id.0)
+        .bind(p.kind.as_str())
+        .bind(&p.rule)
+        .bind(serde_json::to_string(p).map_err(corrupt)?)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Moves a round's sanctions to take effect on its publication day `on` (freezes keep their
+/// length; decisions taken stay), and ends the posts of removals already confirmed, in the
+/// publication's transaction.
+pub(crate) async fn start<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    round: RoundId,
+    on: NaiveDate,
+) -> Result<()> {
+    let rows =
+        sqlx::query("SELECT id, proposal, state FROM sanctions WHERE round_id = $1 ORDER BY id")
+            .bind(round.0)
+            .fetch_all(&mut **tx)
+            .await?;
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let proposal: String = r.try_get("proposal")?;
+        let state: String = r.try_get("state")?;
+        let proposal = serde_json::from_str::<ProposedSanction>(&proposal)
+            .map_err(corrupt)?
+            .starting_on(on);
+        sqlx::query("UPDATE sanctions SET proposal = $1 WHERE id = $2")
+            .bind(serde_json::to_string(&proposal).map_err(corrupt)?)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        if state == SanctionState::Confirmed.as_str() {
+            end_post(tx, &proposal, on).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A confirmed removal ends the person's post on `on`: the head's post at the unit, or every
+/// supervising post of the leader (免去分管领导职务). A post begun that day or ended
+/// before is left as it is.
+async fn end_post<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    sanction: &ProposedSanction,
+    on: NaiveDate,
+) -> Result<()> {
+    let (sql, unit) = match sanction.kind {
+        SanctionKind::HeadRemoved => (
+            "UPDATE posts SET end_on = $1 WHERE person_id = $2 AND unit_id = $3 AND role = 'head' \
+             AND start_on < $1 AND (end_on IS NULL OR end_on > $1)",
+            Some(sanction.unit_id.0),
+        ),
+        SanctionKind::LeaderRemoved => (
+            "UPDATE posts SET end_on = $1 WHERE person_id = $2 AND role = 'supervising_leader' \
+             AND start_on < $1 AND (end_on IS NULL OR end_on > $1)",
+            None,
+        ),
+        _ => return Ok(()),
+    };
+    let mut q = sqlx::query(sql).bind(on).bind(sanction.person_id.0);
+    if let Some(unit) = unit {
+        q = q.bind(unit);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+fn check_from<DB: Dialect>(r: &DB::Row) -> Result<PromotionCheck> {
+    let answer: String = r.try_get("answer")?;
+    Ok(PromotionCheck {
+        id: r.try_get("id")?,
+        person_id: PersonId(r.try_get("person_id")?),
+        on: r.try_get("on_day")?,
+        answer: serde_json::from_str(&answer).map_err(corrupt)?,
+        note: r.try_get("note")?,
+        checked_by: r.try_get("checked_by")?,
+        checked_at: r.try_get("checked_at")?,
+    })
+}
+
 #[async_trait]
 impl<DB: Dialect> SanctionStore for Store<DB> {
-    async fn record_proposals(
-        &self,
-        round: RoundId,
-        rules: &str,
-        proposals: &[ProposedSanction],
-    ) -> Result<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
-        sqlx::query("UPDATE rounds SET rules = $1 WHERE id = $2")
-            .bind(rules)
-            .bind(round.0)
-            .execute(&mut *tx)
-            .await?;
-        for p in proposals {
-            sqlx::query(
-                "INSERT INTO sanctions (round_id, person_id, unit_id, kind, rule, proposal, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'proposed')",
-            )
-            .bind(round.0)
-            .bind(p.person_id.0)
-            .bind(p.unit_id.0)
-            .bind(p.kind.as_str())
-            .bind(&p.rule)
-            .bind(serde_json::to_string(p).map_err(corrupt)?)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn sanctions(&self, round: RoundId) -> Result<Vec<Sanction>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE round_id = $1 ORDER BY id"
@@ -132,27 +226,6 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         rows.iter().map(sanction_from::<DB>).collect()
     }
 
-    async fn start_sanctions(&self, round: RoundId, on: NaiveDate) -> Result<()> {
-        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
-        let rows =
-            sqlx::query("SELECT id, proposal FROM sanctions WHERE round_id = $1 ORDER BY id")
-                .bind(round.0)
-                .fetch_all(&mut *tx)
-                .await?;
-        for r in &rows {
-            let id: i64 = r.try_get("id")?;
-            let proposal: String = r.try_get("proposal")?;
-            let proposal: ProposedSanction = serde_json::from_str(&proposal).map_err(corrupt)?;
-            sqlx::query("UPDATE sanctions SET proposal = $1 WHERE id = $2")
-                .bind(serde_json::to_string(&proposal.starting_on(on)).map_err(corrupt)?)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn sanctions_of(&self, person: PersonId) -> Result<Vec<Sanction>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{SELECT} WHERE person_id = $1 ORDER BY id"
@@ -170,12 +243,14 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         actor: &Actor,
         reason: &str,
         at: DateTime<Utc>,
+        today: NaiveDate,
     ) -> Result<Sanction> {
         let state = if confirm {
             SanctionState::Confirmed
         } else {
             SanctionState::Rejected
         };
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let done = sqlx::query(
             "UPDATE sanctions SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
              WHERE id = $5 AND state = 'proposed'",
@@ -185,12 +260,12 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         .bind(at)
         .bind(reason)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM sanctions WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
             return Err(match exists {
                 Some(_) => StorageError::Conflict("this sanction has already been decided".into()),
@@ -199,8 +274,58 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
-        sanction_from::<DB>(&row)
+        let sanction = sanction_from::<DB>(&row)?;
+        let round_state: String = sqlx::query_scalar("SELECT state FROM rounds WHERE id = $1")
+            .bind(sanction.round_id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        if confirm && round_state == RoundState::Published.as_str() {
+            end_post(
+                &mut tx,
+                &sanction.proposal,
+                sanction.proposal.from.max(today),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(sanction)
+    }
+
+    async fn record_promotion_check(
+        &self,
+        person: PersonId,
+        on: NaiveDate,
+        answer: &PromotionAnswer,
+        note: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO promotion_checks (person_id, on_day, eligible, answer, note, checked_by, checked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(person.0)
+        .bind(on)
+        .bind(answer.eligible)
+        .bind(serde_json::to_string(answer).map_err(corrupt)?)
+        .bind(note)
+        .bind(&actor.name)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| crate::sql::conflict_or(e, "no such person"))?;
+        Ok(id)
+    }
+
+    async fn promotion_checks(&self) -> Result<Vec<PromotionCheck>> {
+        let rows = sqlx::query(
+            "SELECT id, person_id, on_day, answer, note, checked_by, checked_at \
+             FROM promotion_checks ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(check_from::<DB>).collect()
     }
 }

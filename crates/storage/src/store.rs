@@ -3,14 +3,14 @@
 //! [`crate::accounts`]).
 
 use crate::{
-    Actor, Backend, BallotRejected, FrozenRanking, NewBallot, Result, Storage, StoredBallot, User,
-    accounts, ballots, dialect::Dialect, org, rounds,
+    Actor, Backend, BallotRejected, Finalization, FrozenRanking, NewBallot, Result, Storage,
+    StoredBallot, User, accounts, ballots, dialect::Dialect, org, rounds,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
-    Agency, AgencyId, Person, PersonId, Post, PostRole, Role, Round, RoundId, RoundLabel,
-    RoundState, Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
+    Agency, AgencyId, Period, Person, PersonId, Post, PostRole, Role, Round, RoundId, RoundState,
+    Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
 };
 use sqlx::{Pool, Postgres, Sqlite};
 
@@ -62,8 +62,8 @@ impl<DB: Dialect> Storage for Store<DB> {
         org::units(&self.pool).await
     }
 
-    async fn set_unit_active(&self, unit: UnitId, active: bool) -> Result<()> {
-        org::set_unit_active(&self.pool, unit, active).await
+    async fn set_unit_active(&self, unit: UnitId, active: bool, on: NaiveDate) -> Result<()> {
+        org::set_unit_active(&self.pool, unit, active, on).await
     }
 
     async fn create_person(&self, name: &str) -> Result<Person> {
@@ -90,12 +90,12 @@ impl<DB: Dialect> Storage for Store<DB> {
 
     async fn create_round(
         &self,
-        label: RoundLabel,
+        period: Period,
         settings: &RoundSettings,
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<Round> {
-        rounds::create_round(&self.pool, label, settings, actor, at).await
+        rounds::create_round(&self.pool, period, settings, actor, at).await
     }
 
     async fn rounds(&self) -> Result<Vec<Round>> {
@@ -120,11 +120,25 @@ impl<DB: Dialect> Storage for Store<DB> {
     async fn finalize_round(
         &self,
         id: RoundId,
-        frozen: &FrozenRanking,
+        finalization: &Finalization,
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        rounds::finalize_round(&self.pool, id, frozen, actor, at).await
+        rounds::finalize_round(&self.pool, id, finalization, actor, at).await
+    }
+
+    async fn publish_round(
+        &self,
+        id: RoundId,
+        on: NaiveDate,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        rounds::publish_round(&self.pool, id, on, actor, at).await
+    }
+
+    async fn round_rules(&self, id: RoundId) -> Result<Option<String>> {
+        rounds::round_rules(&self.pool, id).await
     }
 
     async fn transitions(&self, id: RoundId) -> Result<Vec<Transition>> {

@@ -9,14 +9,16 @@
 #[macro_use]
 mod support;
 
+use chrono::NaiveDate;
 use minping_domain::{
-    Channel, IndicatorMask, Method, Nomination, PostRole, Receipt, Role, RoundId, RoundState,
-    Tally, UnitId, UserId,
+    Channel, IndicatorMask, Method, Nomination, Period, PersonId, PostRole, Receipt, Role, Round,
+    RoundId, RoundState, Tally, UnitId, UserId,
     ranking::{rank, tally},
     settings::RoundSettings,
 };
 use minping_storage::{
-    Actor, BallotRejected, BallotWriter, FrozenRanking, NewBallot, StorageError, WriteError,
+    Actor, BallotRejected, BallotWriter, Finalization, FrozenRanking, NewBallot, Storage,
+    StorageError, WriteError,
 };
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use std::{collections::BTreeMap, sync::Arc};
@@ -175,18 +177,42 @@ conformance!(
     a_retired_unit_stays_listed_as_inactive_and_can_be_brought_back,
     |store| async move {
         let units = units(store.as_ref(), 2).await;
-        store.set_unit_active(units[0].id, false).await.unwrap();
+        store
+            .set_unit_active(units[0].id, false, day(2024, 6, 1))
+            .await
+            .unwrap();
         let listed = store.units().await.unwrap();
         assert_eq!(listed.len(), 2);
         let retired = listed.iter().find(|u| u.id == units[0].id).unwrap();
         assert!(!retired.active);
+        assert_eq!(retired.retired_on, Some(day(2024, 6, 1)));
         assert_eq!(retired.name, units[0].name);
         assert!(listed.iter().find(|u| u.id == units[1].id).unwrap().active);
+        // Retiring it again keeps the first day.
+        store
+            .set_unit_active(units[0].id, false, day(2024, 9, 1))
+            .await
+            .unwrap();
+        let again = store.units().await.unwrap();
+        assert_eq!(
+            again
+                .iter()
+                .find(|u| u.id == units[0].id)
+                .unwrap()
+                .retired_on,
+            Some(day(2024, 6, 1))
+        );
 
-        store.set_unit_active(units[0].id, true).await.unwrap();
-        assert!(store.units().await.unwrap().iter().all(|u| u.active));
+        store
+            .set_unit_active(units[0].id, true, day(2024, 10, 1))
+            .await
+            .unwrap();
+        let back = store.units().await.unwrap();
+        assert!(back.iter().all(|u| u.active && u.retired_on.is_none()));
         assert!(is_not_found(
-            store.set_unit_active(UnitId(999), false).await
+            store
+                .set_unit_active(UnitId(999), false, day(2024, 6, 1))
+                .await
         ));
     }
 );
@@ -333,7 +359,7 @@ conformance!(
             .await
             .unwrap();
         assert_eq!(created.state, RoundState::Draft);
-        assert_eq!(created.label.to_string(), "2024Q2");
+        assert_eq!(created.period.to_string(), "2024Q2");
         let read = store.round(created.id).await.unwrap().unwrap();
         assert_eq!(read, created);
         assert_eq!(read.settings, settings);
@@ -362,7 +388,7 @@ conformance!(
             .await
             .unwrap()
             .iter()
-            .map(|r| r.label.to_string())
+            .map(|r| r.period.to_string())
             .collect();
         assert_eq!(labels, ["2024Q3", "2024Q2", "2023Q4"]);
         assert_ne!(older.id, newer.id);
@@ -455,7 +481,12 @@ conformance!(
             method,
         };
         store
-            .finalize_round(round.id, &frozen, &organizer(), at(2024, 7, 5, 10, 0, 0))
+            .finalize_round(
+                round.id,
+                &finalization(&frozen),
+                &organizer(),
+                at(2024, 7, 5, 10, 0, 0),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -463,10 +494,9 @@ conformance!(
             RoundState::Finalized
         );
         store
-            .transition_round(
+            .publish_round(
                 round.id,
-                RoundState::Finalized,
-                RoundState::Published,
+                day(2024, 7, 10),
                 &Actor::system(),
                 at(2024, 7, 10, 10, 0, 0),
             )
@@ -595,7 +625,12 @@ conformance!(
         assert!(ranking.entries.iter().any(|e| e.r#override.is_none()));
         let frozen = FrozenRanking { method, ranking };
         store
-            .finalize_round(round.id, &frozen, &organizer(), at(2024, 7, 5, 10, 0, 0))
+            .finalize_round(
+                round.id,
+                &finalization(&frozen),
+                &organizer(),
+                at(2024, 7, 5, 10, 0, 0),
+            )
             .await
             .unwrap();
         let read = store.frozen_ranking(round.id).await.unwrap().unwrap();
@@ -607,7 +642,12 @@ conformance!(
         other.ranking.entries.truncate(1);
         assert!(is_conflict(
             store
-                .finalize_round(round.id, &other, &organizer(), at(2024, 7, 6, 10, 0, 0))
+                .finalize_round(
+                    round.id,
+                    &finalization(&other),
+                    &organizer(),
+                    at(2024, 7, 6, 10, 0, 0)
+                )
                 .await
         ));
         assert_eq!(store.frozen_ranking(round.id).await.unwrap(), Some(frozen));
@@ -630,7 +670,12 @@ conformance!(
         // The ranking names a unit that does not exist: nothing of the finalization stays.
         assert!(
             store
-                .finalize_round(round.id, &frozen, &organizer(), at(2024, 7, 5, 10, 0, 0))
+                .finalize_round(
+                    round.id,
+                    &finalization(&frozen),
+                    &organizer(),
+                    at(2024, 7, 5, 10, 0, 0)
+                )
                 .await
                 .is_err()
         );
@@ -647,8 +692,9 @@ conformance!(
     a_transition_that_skips_a_state_goes_back_or_starts_from_the_wrong_state_is_a_conflict_and_changes_nothing,
     |store| async move {
         use RoundState::*;
-        let open = round_in(store.as_ref(), "2024Q2", Open).await;
+        // One round is open at a time: the closed one first.
         let closed = round_in(store.as_ref(), "2024Q1", Closed).await;
+        let open = round_in(store.as_ref(), "2024Q2", Open).await;
         let cases = [
             (open.id, Open, Finalized), // skips closed
             (open.id, Open, Published), // skips two
@@ -679,7 +725,7 @@ conformance!(
         };
         assert!(is_conflict(
             store
-                .finalize_round(open.id, &frozen, &organizer(), at(2024, 8, 1, 8, 0, 0))
+                .finalize_round(open.id, &finalization(&frozen), &organizer(), at(2024, 8, 1, 8, 0, 0))
                 .await
         ));
         assert_eq!(store.round(open.id).await.unwrap().unwrap().state, Open);
@@ -766,8 +812,9 @@ conformance!(
     a_ballot_for_a_round_that_is_not_open_is_rejected_and_nothing_of_it_is_stored,
     |store| async move {
         let units = units(store.as_ref(), 2).await;
-        let open = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
+        // One round is open at a time: the closed one first.
         let closed = round_in(store.as_ref(), "2024Q1", RoundState::Closed).await;
+        let open = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
         let draft = round_in(store.as_ref(), "2024Q3", RoundState::Draft).await;
         let u = units[0].id;
         let batch = [
@@ -896,8 +943,24 @@ conformance!(
     |store| async move {
         let units = units(store.as_ref(), 15).await;
         let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
-        let round = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
+        // Another round's ballots, taken while it was open (one round is open at a time),
+        // must not leak into this round's tallies.
         let other = round_in(store.as_ref(), "2024Q1", RoundState::Open).await;
+        store
+            .insert_ballots(&random_ballots(7, other.id, &ids, 30))
+            .await
+            .unwrap();
+        store
+            .transition_round(
+                other.id,
+                RoundState::Open,
+                RoundState::Closed,
+                &organizer(),
+                at(2024, 4, 1, 8, 0, 0),
+            )
+            .await
+            .unwrap();
+        let round = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
         // Unit 15 is never named in this round.
         let ballots = random_ballots(2024, round.id, &ids[..14], 400);
         assert!(
@@ -910,12 +973,6 @@ conformance!(
             let outcomes = store.insert_ballots(chunk).await.unwrap();
             assert!(outcomes.iter().all(Result::is_ok));
         }
-        // Another round's ballots must not leak into this round's tallies.
-        store
-            .insert_ballots(&random_ballots(7, other.id, &ids, 30))
-            .await
-            .unwrap();
-
         assert_eq!(store.ballot_count(round.id).await.unwrap(), 400);
         assert_eq!(store.ballot_count(other.id).await.unwrap(), 30);
         let stored = store.tallies(round.id, 5).await.unwrap();
@@ -1081,8 +1138,9 @@ conformance!(
     |store| async move {
         let units = units(store.as_ref(), 5).await;
         let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
-        let open = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
+        // One round is open at a time: the closed one first.
         let closed = round_in(store.as_ref(), "2024Q1", RoundState::Closed).await;
+        let open = round_in(store.as_ref(), "2024Q2", RoundState::Open).await;
         let mut ballots = random_ballots(9, open.id, &ids, 60);
         ballots[17].round_id = closed.id;
         ballots[42].round_id = closed.id;
@@ -1495,59 +1553,467 @@ conformance!(
     }
 );
 
-conformance!(
-    publishing_moves_a_rounds_sanctions_to_the_publication_day_and_keeps_decisions,
-    |store| async move {
-        use minping_domain::rules::{ProposedSanction, SanctionKind, SanctionState};
-        let unit = units(store.as_ref(), 1).await[0].id;
-        let head = store.create_person("张伟").await.unwrap();
-        let round = round_in(store.as_ref(), "2024Q2", RoundState::Closed).await;
-        let proposal = |kind: SanctionKind, until| ProposedSanction {
-            person_id: head.id,
-            unit_id: unit,
-            kind,
-            rule: format!("rule_{}", kind.as_str()),
-            rounds: vec![round.label],
-            from: day(2024, 7, 10),
-            until,
-            points: None,
-            reason_zh: "科室列2024年第二季度群众评议最难办事科室第1名".into(),
-        };
-        let proposals = [
+/// A closed round whose finalization proposes an interview, a promotion freeze and the
+/// removal of the head 张伟 (head of the unit since 2020); returns (round, unit, head).
+async fn finalized_with_a_removal(store: &dyn Storage) -> (Round, UnitId, PersonId) {
+    use minping_domain::rules::{ProposedSanction, SanctionKind, freeze_until};
+    let unit = units(store, 1).await[0].id;
+    let head = store.create_person("张伟").await.unwrap();
+    store
+        .assign_post(head.id, unit, PostRole::Head, day(2020, 1, 1))
+        .await
+        .unwrap();
+    let round = round_in(store, "2024Q2", RoundState::Closed).await;
+    let proposal = |kind: SanctionKind, until| ProposedSanction {
+        person_id: head.id,
+        unit_id: unit,
+        kind,
+        rule: format!("rule_{}", kind.as_str()),
+        rounds: vec![round.period],
+        from: day(2024, 7, 10),
+        until,
+        points: None,
+        reason_zh: "科室列2024年第二季度群众评议最难办事科室第1名".into(),
+    };
+    let method = Method::weighted_nominations(&round.settings);
+    let finalization = Finalization {
+        frozen: FrozenRanking {
+            ranking: rank(&[], &method, &BTreeMap::new()),
+            method,
+        },
+        rules: "{\"version\":1}".into(),
+        proposals: vec![
             proposal(SanctionKind::Interview, None),
             proposal(
                 SanctionKind::PromotionFreeze,
-                Some(minping_domain::rules::freeze_until(day(2024, 7, 10), 3)),
+                Some(freeze_until(day(2024, 7, 10), 3)),
             ),
-        ];
-        store
-            .record_proposals(round.id, "{}", &proposals)
+            proposal(SanctionKind::HeadRemoved, None),
+        ],
+        counted_reports: Vec::new(),
+    };
+    store
+        .finalize_round(
+            round.id,
+            &finalization,
+            &organizer(),
+            at(2024, 7, 10, 9, 0, 0),
+        )
+        .await
+        .unwrap();
+    (round, unit, head.id)
+}
+
+/// The head post of `unit` held by `person`: (start, end).
+async fn head_post(
+    store: &dyn Storage,
+    unit: UnitId,
+    person: PersonId,
+) -> (NaiveDate, Option<NaiveDate>) {
+    let post = store
+        .posts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.unit_id == unit && p.person_id == person && p.role == PostRole::Head)
+        .expect("the post");
+    (post.start, post.end)
+}
+
+conformance!(
+    finalizing_stores_the_rules_and_the_proposals_with_the_ranking_in_one_step,
+    |store| async move {
+        let (round, _, head) = finalized_with_a_removal(store.as_ref()).await;
+        assert_eq!(
+            store.round_rules(round.id).await.unwrap().as_deref(),
+            Some("{\"version\":1}")
+        );
+        let proposed = store.sanctions(round.id).await.unwrap();
+        assert_eq!(proposed.len(), 3);
+        assert!(proposed.iter().all(|s| s.proposal.person_id == head));
+        assert!(store.frozen_ranking(round.id).await.unwrap().is_some());
+        // A round finalized before the rules were stored has none.
+        let other = round_in(store.as_ref(), "2024Q1", RoundState::Closed).await;
+        assert_eq!(store.round_rules(other.id).await.unwrap(), None);
+    }
+);
+
+conformance!(
+    publishing_moves_a_rounds_sanctions_to_the_publication_day_keeps_decisions_and_ends_a_confirmed_removals_post,
+    |store| async move {
+        use minping_domain::rules::SanctionState;
+        let (round, unit, head) = finalized_with_a_removal(store.as_ref()).await;
+        let ids: Vec<i64> = store
+            .sanctions(round.id)
             .await
-            .unwrap();
-        let interview = store.sanctions(round.id).await.unwrap()[0].id;
-        store
-            .decide_sanction(
-                interview,
-                true,
-                &organizer(),
-                "已约谈",
-                at(2024, 7, 12, 9, 0, 0),
-            )
-            .await
-            .unwrap();
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        // The interview and the removal are confirmed before publication: the post is not
+        // ended yet, the removal takes effect when the results do.
+        for &id in &[ids[0], ids[2]] {
+            store
+                .decide_sanction(
+                    id,
+                    true,
+                    &organizer(),
+                    "区委常委会研究决定",
+                    at(2024, 7, 12, 9, 0, 0),
+                    day(2024, 7, 12),
+                )
+                .await
+                .unwrap();
+        }
+        assert_eq!(head_post(store.as_ref(), unit, head).await.1, None);
 
         store
-            .start_sanctions(round.id, day(2024, 7, 20))
+            .publish_round(round.id, day(2024, 7, 20), &organizer(), at(2024, 7, 20, 9, 0, 0))
             .await
             .unwrap();
+        assert_eq!(
+            store.round(round.id).await.unwrap().unwrap().state,
+            RoundState::Published
+        );
         let after = store.sanctions(round.id).await.unwrap();
-        assert_eq!(after.len(), 2);
+        assert_eq!(after.len(), 3);
         assert!(after.iter().all(|s| s.proposal.from == day(2024, 7, 20)));
         assert_eq!(after[0].state, SanctionState::Confirmed);
         assert_eq!(after[0].decided_by.as_deref(), Some("作风办 王芳"));
+        assert_eq!(after[1].state, SanctionState::Proposed);
         assert_eq!(after[1].proposal.until, Some(day(2024, 10, 19)));
         assert_eq!(store.all_sanctions().await.unwrap(), after);
-        assert_eq!(store.sanctions_of(head.id).await.unwrap(), after);
+        assert_eq!(store.sanctions_of(head).await.unwrap(), after);
+        assert_eq!(
+            head_post(store.as_ref(), unit, head).await,
+            (day(2020, 1, 1), Some(day(2024, 7, 20))),
+            "the removed head leaves the post on the publication day"
+        );
+        // Publishing is once.
+        assert!(is_conflict(
+            store
+                .publish_round(round.id, day(2024, 7, 21), &organizer(), at(2024, 7, 21, 9, 0, 0))
+                .await
+        ));
+    }
+);
+
+conformance!(
+    a_removal_confirmed_after_publication_ends_the_post_on_the_day_it_is_decided,
+    |store| async move {
+        let (round, unit, head) = finalized_with_a_removal(store.as_ref()).await;
+        store
+            .publish_round(
+                round.id,
+                day(2024, 7, 20),
+                &organizer(),
+                at(2024, 7, 20, 9, 0, 0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(head_post(store.as_ref(), unit, head).await.1, None);
+        let removal = store.sanctions(round.id).await.unwrap()[2].id;
+        store
+            .decide_sanction(
+                removal,
+                true,
+                &organizer(),
+                "区委常委会研究决定",
+                at(2024, 8, 2, 9, 0, 0),
+                day(2024, 8, 2),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            head_post(store.as_ref(), unit, head).await.1,
+            Some(day(2024, 8, 2))
+        );
+        // A rejected removal ends nothing; a decision is taken once.
+        assert!(is_conflict(
+            store
+                .decide_sanction(
+                    removal,
+                    false,
+                    &organizer(),
+                    "改判",
+                    at(2024, 8, 3, 9, 0, 0),
+                    day(2024, 8, 3),
+                )
+                .await
+        ));
+    }
+);
+
+conformance!(
+    round_periods_never_overlap_and_at_most_one_round_is_open,
+    |store| async move {
+        let period = |s: &str| s.parse::<Period>().unwrap();
+        let create = |p: Period| {
+            let store = store.clone();
+            async move {
+                store
+                    .create_round(
+                        p,
+                        &RoundSettings::default(),
+                        &organizer(),
+                        at(2024, 1, 1, 8, 0, 0),
+                    )
+                    .await
+            }
+        };
+        let h1 = create(period("2024H1")).await.unwrap();
+        assert_eq!(
+            (h1.period.start(), h1.period.end()),
+            (day(2024, 1, 1), day(2024, 6, 30))
+        );
+        for overlapping in [
+            "2024Q2",
+            "2024-06-30..2024-07-15",
+            "2024",
+            "2023-12-01..2024-01-01",
+        ] {
+            assert!(
+                is_conflict(create(period(overlapping)).await),
+                "{overlapping} overlaps 2024H1"
+            );
+        }
+        // Skipping a quarter is allowed; an adjacent period is not an overlap.
+        let q4 = create(period("2024Q4")).await.unwrap();
+        let q3 = create(period("2024-07-01..2024-09-30")).await.unwrap();
+        assert_eq!(q3.period.to_string(), "2024Q3");
+        let listed: Vec<String> = store
+            .rounds()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.period.to_string())
+            .collect();
+        assert_eq!(listed, ["2024Q4", "2024Q3", "2024H1"]);
+
+        store
+            .transition_round(
+                h1.id,
+                RoundState::Draft,
+                RoundState::Open,
+                &organizer(),
+                at(2024, 1, 1, 9, 0, 0),
+            )
+            .await
+            .unwrap();
+        let second = store
+            .transition_round(
+                q3.id,
+                RoundState::Draft,
+                RoundState::Open,
+                &organizer(),
+                at(2024, 7, 1, 9, 0, 0),
+            )
+            .await;
+        assert!(is_conflict(second), "the database keeps one round open");
+        assert_eq!(
+            store.round(q3.id).await.unwrap().unwrap().state,
+            RoundState::Draft
+        );
+        store
+            .transition_round(
+                h1.id,
+                RoundState::Open,
+                RoundState::Closed,
+                &organizer(),
+                at(2024, 7, 1, 8, 0, 0),
+            )
+            .await
+            .unwrap();
+        store
+            .transition_round(
+                q3.id,
+                RoundState::Draft,
+                RoundState::Open,
+                &organizer(),
+                at(2024, 7, 1, 9, 0, 0),
+            )
+            .await
+            .unwrap();
+        // Finalizing and publishing have workflows of their own.
+        assert!(is_conflict(
+            store
+                .transition_round(
+                    h1.id,
+                    RoundState::Closed,
+                    RoundState::Finalized,
+                    &organizer(),
+                    at(2024, 7, 5, 9, 0, 0)
+                )
+                .await
+        ));
+        assert_ne!(q4.id, q3.id);
+    }
+);
+
+conformance!(
+    finalizing_records_the_reports_a_round_counted_so_no_other_round_counts_them,
+    |store| async move {
+        use minping_domain::report::{NewReport, ReportSource, ReportState};
+        let unit = units(store.as_ref(), 1).await[0].id;
+        let report = NewReport {
+            unit_id: unit,
+            description: "经办人员收受购物卡后才予受理。".into(),
+            staff: None,
+            contact: None,
+            occurred_on: None,
+        };
+        let mut ids = Vec::new();
+        for (i, concluded) in [day(2024, 6, 10), day(2024, 7, 20)].into_iter().enumerate() {
+            let id = store
+                .create_report(
+                    &report,
+                    &[],
+                    ReportSource::Letter,
+                    &format!("digest-{i}"),
+                    day(2024, 6, 1),
+                    at(2024, 6, 1, 9, 0, 0),
+                )
+                .await
+                .unwrap();
+            store
+                .transition_report(
+                    id,
+                    ReportState::Received,
+                    ReportState::Investigating,
+                    &organizer(),
+                    "受理",
+                    None,
+                    at(2024, 6, 2, 9, 0, 0),
+                    day(2024, 6, 2),
+                )
+                .await
+                .unwrap();
+            store
+                .transition_report(
+                    id,
+                    ReportState::Investigating,
+                    ReportState::Substantiated,
+                    &organizer(),
+                    "属实",
+                    Some("记过"),
+                    at(2024, 6, 9, 9, 0, 0),
+                    concluded,
+                )
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let through = |d| store.uncounted_substantiated(d);
+        assert_eq!(
+            through(day(2024, 6, 30))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>(),
+            [ids[0]]
+        );
+        let round = round_in(store.as_ref(), "2024Q2", RoundState::Closed).await;
+        let method = Method::weighted_nominations(&round.settings);
+        let counting = |reports: Vec<i64>| Finalization {
+            frozen: FrozenRanking {
+                ranking: rank(&[], &method, &BTreeMap::new()),
+                method: method.clone(),
+            },
+            rules: "{}".into(),
+            proposals: Vec::new(),
+            counted_reports: reports,
+        };
+        store
+            .finalize_round(
+                round.id,
+                &counting(vec![ids[0]]),
+                &organizer(),
+                at(2024, 7, 5, 9, 0, 0),
+            )
+            .await
+            .unwrap();
+        let counted = store.report(ids[0]).await.unwrap().unwrap();
+        assert_eq!(counted.counted_in, Some(round.id));
+        assert_eq!(
+            through(day(2024, 12, 31))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>(),
+            [ids[1]]
+        );
+        // A finalization counting a report counted meanwhile stores nothing.
+        let other = round_in(store.as_ref(), "2024Q3", RoundState::Closed).await;
+        assert!(is_conflict(
+            store
+                .finalize_round(
+                    other.id,
+                    &counting(vec![ids[1], ids[0]]),
+                    &organizer(),
+                    at(2024, 10, 5, 9, 0, 0)
+                )
+                .await
+        ));
+        assert_eq!(
+            store.round(other.id).await.unwrap().unwrap().state,
+            RoundState::Closed
+        );
+        assert_eq!(
+            store.report(ids[1]).await.unwrap().unwrap().counted_in,
+            None
+        );
+    }
+);
+
+conformance!(
+    a_promotion_check_is_recorded_with_its_answer,
+    |store| async move {
+        use minping_domain::rules::{PromotionAnswer, Reason};
+        let person = store.create_person("刘高勇").await.unwrap();
+        let answer = PromotionAnswer {
+            eligible: false,
+            reasons: vec![Reason {
+                round: "2024Q2".parse().unwrap(),
+                rule: "top_n_promotion_freeze".into(),
+                until: Some(day(2024, 10, 19)),
+                reason_zh: "科室列第3名，自公示之日起3个月内不得提拔".into(),
+            }],
+        };
+        let id = store
+            .record_promotion_check(
+                person.id,
+                day(2024, 8, 1),
+                &answer,
+                "拟提拔为副局长",
+                &organizer(),
+                at(2024, 7, 30, 9, 0, 0),
+            )
+            .await
+            .unwrap();
+        let checks = store.promotion_checks().await.unwrap();
+        assert_eq!(checks.len(), 1);
+        let c = &checks[0];
+        assert_eq!((c.id, c.person_id, c.on), (id, person.id, day(2024, 8, 1)));
+        assert_eq!(c.answer, answer);
+        assert_eq!(
+            (c.note.as_str(), c.checked_by.as_str()),
+            ("拟提拔为副局长", "作风办 王芳")
+        );
+        assert_eq!(c.checked_at, at(2024, 7, 30, 9, 0, 0));
+        assert!(is_not_found(
+            store
+                .record_promotion_check(
+                    PersonId(9999),
+                    day(2024, 8, 1),
+                    &answer,
+                    "x",
+                    &organizer(),
+                    at(2024, 7, 30, 9, 0, 0)
+                )
+                .await
+        ));
     }
 );
 
@@ -1581,6 +2047,7 @@ conformance!(
                 ReportSource::Web,
                 "digest-1",
                 day(2024, 5, 6),
+                at(2024, 5, 6, 9, 0, 0),
             )
             .await
             .unwrap();
@@ -1618,6 +2085,7 @@ conformance!(
                 ReportSource::Hotline,
                 "digest-2",
                 day(2024, 5, 6),
+                at(2024, 5, 6, 9, 0, 0),
             )
             .await
             .unwrap();
@@ -1628,13 +2096,20 @@ conformance!(
         );
 
         let more = NewEvidence::parse("补充.jpg", b"\xff\xd8\xff\xe0 more".to_vec()).unwrap();
-        let added = store.add_evidence(other, &more).await.unwrap();
+        let added = store
+            .add_evidence(other, &more, at(2024, 5, 7, 9, 0, 0))
+            .await
+            .unwrap();
         let (meta, content) = store.evidence_file(other, added).await.unwrap().unwrap();
         assert_eq!(
             (meta.file_name.as_str(), content),
             ("补充.jpg", more.bytes().to_vec())
         );
-        assert!(is_not_found(store.add_evidence(other + 100, &more).await));
+        assert!(is_not_found(
+            store
+                .add_evidence(other + 100, &more, at(2024, 5, 7, 9, 0, 0))
+                .await
+        ));
     }
 );
 
@@ -1657,6 +2132,7 @@ conformance!(
                 ReportSource::Web,
                 "digest",
                 day(2024, 5, 6),
+                at(2024, 5, 6, 9, 0, 0),
             )
             .await;
         assert!(is_not_found(stored));

@@ -1,6 +1,10 @@
-//! Upgrading a SQLite file written before nominations were kept by unit (migration 0006)
-//! keeps every ballot: its receipt still finds it whole, and the tallies and comments are
-//! what they were. PostgreSQL's schema did not change with that migration.
+//! Upgrading a SQLite file written by an earlier release keeps what it holds:
+//! - before nominations were kept by unit (migration 0006), every ballot: its receipt still
+//!   finds it whole, and the tallies and comments are what they were (PostgreSQL's schema
+//!   did not change with that migration);
+//! - before rounds had periods (migration 0007), every round, as the quarter its label names;
+//!   every retired unit, dated; every substantiated report, counted in the round that was
+//!   finalized first after it.
 
 use minping_domain::{Channel, IndicatorMask, Nomination, RoundId, UnitId};
 use minping_storage::{SqliteStore, Storage};
@@ -13,8 +17,8 @@ INSERT INTO agencies (id, name) VALUES (1, '区市场监管局');
 INSERT INTO units (id, agency_id, name, kind) VALUES
     (1, 1, '食品经营许可科', '科室'), (2, 1, '登记注册科', '科室'), (3, 1, '办公室', '科室');
 INSERT INTO rounds (id, label, state, settings, created_at) VALUES
-    (1, '2026年第三季度', 'closed', '{}', '2026-07-01 00:00:00'),
-    (2, '2026年第四季度', 'open', '{}', '2026-10-01 00:00:00');
+    (1, '2026Q3', 'closed', '{}', '2026-07-01 00:00:00'),
+    (2, '2026Q4', 'open', '{}', '2026-10-01 00:00:00');
 INSERT INTO ballots (id, round_id, channel, receipt, received_on) VALUES
     (8817263541, 1, 'open', 'AAAA-BBBB-CCCC', '2026-07-02'),
     (12, 1, 'directed', 'DDDD-EEEE-FFFF', NULL),
@@ -27,30 +31,36 @@ INSERT INTO nominations (ballot_id, round_id, unit_id, channel, indicators, comm
 INSERT INTO exposures (ballot_id, unit_id) VALUES (8817263541, 2), (8817263541, 3);
 ";
 
-#[tokio::test]
-async fn ballots_stored_before_nominations_were_kept_by_unit_survive_the_upgrade() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("minping.db");
-
-    // The schema as migration 0005 left it, with ballots in it.
+/// A SQLite file with the schema as migration `version` left it and `rows` in it.
+async fn file_at(path: &std::path::Path, version: i64, rows: &str) {
     let mut before = sqlx::migrate!("./migrations/sqlite");
     before.migrations = before
         .migrations
         .iter()
-        .filter(|m| m.version <= 5)
+        .filter(|m| m.version <= version)
         .cloned()
         .collect::<Vec<_>>()
         .into();
     let pool = SqlitePool::connect_with(
         SqliteConnectOptions::new()
-            .filename(&path)
+            .filename(path)
             .create_if_missing(true),
     )
     .await
     .unwrap();
     before.run(&pool).await.unwrap();
-    sqlx::raw_sql(OLD_ROWS).execute(&pool).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(rows.to_string()))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
+}
+
+#[tokio::test]
+async fn ballots_stored_before_nominations_were_kept_by_unit_survive_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minping.db");
+    file_at(&path, 5, OLD_ROWS).await;
 
     // Opening the file applies the rest.
     let store = SqliteStore::open(&path).await.unwrap();
@@ -112,4 +122,86 @@ async fn ballots_stored_before_nominations_were_kept_by_unit_survive_the_upgrade
         store.comments(RoundId(2), UnitId(1)).await.unwrap(),
         vec!["暗示要请吃饭才能加快办理。".to_string()]
     );
+}
+
+/// What a release before periods stored: three quarters, a retired unit, and two
+/// substantiated reports, one before 2024Q1 was finalized and one after.
+const BEFORE_PERIODS: &str = "
+INSERT INTO agencies (id, name) VALUES (1, '区交通局');
+INSERT INTO units (id, agency_id, name, kind, active) VALUES
+    (1, 1, '出租汽车管理科', '科室', 0), (2, 1, '道路运输管理科', '科室', 1);
+INSERT INTO rounds (id, label, state, settings, created_at) VALUES
+    (1, '2024Q1', 'published', 'SETTINGS', '2024-01-01 00:00:00'),
+    (2, '2024Q2', 'finalized', 'SETTINGS', '2024-04-01 00:00:00'),
+    (3, '2024Q4', 'draft', 'SETTINGS', '2024-10-01 00:00:00');
+INSERT INTO round_transitions (round_id, from_state, to_state, actor, at) VALUES
+    (1, 'closed', 'finalized', 'organizer', '2024-04-16T02:00:00+00:00'),
+    (2, 'closed', 'finalized', 'organizer', '2024-07-16T02:00:00+00:00');
+INSERT INTO reports (id, tracking_digest, unit_id, description, source, state, received_on, concluded_on) VALUES
+    (1, 'd1', 2, '收受好处费后放行不合格车辆。', 'hotline', 'substantiated', '2024-03-01', '2024-03-20'),
+    (2, 'd2', 2, '要求吃请后才办理道路运输证。', 'letter', 'substantiated', '2024-05-01', '2024-05-20'),
+    (3, 'd3', 2, '办理时间过长。', 'web', 'investigating', '2024-05-01', NULL);
+";
+
+#[tokio::test]
+async fn rounds_units_and_reports_stored_before_periods_survive_the_upgrade() {
+    use minping_domain::{Period, settings::RoundSettings};
+    use minping_storage::{Actor, ReportStore};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minping.db");
+    let settings = serde_json::to_string(&RoundSettings::default()).unwrap();
+    file_at(&path, 6, &BEFORE_PERIODS.replace("SETTINGS", &settings)).await;
+    let store = SqliteStore::open(&path).await.unwrap();
+
+    let periods: Vec<(String, String, String)> = store
+        .rounds()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.period.to_string(),
+                r.period.start().to_string(),
+                r.period.end().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            ("2024Q4".into(), "2024-10-01".into(), "2024-12-31".into()),
+            ("2024Q2".into(), "2024-04-01".into(), "2024-06-30".into()),
+            ("2024Q1".into(), "2024-01-01".into(), "2024-03-31".into()),
+        ]
+    );
+    // The periods now guard against overlaps, old rounds included.
+    let clash = store
+        .create_round(
+            "2024-03-15..2024-03-20".parse::<Period>().unwrap(),
+            &RoundSettings::default(),
+            &Actor::system(),
+            chrono::Utc::now(),
+        )
+        .await;
+    assert!(clash.is_err());
+
+    let units = store.units().await.unwrap();
+    let retired = units.iter().find(|u| u.id == UnitId(1)).unwrap();
+    assert!(!retired.active && retired.retired_on.is_some());
+    assert!(
+        units
+            .iter()
+            .find(|u| u.id == UnitId(2))
+            .unwrap()
+            .retired_on
+            .is_none()
+    );
+
+    let counted_in = |id: i64| {
+        let store = &store;
+        async move { store.report(id).await.unwrap().unwrap().counted_in }
+    };
+    assert_eq!(counted_in(1).await, Some(RoundId(1)));
+    assert_eq!(counted_in(2).await, Some(RoundId(2)));
+    assert_eq!(counted_in(3).await, None);
 }

@@ -174,6 +174,7 @@ workflow_errors!(
     minping_app::org::OrgError,
     minping_app::panel::PanelError,
     minping_app::reports::ReportError,
+    minping_app::results::ResultsError,
     minping_app::rounds::RoundError,
 );
 

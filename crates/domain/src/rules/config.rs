@@ -35,23 +35,30 @@ pub struct PublicationRule {
     pub publish_top_n: bool,
 }
 
-/// Sanctions for every unit of the published top N.
+/// Sanctions for the units of the published top N.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TopNRule {
-    /// The supervising leader gets a reminder talk (谈话提醒).
+    /// The supervising leader of every listed unit gets a reminder talk (谈话提醒).
     pub reminder_talk: bool,
-    /// The head gets an interview (约谈).
+    /// The head may get an interview (约谈), when one of the two conditions below holds.
     pub interview: bool,
+    /// ... when the unit is listed in this many consecutive published rounds (this one
+    /// included); 0: never for this reason, 1: every listing.
+    pub interview_after_consecutive: u32,
+    /// ... or when the unit is placed at this rank or better; 0: never for this reason.
+    pub interview_top: u32,
     /// The head may not be promoted for this many months from publication; 0 is off.
     pub promotion_freeze_months: u32,
 }
 
-/// The deduction each top-N appearance brings to the leadership's annual assessment.
+/// What each top-N appearance means for the leadership's annual assessment (年度考核).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeductionRule {
-    /// Points off the annual assessment (年度考核) of the head and the supervising leader.
+    /// Points off the annual assessment of the head and the supervising leader; 0 (the
+    /// default: the article names no figure) records the appearance for the assessment
+    /// without a set deduction.
     pub points: f64,
     /// The year-end bonus (绩效奖金) is marked for review.
     pub bonus_review: bool,
@@ -121,6 +128,8 @@ impl Default for TopNRule {
         Self {
             reminder_talk: true,
             interview: true,
+            interview_after_consecutive: 2,
+            interview_top: 3,
             promotion_freeze_months: 3,
         }
     }
@@ -129,7 +138,7 @@ impl Default for TopNRule {
 impl Default for DeductionRule {
     fn default() -> Self {
         Self {
-            points: 2.0,
+            points: 0.0,
             bonus_review: true,
         }
     }
@@ -225,14 +234,27 @@ mod tests {
         let r = Rules::default();
         assert!(r.publication.circulate && r.publication.publish_top_n);
         assert!(r.top_n.reminder_talk && r.top_n.interview);
+        assert_eq!(
+            (r.top_n.interview_after_consecutive, r.top_n.interview_top),
+            (2, 3)
+        );
         assert_eq!(r.top_n.promotion_freeze_months, 3);
         assert_eq!(
             (r.removal.top, r.removal.head_after, r.removal.leader_after),
             (3, 2, 3)
         );
-        assert_eq!(r.deduction.points, 2.0);
+        assert_eq!(r.deduction.points, 0.0, "the article names no figure");
         assert!(r.deduction.bonus_review);
         assert!(!r.threshold.enabled);
+    }
+
+    #[test]
+    fn a_rules_file_written_before_the_interview_conditions_still_reads() {
+        let old = "[top_n]\nreminder_talk = true\ninterview = true\npromotion_freeze_months = 3\n\n[deduction]\npoints = 2.0\n";
+        let r = Rules::from_toml(old).unwrap();
+        assert!(r.top_n.interview);
+        assert_eq!(r.top_n.interview_after_consecutive, 2);
+        assert_eq!(r.deduction.points, 2.0);
     }
 
     #[test]

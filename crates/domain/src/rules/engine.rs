@@ -11,15 +11,24 @@
 //!   label. A unit absent from a round's ranking (nobody named it) was not in the top 3 of
 //!   that round, so the absence breaks its run. A unit that leaves the top 3 and comes back
 //!   starts a new run.
+//! - **Reminder talk and interview**: every listing brings the supervising leader a reminder
+//!   talk (谈话提醒). The head is interviewed (约谈) when the unit is listed in
+//!   `interview_after_consecutive` consecutive published rounds (default 2: listed again
+//!   right after a listing, as the article's 殡仪馆 was) or placed in the top
+//!   `interview_top` (default 3). Over the article's 16 rounds this gives about one
+//!   interview for three talks (137 talks, 42 interviews).
 //! - **Who is sanctioned**: the person who held the post (head, supervising leader) on the
-//!   publication date of the triggering round. A removal, which rests on several rounds,
-//!   applies to the current holder only if they held the same post on the publication
-//!   date of *every* round of the run: nobody is removed for a predecessor's results.
-//! - A **retired** unit gets no new sanctions.
+//!   publication date of the triggering round. A sanction resting on several rounds (a
+//!   removal, an interview for consecutive listings) applies to the current holder only if
+//!   they held the same post on the publication date of *every* round of the run: nobody
+//!   answers for a predecessor's results.
+//! - A unit **retired** before the round's period began was not evaluated in it and gets
+//!   nothing from it. A unit retired later keeps the consequences of the rounds it was
+//!   listed in: retirement is taken as of the round, not as of the day the engine runs.
 //! - A unit placed by a substantiated report (override) counts at its rank like any other.
 //! - Output is sorted (unit, kind, person), so the same input always gives the same list.
 
-use crate::{PersonId, Post, PostRole, RoundLabel, UnitId, ranking::Ranking, rules::Rules};
+use crate::{Period, PersonId, Post, PostRole, UnitId, ranking::Ranking, rules::Rules};
 use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,7 +95,7 @@ pub struct ProposedSanction {
     /// The stable id of the rule, e.g. `top_n_reminder_talk`.
     pub rule: String,
     /// The rounds that triggered it, oldest first; the last is the round being finalized.
-    pub rounds: Vec<RoundLabel>,
+    pub rounds: Vec<Period>,
     /// Publication date of the round being finalized: when the sanction takes effect.
     pub from: NaiveDate,
     /// Promotion freezes: the last day of the freeze.
@@ -113,17 +122,19 @@ pub struct RoundEntry {
 /// The round being finalized.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundToFinalize {
-    /// Its quarter.
-    pub label: RoundLabel,
+    /// Its period.
+    pub period: Period,
     /// The day its results are published; sanctions attach to the posts held that day.
     pub published_on: NaiveDate,
     /// Its ranking.
     pub entries: Vec<RoundEntry>,
+    /// N: the size of its published list.
+    pub top_n: u32,
 }
 
 impl RoundToFinalize {
     /// The round from its ranking.
-    pub fn from_ranking(label: RoundLabel, published_on: NaiveDate, ranking: &Ranking) -> Self {
+    pub fn from_ranking(period: Period, published_on: NaiveDate, ranking: &Ranking) -> Self {
         let entries = ranking
             .entries
             .iter()
@@ -135,9 +146,10 @@ impl RoundToFinalize {
             })
             .collect();
         Self {
-            label,
+            period,
             published_on,
             entries,
+            top_n: ranking.top_n,
         }
     }
 }
@@ -145,26 +157,34 @@ impl RoundToFinalize {
 /// A published round before the one being finalized: only what the ladder needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PastRound {
-    /// Its quarter.
-    pub label: RoundLabel,
+    /// Its period.
+    pub period: Period,
     /// The day it was published.
     pub published_on: NaiveDate,
     /// The rank of every unit it ranked.
     pub ranks: BTreeMap<UnitId, u32>,
+    /// N of that round: the units ranked N or better were listed.
+    pub top_n: u32,
 }
 
 impl PastRound {
     /// A past round from its ranking.
-    pub fn from_ranking(label: RoundLabel, published_on: NaiveDate, ranking: &Ranking) -> Self {
+    pub fn from_ranking(period: Period, published_on: NaiveDate, ranking: &Ranking) -> Self {
         Self {
-            label,
+            period,
             published_on,
             ranks: ranking
                 .entries
                 .iter()
                 .map(|e| (e.unit_id, e.rank))
                 .collect(),
+            top_n: ranking.top_n,
         }
+    }
+
+    /// Whether the unit was placed at `top` or better in this round.
+    fn placed(&self, unit: UnitId, top: u32) -> bool {
+        self.ranks.get(&unit).is_some_and(|&rank| rank <= top)
     }
 }
 
@@ -177,14 +197,61 @@ pub struct EngineInput<'a> {
     pub history: &'a [PastRound],
     /// Every post, past and present, of the units concerned.
     pub posts: &'a [Post],
-    /// Units retired or merged.
-    pub retired: &'a BTreeSet<UnitId>,
+    /// Units retired or merged, with the day each was retired.
+    pub retired: &'a BTreeMap<UnitId, NaiveDate>,
 }
 
-/// One round of a unit's run in the top 3: its label and publication date.
+/// One round of a unit's run of consecutive placements: its label and publication date.
 struct RunRound {
-    label: RoundLabel,
+    period: Period,
     published_on: NaiveDate,
+}
+
+/// The unit's run of consecutive published rounds, newest first and this round included,
+/// in which it was placed at the rank `top(round)` or better; empty if it was not placed so
+/// in this round.
+fn run(
+    this: &RoundToFinalize,
+    rank: u32,
+    history: &[&PastRound],
+    unit: UnitId,
+    top: impl Fn(Option<&PastRound>) -> u32,
+) -> Vec<RunRound> {
+    let mut run = Vec::new();
+    if rank > top(None) {
+        return run;
+    }
+    run.push(RunRound {
+        period: this.period,
+        published_on: this.published_on,
+    });
+    for past in history {
+        if !past.placed(unit, top(Some(past))) {
+            break;
+        }
+        run.push(RunRound {
+            period: past.period,
+            published_on: past.published_on,
+        });
+    }
+    run
+}
+
+/// The labels (oldest first) and publication days of the newest `n` rounds of a run.
+fn newest(run: &[RunRound], n: usize) -> (Vec<Period>, Vec<NaiveDate>) {
+    let rounds = &run[..n];
+    let mut labels: Vec<Period> = rounds.iter().map(|r| r.period).collect();
+    labels.reverse();
+    (labels, rounds.iter().map(|r| r.published_on).collect())
+}
+
+/// Rounds in Chinese, joined: 2020年第2季度、2020年第3季度.
+fn list_zh(labels: &[Period]) -> String {
+    labels
+        .iter()
+        .map(|l| l.display_zh())
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// The sanctions the rules propose for the round.
@@ -195,9 +262,9 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
     let mut history: Vec<&PastRound> = input
         .history
         .iter()
-        .filter(|r| r.label < round.label)
+        .filter(|r| r.period < round.period)
         .collect();
-    history.sort_by_key(|r| std::cmp::Reverse(r.label));
+    history.sort_by_key(|r| std::cmp::Reverse(r.period));
 
     let mut out = Vec::new();
     // A sanction taking effect on the publication date, with no end and no points.
@@ -205,7 +272,7 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
                     unit_id: UnitId,
                     kind: SanctionKind,
                     rule: &str,
-                    rounds: Vec<RoundLabel>,
+                    rounds: Vec<Period>,
                     reason_zh: String| ProposedSanction {
         person_id,
         unit_id,
@@ -217,11 +284,18 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
         points: None,
         reason_zh,
     };
-    let this = vec![round.label];
-    let round_zh = round.label.display_zh();
+    let this = vec![round.period];
+    let round_zh = round.period.display_zh();
 
+    // A unit retired before the round's period began was not evaluated in it.
+    let not_evaluated = |unit: &UnitId| {
+        input
+            .retired
+            .get(unit)
+            .is_some_and(|&on| on <= round.period.start())
+    };
     for entry in &round.entries {
-        if input.retired.contains(&entry.unit_id) {
+        if not_evaluated(&entry.unit_id) {
             continue;
         }
         let unit = entry.unit_id;
@@ -244,16 +318,45 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
                 }
             }
             if rules.top_n.interview {
-                for &p in &heads {
-                    let reason = format!("科室列{place}，对科室负责人约谈");
-                    out.push(sanction(
-                        p,
-                        unit,
-                        SanctionKind::Interview,
-                        rule_id::INTERVIEW,
-                        this.clone(),
-                        reason,
-                    ));
+                // One interview per head and round: for consecutive listings if they held the
+                // post through them, else for a place in the top ranks.
+                let mut interviewed = BTreeSet::new();
+                let again = rules.top_n.interview_after_consecutive as usize;
+                let listed = run(round, entry.rank, &history, unit, |r| {
+                    r.map_or(round.top_n, |r| r.top_n)
+                });
+                if again > 0 && listed.len() >= again {
+                    let (labels, dates) = newest(&listed, again);
+                    let reason = format!(
+                        "科室连续{again}次列群众评议最难办事科室前{}名（{}），对科室负责人约谈",
+                        round.top_n,
+                        list_zh(&labels)
+                    );
+                    for p in holders(input.posts, unit, PostRole::Head, &dates) {
+                        interviewed.insert(p);
+                        out.push(sanction(
+                            p,
+                            unit,
+                            SanctionKind::Interview,
+                            rule_id::INTERVIEW,
+                            labels.clone(),
+                            reason.clone(),
+                        ));
+                    }
+                }
+                let top = rules.top_n.interview_top;
+                if top > 0 && entry.rank <= top {
+                    for &p in heads.difference(&interviewed) {
+                        let reason = format!("科室列{place}（前{top}名），对科室负责人约谈");
+                        out.push(sanction(
+                            p,
+                            unit,
+                            SanctionKind::Interview,
+                            rule_id::INTERVIEW,
+                            this.clone(),
+                            reason,
+                        ));
+                    }
                 }
             }
             let months = rules.top_n.promotion_freeze_months;
@@ -282,7 +385,11 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
                     ""
                 };
                 for &p in heads.union(&leaders) {
-                    let reason = format!("科室列{place}，领导班子年度考核扣{points}分{bonus}");
+                    let reason = if points > 0.0 {
+                        format!("科室列{place}，领导班子年度考核扣{points}分{bonus}")
+                    } else {
+                        format!("科室列{place}，纳入领导班子和领导干部年度考核{bonus}")
+                    };
                     out.push(ProposedSanction {
                         points: Some(points),
                         ..sanction(
@@ -299,22 +406,7 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
 
             // The run of consecutive published rounds, this one included, in the top 3.
             let removal = &rules.removal;
-            let mut run = Vec::new();
-            if entry.rank <= removal.top {
-                run.push(RunRound {
-                    label: round.label,
-                    published_on: date,
-                });
-                for past in &history {
-                    match past.ranks.get(&unit) {
-                        Some(&rank) if rank <= removal.top => run.push(RunRound {
-                            label: past.label,
-                            published_on: past.published_on,
-                        }),
-                        _ => break,
-                    }
-                }
-            }
+            let run = run(round, entry.rank, &history, unit, |_| removal.top);
             for (role, after, kind, rule, who) in [
                 (
                     PostRole::Head,
@@ -335,15 +427,8 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
                 if after == 0 || run.len() < after {
                     continue;
                 }
-                let rounds_run = &run[..after];
-                let dates: Vec<NaiveDate> = rounds_run.iter().map(|r| r.published_on).collect();
-                let mut labels: Vec<RoundLabel> = rounds_run.iter().map(|r| r.label).collect();
-                labels.reverse();
-                let list = labels
-                    .iter()
-                    .map(|l| l.display_zh())
-                    .collect::<Vec<_>>()
-                    .join("、");
+                let (labels, dates) = newest(&run, after);
+                let list = list_zh(&labels);
                 for p in holders(input.posts, unit, role, &dates) {
                     let reason = format!(
                         "科室连续{after}次列群众评议最难办事科室前{}名（{list}），{who}免职",
@@ -358,10 +443,7 @@ pub fn propose(rules: &Rules, input: &EngineInput<'_>) -> Vec<ProposedSanction> 
     if rules.threshold.enabled {
         for entry in &round.entries {
             let unit = entry.unit_id;
-            if entry.rank != 1
-                || entry.score < rules.threshold.min_score
-                || input.retired.contains(&unit)
-            {
+            if entry.rank != 1 || entry.score < rules.threshold.min_score || not_evaluated(&unit) {
                 continue;
             }
             for p in holders(input.posts, unit, PostRole::Head, &[date]) {
@@ -439,486 +521,5 @@ pub fn freeze_until(published_on: NaiveDate, months: u32) -> NaiveDate {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const HEAD: i64 = 100;
-    const LEADER: i64 = 200;
-
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn label(s: &str) -> RoundLabel {
-        s.parse().unwrap()
-    }
-
-    /// Published on the 15th of the month after the quarter.
-    fn published(l: RoundLabel) -> NaiveDate {
-        let next = l.next();
-        day(next.year() as i32, (next.quarter() as u32 - 1) * 3 + 1, 15)
-    }
-
-    fn post(
-        person: i64,
-        unit: i64,
-        role: PostRole,
-        start: NaiveDate,
-        end: Option<NaiveDate>,
-    ) -> Post {
-        Post {
-            id: person * 1000 + unit,
-            person_id: PersonId(person),
-            person: format!("p{person}"),
-            unit_id: UnitId(unit),
-            role,
-            start,
-            end,
-        }
-    }
-
-    /// Head `HEAD + unit` and leader `LEADER + unit` for every unit, since 2010.
-    fn posts(units: &[i64]) -> Vec<Post> {
-        units
-            .iter()
-            .flat_map(|&u| {
-                [
-                    post(HEAD + u, u, PostRole::Head, day(2010, 1, 1), None),
-                    post(
-                        LEADER + u,
-                        u,
-                        PostRole::SupervisingLeader,
-                        day(2010, 1, 1),
-                        None,
-                    ),
-                ]
-            })
-            .collect()
-    }
-
-    fn round(l: &str, ranks: &[(i64, u32)]) -> RoundToFinalize {
-        let l = label(l);
-        RoundToFinalize {
-            label: l,
-            published_on: published(l),
-            entries: ranks
-                .iter()
-                .map(|&(u, rank)| RoundEntry {
-                    unit_id: UnitId(u),
-                    rank,
-                    score: 100.0 - rank as f64,
-                    top_n: rank <= 10,
-                })
-                .collect(),
-        }
-    }
-
-    fn past(r: &RoundToFinalize) -> PastRound {
-        PastRound {
-            label: r.label,
-            published_on: r.published_on,
-            ranks: r.entries.iter().map(|e| (e.unit_id, e.rank)).collect(),
-        }
-    }
-
-    /// Replays rounds in order; returns what the last one proposes.
-    fn replay(
-        rounds: &[RoundToFinalize],
-        posts: &[Post],
-        retired: &[i64],
-    ) -> Vec<ProposedSanction> {
-        let (last, before) = rounds.split_last().unwrap();
-        let history: Vec<PastRound> = before.iter().map(past).collect();
-        let retired: BTreeSet<UnitId> = retired.iter().map(|&u| UnitId(u)).collect();
-        propose(
-            &Rules::default(),
-            &EngineInput {
-                round: last,
-                history: &history,
-                posts,
-                retired: &retired,
-            },
-        )
-    }
-
-    fn kinds_for(s: &[ProposedSanction], person: i64) -> Vec<SanctionKind> {
-        s.iter()
-            .filter(|x| x.person_id == PersonId(person))
-            .map(|x| x.kind)
-            .collect()
-    }
-
-    fn removals(s: &[ProposedSanction]) -> Vec<(i64, SanctionKind, Vec<String>)> {
-        s.iter()
-            .filter(|x| {
-                matches!(
-                    x.kind,
-                    SanctionKind::HeadRemoved | SanctionKind::LeaderRemoved
-                )
-            })
-            .map(|x| {
-                (
-                    x.person_id.0,
-                    x.kind,
-                    x.rounds.iter().map(|l| l.to_string()).collect(),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_unit_in_the_top_10_produces_a_talk_an_interview_a_three_month_freeze_and_a_deduction() {
-        let s = replay(&[round("2020Q3", &[(7, 8)])], &posts(&[7]), &[]);
-        use SanctionKind::*;
-        assert_eq!(
-            kinds_for(&s, LEADER + 7),
-            [ReminderTalk, AssessmentDeduction]
-        );
-        assert_eq!(
-            kinds_for(&s, HEAD + 7),
-            [Interview, PromotionFreeze, AssessmentDeduction]
-        );
-        let freeze = s.iter().find(|x| x.kind == PromotionFreeze).unwrap();
-        assert_eq!(freeze.from, day(2020, 10, 15));
-        assert_eq!(freeze.until, Some(day(2021, 1, 14)));
-        assert_eq!(freeze.rule, "top_n_promotion_freeze");
-        assert!(
-            s.iter()
-                .filter(|x| x.kind == AssessmentDeduction)
-                .all(|x| x.points == Some(2.0))
-        );
-        assert!(
-            s.iter()
-                .all(|x| x.rounds == [label("2020Q3")] && !x.reason_zh.is_empty())
-        );
-        let talk = s.iter().find(|x| x.kind == ReminderTalk).unwrap();
-        assert_eq!(talk.rule, "top_n_reminder_talk");
-        assert!(talk.reason_zh.contains("谈话提醒"), "{}", talk.reason_zh);
-    }
-
-    #[test]
-    fn a_freeze_moved_to_the_publication_day_keeps_its_three_months() {
-        let s = replay(&[round("2020Q3", &[(7, 8)])], &posts(&[7]), &[]);
-        let freeze = s
-            .into_iter()
-            .find(|x| x.kind == SanctionKind::PromotionFreeze)
-            .unwrap();
-        // Finalized on 15 October, published on 20 November: the freeze runs to 19 February.
-        let moved = freeze.clone().starting_on(day(2020, 11, 20));
-        assert_eq!(moved.from, day(2020, 11, 20));
-        assert_eq!(moved.until, Some(day(2021, 2, 19)));
-        assert_eq!(moved.reason_zh, freeze.reason_zh);
-        // A sanction without an end stays without one.
-        let talk = ProposedSanction {
-            until: None,
-            ..freeze
-        };
-        assert_eq!(talk.starting_on(day(2020, 11, 30)).until, None);
-    }
-
-    #[test]
-    fn a_unit_outside_the_top_n_gets_nothing() {
-        let s = replay(
-            &[round("2020Q2", &[(7, 11)]), round("2020Q3", &[(7, 11)])],
-            &posts(&[7]),
-            &[],
-        );
-        assert!(s.is_empty(), "{s:?}");
-    }
-
-    #[test]
-    fn top_3_twice_in_a_row_removes_the_head() {
-        let s = replay(
-            &[round("2020Q2", &[(7, 3)]), round("2020Q3", &[(7, 1)])],
-            &posts(&[7]),
-            &[],
-        );
-        assert_eq!(
-            removals(&s),
-            [(
-                HEAD + 7,
-                SanctionKind::HeadRemoved,
-                vec!["2020Q2".into(), "2020Q3".into()]
-            )]
-        );
-        let r = s
-            .iter()
-            .find(|x| x.kind == SanctionKind::HeadRemoved)
-            .unwrap();
-        assert_eq!(r.rule, "consecutive_top_head_removed");
-        assert!(r.reason_zh.contains("免职"));
-    }
-
-    #[test]
-    fn top_3_three_times_in_a_row_removes_the_supervising_leader() {
-        let rounds = [
-            round("2020Q1", &[(7, 2)]),
-            round("2020Q2", &[(7, 3)]),
-            round("2020Q3", &[(7, 1)]),
-        ];
-        let s = replay(&rounds, &posts(&[7]), &[]);
-        assert_eq!(
-            removals(&s),
-            [
-                (
-                    HEAD + 7,
-                    SanctionKind::HeadRemoved,
-                    vec!["2020Q2".into(), "2020Q3".into()]
-                ),
-                (
-                    LEADER + 7,
-                    SanctionKind::LeaderRemoved,
-                    vec!["2020Q1".into(), "2020Q2".into(), "2020Q3".into()]
-                ),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_unit_that_leaves_the_top_3_and_comes_back_is_not_removed() {
-        let rounds = [
-            round("2020Q1", &[(7, 1)]),
-            round("2020Q2", &[(7, 5)]),
-            round("2020Q3", &[(7, 2)]),
-        ];
-        let s = replay(&rounds, &posts(&[7]), &[]);
-        assert!(removals(&s).is_empty(), "{s:?}");
-        // It still gets the top-N sanctions of the round.
-        assert_eq!(kinds_for(&s, HEAD + 7).len(), 3);
-    }
-
-    #[test]
-    fn a_round_in_which_nobody_named_the_unit_breaks_its_run() {
-        let rounds = [
-            round("2020Q1", &[(7, 1)]),
-            round("2020Q2", &[(8, 1)]),
-            round("2020Q3", &[(7, 1)]),
-        ];
-        assert!(removals(&replay(&rounds, &posts(&[7, 8]), &[])).is_empty());
-    }
-
-    #[test]
-    fn a_head_who_changed_post_between_the_rounds_is_not_removed_for_the_predecessors_round() {
-        let change = day(2020, 12, 1);
-        let posts = vec![
-            post(1, 7, PostRole::Head, day(2010, 1, 1), Some(change)),
-            post(2, 7, PostRole::Head, change, None),
-            post(
-                LEADER + 7,
-                7,
-                PostRole::SupervisingLeader,
-                day(2010, 1, 1),
-                None,
-            ),
-        ];
-        let s = replay(
-            &[round("2020Q3", &[(7, 1)]), round("2020Q4", &[(7, 2)])],
-            &posts,
-            &[],
-        );
-        assert!(removals(&s).is_empty(), "{s:?}");
-        // The new head is answerable for the round published on their watch.
-        assert_eq!(
-            kinds_for(&s, 2),
-            [
-                SanctionKind::Interview,
-                SanctionKind::PromotionFreeze,
-                SanctionKind::AssessmentDeduction
-            ]
-        );
-        assert!(kinds_for(&s, 1).is_empty());
-        // A third round in the top 3 removes the new head (two rounds on their watch) and the
-        // leader, who held the post throughout.
-        let s = replay(
-            &[
-                round("2020Q3", &[(7, 1)]),
-                round("2020Q4", &[(7, 2)]),
-                round("2021Q1", &[(7, 3)]),
-            ],
-            &posts,
-            &[],
-        );
-        assert_eq!(
-            removals(&s)
-                .into_iter()
-                .map(|(p, k, _)| (p, k))
-                .collect::<Vec<_>>(),
-            [
-                (2, SanctionKind::HeadRemoved),
-                (LEADER + 7, SanctionKind::LeaderRemoved)
-            ]
-        );
-    }
-
-    #[test]
-    fn a_retired_unit_gets_nothing() {
-        let s = replay(
-            &[round("2020Q2", &[(7, 1)]), round("2020Q3", &[(7, 1)])],
-            &posts(&[7]),
-            &[7],
-        );
-        assert!(s.is_empty(), "{s:?}");
-    }
-
-    #[test]
-    fn a_unit_placed_first_by_a_substantiated_report_counts_like_any_other() {
-        use crate::{Override, RankedUnit};
-        let ranked = |unit: i64, rank: u32, over: bool| RankedUnit {
-            rank,
-            unit_id: UnitId(unit),
-            score_milli: 0,
-            nominations: 0,
-            indicator_counts: vec![],
-            substantiated_reports: u32::from(over),
-            r#override: over.then_some(Override::SubstantiatedReport),
-        };
-        let ranking = Ranking {
-            entries: vec![ranked(7, 1, true), ranked(8, 2, false)],
-            top_n: 10,
-        };
-        let q3 = label("2020Q3");
-        let this = RoundToFinalize::from_ranking(q3, published(q3), &ranking);
-        let q2 = label("2020Q2");
-        let history = [PastRound::from_ranking(q2, published(q2), &ranking)];
-        let s = propose(
-            &Rules::default(),
-            &EngineInput {
-                round: &this,
-                history: &history,
-                posts: &posts(&[7, 8]),
-                retired: &BTreeSet::new(),
-            },
-        );
-        assert_eq!(
-            removals(&s)
-                .into_iter()
-                .map(|(p, k, _)| (p, k))
-                .collect::<Vec<_>>(),
-            [
-                (HEAD + 7, SanctionKind::HeadRemoved),
-                (HEAD + 8, SanctionKind::HeadRemoved)
-            ]
-        );
-    }
-
-    #[test]
-    fn rules_turned_off_propose_nothing_of_their_kind() {
-        let mut rules = Rules::default();
-        rules.top_n.interview = false;
-        rules.top_n.promotion_freeze_months = 0;
-        rules.removal.head_after = 0;
-        let r2 = round("2020Q2", &[(7, 1)]);
-        let r3 = round("2020Q3", &[(7, 1)]);
-        let history = [past(&r2)];
-        let s = propose(
-            &rules,
-            &EngineInput {
-                round: &r3,
-                history: &history,
-                posts: &posts(&[7]),
-                retired: &BTreeSet::new(),
-            },
-        );
-        assert_eq!(kinds_for(&s, HEAD + 7), [SanctionKind::AssessmentDeduction]);
-    }
-
-    #[test]
-    fn the_optional_threshold_rule_removes_the_head_of_the_worst_unit_past_the_score() {
-        let mut rules = Rules::default();
-        rules.threshold.enabled = true;
-        rules.threshold.min_score = 80.0;
-        // Unit 9 is worst (rank 1) with a score past the floor; unit 7 is also past it
-        // but not worst; unit 8 is worst-but-one.
-        let mut r = round("2020Q3", &[(7, 11), (8, 2), (9, 1)]);
-        r.entries[0].score = 90.0;
-        r.entries[1].score = 85.0;
-        r.entries[2].score = 80.0;
-        let input = EngineInput {
-            round: &r,
-            history: &[],
-            posts: &posts(&[7, 8, 9]),
-            retired: &BTreeSet::new(),
-        };
-        let s = propose(&rules, &input);
-        assert_eq!(
-            removals(&s),
-            [(HEAD + 9, SanctionKind::HeadRemoved, vec!["2020Q3".into()])]
-        );
-        assert!(
-            s.iter()
-                .any(|x| x.rule == "threshold_last_place_head_removed")
-        );
-        // Off by default.
-        assert!(removals(&propose(&Rules::default(), &input)).is_empty());
-        // A worst unit short of the floor keeps its head.
-        let mut quiet = r.clone();
-        quiet.entries[2].score = 79.5;
-        let input = EngineInput {
-            round: &quiet,
-            ..input
-        };
-        assert!(removals(&propose(&rules, &input)).is_empty());
-    }
-
-    #[test]
-    fn sanction_kinds_serialize_as_their_api_names() {
-        use SanctionKind::*;
-        for k in [
-            ReminderTalk,
-            Interview,
-            PromotionFreeze,
-            HeadRemoved,
-            LeaderRemoved,
-            AssessmentDeduction,
-        ] {
-            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
-        }
-        assert_eq!(HeadRemoved.as_str(), "head_removed");
-    }
-
-    fn arb_rounds() -> impl Strategy<Value = Vec<Vec<(i64, u32)>>> {
-        prop::collection::vec(prop::collection::btree_map(1i64..12, 1u32..15, 0..10), 1..6)
-            .prop_map(|rounds| {
-                rounds
-                    .into_iter()
-                    .map(|m| m.into_iter().collect())
-                    .collect()
-            })
-    }
-
-    proptest! {
-        #[test]
-        fn the_engine_is_deterministic_and_never_sanctions_a_unit_outside_the_top_n(
-            rounds in arb_rounds(),
-            retired in prop::collection::btree_set(1i64..12, 0..3),
-        ) {
-            let mut label = label("2019Q1");
-            let rounds: Vec<RoundToFinalize> = rounds
-                .iter()
-                .map(|ranks| {
-                    label = label.next();
-                    round(&label.to_string(), ranks)
-                })
-                .collect();
-            let units: Vec<i64> = (1..12).collect();
-            let retired: Vec<i64> = retired.into_iter().collect();
-            let a = replay(&rounds, &posts(&units), &retired);
-            prop_assert_eq!(&a, &replay(&rounds, &posts(&units), &retired));
-            // Shuffled history and posts give the same answer.
-            let mut reversed = rounds.clone();
-            let last = reversed.pop().unwrap();
-            reversed.reverse();
-            reversed.push(last);
-            let mut rposts = posts(&units);
-            rposts.reverse();
-            prop_assert_eq!(&a, &replay(&reversed, &rposts, &retired));
-            let this = rounds.last().unwrap();
-            for s in &a {
-                let entry = this.entries.iter().find(|e| e.unit_id == s.unit_id);
-                prop_assert!(entry.is_some_and(|e| e.top_n), "{:?}", s);
-                prop_assert!(!retired.contains(&s.unit_id.0));
-            }
-        }
-    }
-}
+#[path = "engine_tests.rs"]
+mod tests;

@@ -8,7 +8,7 @@
 //! appearance of the same round, whose freeze already covers the person.
 
 use crate::{
-    PersonId, RoundLabel,
+    Period, PersonId,
     rules::{ProposedSanction, SanctionKind},
 };
 use chrono::NaiveDate;
@@ -50,7 +50,7 @@ pub struct RecordedSanction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// The round whose results froze the person.
-    pub round: RoundLabel,
+    pub round: Period,
     /// The rule, e.g. `top_n_promotion_freeze`.
     pub rule: String,
     /// The last day of the freeze.
@@ -89,7 +89,7 @@ pub fn may_promote(
                 .rounds
                 .last()
                 .copied()
-                .unwrap_or_else(|| RoundLabel::containing(s.from)),
+                .unwrap_or_else(|| Period::containing(s.from)),
             rule: s.rule.clone(),
             until: s.until,
             reason_zh: s.reason_zh.clone(),
@@ -109,7 +109,7 @@ mod tests {
         Post, PostRole, UnitId,
         rules::{EngineInput, RoundEntry, RoundToFinalize, Rules, propose},
     };
-    use std::collections::BTreeSet;
+    use std::collections::BTreeMap;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -118,7 +118,7 @@ mod tests {
     /// The sanctions of a round published 2020-10-15 in which unit 7 (head: person 1) was 4th.
     fn sanctions(state: SanctionState) -> Vec<RecordedSanction> {
         let round = RoundToFinalize {
-            label: "2020Q3".parse().unwrap(),
+            period: "2020Q3".parse().unwrap(),
             published_on: day(2020, 10, 15),
             entries: vec![RoundEntry {
                 unit_id: UnitId(7),
@@ -126,6 +126,7 @@ mod tests {
                 score: 30.0,
                 top_n: true,
             }],
+            top_n: 10,
         };
         let posts = [Post {
             id: 1,
@@ -140,7 +141,7 @@ mod tests {
             round: &round,
             history: &[],
             posts: &posts,
-            retired: &BTreeSet::new(),
+            retired: &BTreeMap::new(),
         };
         propose(&Rules::default(), &input)
             .into_iter()

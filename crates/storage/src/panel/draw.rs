@@ -136,20 +136,24 @@ pub(super) async fn sample<DB: Dialect>(pool: &Pool<DB>, round: RoundId) -> Resu
 pub(super) async fn set_mail_status<DB: Dialect>(
     pool: &Pool<DB>,
     round: RoundId,
-    member: i64,
+    members: &[i64],
     status: MailStatus,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE panel_sample SET mail_status = $1 WHERE round_id = $2 AND member_id = $3",
-    )
-    .bind(status.as_str())
-    .bind(round.0)
-    .bind(member)
-    .execute(pool)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    for &member in members {
+        let done = sqlx::query(
+            "UPDATE panel_sample SET mail_status = $1 WHERE round_id = $2 AND member_id = $3",
+        )
+        .bind(status.as_str())
+        .bind(round.0)
+        .bind(member)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
     }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -218,8 +218,14 @@ pub trait PanelStore: Send + Sync {
     /// The drawn members of a round with their mailing and response state, by postcode
     /// then address (the post office's order).
     async fn sample(&self, round: RoundId) -> Result<Vec<SampleRow>>;
-    /// Records what became of a member's mailing.
-    async fn set_mail_status(&self, round: RoundId, member: i64, status: MailStatus) -> Result<()>;
+    /// Records what became of some members' mailings, all or none (`NotFound` if one of them
+    /// was not drawn for the round).
+    async fn set_mail_status(
+        &self,
+        round: RoundId,
+        members: &[i64],
+        status: MailStatus,
+    ) -> Result<()>;
     /// Response figures per group.
     async fn response_counts(&self, round: RoundId) -> Result<Vec<StratumCounts>>;
     /// Whether a code digest belongs to a round's sample: `None` if not, else whether spent.
@@ -333,8 +339,13 @@ impl<DB: Dialect> PanelStore for Store<DB> {
         draw::sample(&self.pool, round).await
     }
 
-    async fn set_mail_status(&self, round: RoundId, member: i64, status: MailStatus) -> Result<()> {
-        draw::set_mail_status(&self.pool, round, member, status).await
+    async fn set_mail_status(
+        &self,
+        round: RoundId,
+        members: &[i64],
+        status: MailStatus,
+    ) -> Result<()> {
+        draw::set_mail_status(&self.pool, round, members, status).await
     }
 
     async fn response_counts(&self, round: RoundId) -> Result<Vec<StratumCounts>> {

@@ -8,10 +8,12 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use minping_domain::{
-    Ballot, Channel, IndicatorMask, Nomination, Receipt, Round, RoundId, RoundLabel, RoundState,
-    Unit, UnitId, UserId, settings::RoundSettings,
+    Ballot, Channel, IndicatorMask, Nomination, Period, Receipt, Round, RoundId, RoundState, Unit,
+    UnitId, UserId, settings::RoundSettings,
 };
-use minping_storage::{Actor, Backend, NewBallot, PgStore, SqliteStore, Storage};
+use minping_storage::{
+    Actor, Backend, Finalization, FrozenRanking, NewBallot, PgStore, SqliteStore, Storage,
+};
 use std::{future::Future, io::Write, sync::Arc, sync::Once};
 
 /// Declares a test that runs once per backend: `mod $name { fn sqlite(); fn postgres(); }`,
@@ -98,7 +100,7 @@ pub fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
 }
 
 /// A quarter label.
-pub fn quarter(s: &str) -> RoundLabel {
+pub fn quarter(s: &str) -> Period {
     s.parse().expect("a quarter label")
 }
 
@@ -145,6 +147,16 @@ pub async fn round_in(store: &dyn Storage, label: &str, state: RoundState) -> Ro
         now = next;
     }
     store.round(round.id).await.expect("read").expect("round")
+}
+
+/// A finalization that freezes `frozen` and records nothing else.
+pub fn finalization(frozen: &FrozenRanking) -> Finalization {
+    Finalization {
+        frozen: frozen.clone(),
+        rules: "{}".into(),
+        proposals: Vec::new(),
+        counted_reports: Vec::new(),
+    }
 }
 
 /// A nomination of a unit ticking the indicators at the given positions.

@@ -2,6 +2,7 @@
 //! the conflict queue. Frame, draw and verification are public, so anyone can re-check
 //! the draw (they hold opaque member ids and groups only); the rest is organizer-only.
 
+use super::download;
 use super::{ApiJson, ApiPath};
 use crate::{
     auth::{Authorized, ORGANIZER},
@@ -12,6 +13,7 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use minping_app::{
     conflicts,
     draws::{self, RecordedDraw, Verification},
+    forms,
 };
 use minping_domain::RoundId;
 use minping_storage::StratumCounts;
@@ -305,4 +307,70 @@ pub async fn resolve(
 ) -> Result<Json<ConflictBody>, ApiError> {
     let c = conflicts::resolve(&state, id, body.count, &body.reason, &who.actor()).await?;
     Ok(Json(c.into()))
+}
+
+/// Whether a mailing list holds only those still to remind.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MailingQuery {
+    /// `true`: only drawn members who have not answered and whose form was not returned
+    /// undeliverable or refused, for a reminder mailing.
+    #[serde(default)]
+    pub pending: bool,
+}
+
+/// The mailing list as CSV, in the post office's order (organizer): 序号, 邮编, 地址, 姓名,
+/// 类别, 成员编号.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/mailing.csv", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id"), MailingQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn mailing_csv(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    super::panel::ApiQuery(q): super::panel::ApiQuery<MailingQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let table = forms::mailing_list(&state, RoundId(id), q.pending).await?;
+    let name = if q.pending { "reminders" } else { "mailing" };
+    Ok(download::attachment(
+        download::CSV,
+        &format!("round-{id}-{name}.csv"),
+        table.to_csv(),
+    ))
+}
+
+/// The round's personalised forms, one merged PDF in the post office's order, each with its
+/// member's code (organizer).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/forms.pdf", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn forms_pdf(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    let pdf = forms::personalised(&state, RoundId(id), |_, _| {}).await?;
+    Ok(download::attachment(
+        download::PDF,
+        &format!("round-{id}-forms.pdf"),
+        pdf,
+    ))
+}
+
+/// The round's open-channel form, sized for half a newspaper page, with no code or personal
+/// data (organizer).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/open-form.pdf", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn open_form_pdf(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    let pdf = forms::open_channel(&state, RoundId(id)).await?;
+    Ok(download::attachment(
+        download::PDF,
+        &format!("round-{id}-open-channel.pdf"),
+        pdf,
+    ))
 }

@@ -40,8 +40,9 @@ pub struct PaperEntryBody {
 #[derive(Serialize, ToSchema)]
 pub struct EntryOutcomeBody {
     /// `first_entry` (a different clerk must key the form again), `counted` (both entries
-    /// agree), `disputed` (they differ: sent to adjudication) or `conflict` (they agree but
-    /// the code had been used: the ballot is in the conflict queue, not counted).
+    /// agree, or the organizer counted it), `disputed` (they differ: sent to adjudication),
+    /// `conflict` (the code had been used: the ballot is in the conflict queue, not counted)
+    /// or `dismissed` (the organizer set the form aside).
     pub status: String,
     /// The counted ballot's receipt.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,5 +185,75 @@ pub async fn get_adjudication(
     Ok(Json(AdjudicationBody {
         awaiting_second_entry: awaiting,
         forms,
+    }))
+}
+
+/// The organizer's decision on a disputed form: count it as the paper says (the named units
+/// as read from the form), or dismiss it (unreadable, or not a valid form).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjudicationDecision {
+    /// The form's key, as the adjudication queue lists it.
+    pub form_key: String,
+    /// `count` or `dismiss`.
+    pub decision: String,
+    /// A directed form's code, if it cannot be recovered from the sample.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// For `count`: the named units as the form says.
+    #[serde(default)]
+    pub nominations: Vec<NominationBody>,
+    /// For `count`: the units dealt with.
+    #[serde(default)]
+    pub exposure: Vec<i64>,
+}
+
+/// Decides a disputed paper form (organizer): `counted` (its ballot counts, with a receipt),
+/// `conflict` (its code had been used: the ballot went to the conflict queue) or
+/// `dismissed`.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/adjudication", security(("token" = [])),
+    request_body = AdjudicationDecision,
+    params(("id" = i64, Path, description = "round id")),
+    responses(
+        (status = 200, body = EntryOutcomeBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody),
+    ))]
+pub async fn decide_disputed(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AdjudicationDecision>,
+) -> Result<Json<EntryOutcomeBody>, ApiError> {
+    let draft = BallotDraft {
+        nominations: body
+            .nominations
+            .into_iter()
+            .map(|n| NominationDraft {
+                unit_id: n.unit_id,
+                indicators: n.indicators,
+                comment: n.comment,
+            })
+            .collect(),
+        exposure: body.exposure,
+        ..BallotDraft::default()
+    };
+    let outcome = entry::decide(
+        &state,
+        RoundId(id),
+        &who.0,
+        &body.form_key,
+        &body.decision,
+        body.code.as_deref(),
+        draft,
+    )
+    .await?;
+    Ok(Json(match outcome {
+        Some(o) => o.into(),
+        None => EntryOutcomeBody {
+            status: "dismissed".into(),
+            receipt: None,
+        },
     }))
 }

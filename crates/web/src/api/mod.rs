@@ -2,6 +2,7 @@
 //! which is generated from the same route declarations so it cannot drift.
 
 pub mod ballots;
+pub mod download;
 pub mod draws;
 pub mod entry;
 mod health;
@@ -73,12 +74,16 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(sanctions::decide))
         .routes(routes!(sanctions::promotion))
         .routes(routes!(sanctions::frozen))
+        .routes(routes!(sanctions::check_promotion))
+        .routes(routes!(sanctions::promotion_checks))
         .routes(routes!(sanctions::statistics))
         .routes(routes!(sanctions::notice))
         .routes(routes!(reports::list, reports::create))
         .routes(routes!(reports::staff_intake))
         .routes(routes!(reports::status))
         .routes(routes!(reports::transition))
+        .routes(routes!(reports::evidence))
+        .routes(routes!(reports::evidence_file))
         .routes(routes!(panel::list_members, panel::add_members))
         .routes(routes!(panel::deactivate_member))
         .routes(routes!(draws::get_frame, draws::freeze_frame))
@@ -89,8 +94,16 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(draws::mail_status))
         .routes(routes!(draws::conflicts))
         .routes(routes!(draws::resolve))
+        .routes(routes!(draws::forms_pdf))
+        .routes(routes!(draws::mailing_csv))
+        .routes(routes!(draws::open_form_pdf))
         .routes(routes!(entry::post_paper_entry))
-        .routes(routes!(entry::get_adjudication))
+        .routes(routes!(entry::get_adjudication, entry::decide_disputed))
+}
+
+/// The API's OpenAPI document, as `/api/openapi.json` serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    openapi_router().split_for_parts().1
 }
 
 /// The API router, with `/api/openapi.json` serving its own description.

@@ -7,14 +7,15 @@ use crate::{
     error::ApiError,
     state::Shared,
 };
+use axum::response::Response;
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::NaiveDate;
 use minping_app::reports::{self, ReportStatus};
 use minping_domain::{
     Role,
-    report::{ReportDraft, ReportSource},
+    report::{EvidenceKind, ReportDraft, ReportSource},
 };
-use minping_storage::Report;
+use minping_storage::{EvidenceMeta, Report};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -174,4 +175,42 @@ pub async fn transition(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A report's evidence files, without their content (investigator, organizer).
+#[utoipa::path(get, path = "/api/v1/reports/{id}/evidence", security(("token" = [])),
+    params(("id" = i64, Path, description = "report id")),
+    responses((status = 200, body = Vec<Object>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn evidence(
+    State(state): State<Shared>,
+    _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<EvidenceMeta>>, ApiError> {
+    state
+        .store()
+        .report(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(state.store().evidence(id).await?))
+}
+
+/// One evidence file of a report, as a download of the type its bytes show (investigator,
+/// organizer).
+#[utoipa::path(get, path = "/api/v1/reports/{id}/evidence/{evidence_id}", security(("token" = [])),
+    params(("id" = i64, Path, description = "report id"), ("evidence_id" = i64, Path, description = "evidence file id")),
+    responses((status = 200, description = "the file", body = Vec<u8>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn evidence_file(
+    State(state): State<Shared>,
+    _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
+    ApiPath((id, evidence_id)): ApiPath<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let (meta, content) = reports::evidence_file(&state, id, evidence_id).await?;
+    Ok(evidence_download(&meta, content))
+}
+
+/// An evidence file as a download: only a type the upload check gives is sent as such.
+pub(crate) fn evidence_download(meta: &EvidenceMeta, content: Vec<u8>) -> Response {
+    let content_type = EvidenceKind::from_content_type(&meta.content_type)
+        .map_or("application/octet-stream", EvidenceKind::content_type);
+    super::download::attachment(content_type, &meta.file_name, content)
 }

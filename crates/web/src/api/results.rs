@@ -50,8 +50,7 @@ pub async fn get_results(
         Some(u) if role_bit(u.role) & ORGANIZER_OR_LEADER != 0 => Reader::Insider,
         _ => Reader::Public,
     };
-    results::visible(&state, RoundId(id), reader)
-        .await?
-        .map(|r| Json(r.into()))
-        .ok_or_else(ApiError::not_found)
+    Ok(Json(
+        results::visible(&state, RoundId(id), reader).await?.into(),
+    ))
 }

@@ -21,11 +21,16 @@ use utoipa::ToSchema;
 pub struct RoundBody {
     /// Its id.
     pub id: i64,
-    /// The quarter, e.g. `2020Q3`.
+    /// The period it evaluates, as its label: `2020Q3`, `2020H1`, `2020`, `2020-03` or
+    /// `2020-01-15..2020-05-31`.
     pub label: String,
+    /// The period's first day.
+    pub start: chrono::NaiveDate,
+    /// The period's last day.
+    pub end: chrono::NaiveDate,
     /// `draft`, `open`, `closed`, `finalized` or `published`.
     pub state: String,
-    /// The quarter in Chinese, e.g. 2020年第3季度.
+    /// The period in Chinese, e.g. 2020年第3季度.
     pub label_zh: String,
     /// Indicator codes on this round's form, in printed order.
     pub indicators: Vec<String>,
@@ -41,9 +46,11 @@ impl From<&Round> for RoundBody {
     fn from(r: &Round) -> Self {
         Self {
             id: r.id.0,
-            label: r.label.to_string(),
+            label: r.period.to_string(),
+            start: r.period.start(),
+            end: r.period.end(),
             state: r.state.to_string(),
-            label_zh: r.label.display_zh(),
+            label_zh: r.period.display_zh(),
             indicators: r
                 .settings
                 .indicators
@@ -57,7 +64,7 @@ impl From<&Round> for RoundBody {
     }
 }
 
-/// Every round, newest quarter first.
+/// Every round, latest period first.
 #[utoipa::path(get, path = "/api/v1/rounds", responses((status = 200, body = Vec<RoundBody>)))]
 pub async fn list_rounds(State(state): State<Shared>) -> Result<Json<Vec<RoundBody>>, ApiError> {
     Ok(Json(
@@ -85,11 +92,12 @@ pub async fn get_round(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRound {
-    /// The quarter, e.g. `2026Q4`.
+    /// The period: a quarter (`2026Q4`), a half-year (`2026H1`), a year (`2026`), a month
+    /// (`2026-03`) or two days (`2026-01-15..2026-05-31`); it may not overlap another round's.
     pub label: String,
 }
 
-/// Creates a draft round for a quarter with the deployment's current settings (organizer).
+/// Creates a draft round for a period with the deployment's current settings (organizer).
 #[utoipa::path(post, path = "/api/v1/rounds", security(("token" = [])), request_body = NewRound,
     responses((status = 201, body = RoundBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_round(

@@ -6,6 +6,7 @@ use crate::{
     error::ApiError,
     state::Shared,
 };
+use axum::http::StatusCode;
 use axum::{
     Json,
     extract::{Query, State},
@@ -16,7 +17,7 @@ use minping_app::{
     notice,
 };
 use minping_domain::{PersonId, RoundId, rules::PromotionAnswer};
-use minping_storage::Sanction;
+use minping_storage::{PromotionCheck, Sanction};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -155,6 +156,85 @@ pub async fn frozen(
     Ok(Json(accountability::frozen_on(&state, day).await?))
 }
 
+/// A person up for promotion, to check.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionCheckRequest {
+    /// The day the promotion would take effect (YYYY-MM-DD); today when absent.
+    #[serde(default)]
+    pub on: Option<NaiveDate>,
+    /// The post proposed (拟任职务), 1–100 characters.
+    pub note: String,
+}
+
+/// A recorded promotion check.
+#[derive(Serialize, ToSchema)]
+pub struct PromotionCheckBody {
+    /// Id.
+    pub id: i64,
+    /// Who was checked.
+    pub person_id: i64,
+    /// The day asked about.
+    pub on: NaiveDate,
+    /// The answer, with every reason it is refused.
+    #[schema(value_type = Object)]
+    pub answer: PromotionAnswer,
+    /// The post proposed.
+    pub note: String,
+    /// Who recorded it.
+    pub checked_by: String,
+}
+
+impl From<PromotionCheck> for PromotionCheckBody {
+    fn from(c: PromotionCheck) -> Self {
+        Self {
+            id: c.id,
+            person_id: c.person_id.0,
+            on: c.on,
+            answer: c.answer,
+            note: c.note,
+            checked_by: c.checked_by,
+        }
+    }
+}
+
+/// Records that a person is up for promotion (拟提拔) and what the calendar answers; a check a
+/// freeze refuses counts as a deferred promotion (暂缓提拔) in the statistics (organizer).
+#[utoipa::path(post, path = "/api/v1/people/{id}/promotion-checks", security(("token" = [])),
+    request_body = PromotionCheckRequest,
+    params(("id" = i64, Path, description = "person id")),
+    responses((status = 201, body = PromotionCheckBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn check_promotion(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<PromotionCheckRequest>,
+) -> Result<(StatusCode, Json<PromotionCheckBody>), ApiError> {
+    let day = body.on.unwrap_or_else(|| state.today());
+    let check =
+        accountability::check_promotion(&state, PersonId(id), day, &body.note, &who.actor())
+            .await?;
+    Ok((StatusCode::CREATED, Json(check.into())))
+}
+
+/// Every promotion check recorded, oldest first (organizer, leader).
+#[utoipa::path(get, path = "/api/v1/promotion/checks", security(("token" = [])),
+    responses((status = 200, body = Vec<PromotionCheckBody>)))]
+pub async fn promotion_checks(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER_OR_LEADER>,
+) -> Result<Json<Vec<PromotionCheckBody>>, ApiError> {
+    Ok(Json(
+        state
+            .store()
+            .promotion_checks()
+            .await?
+            .into_iter()
+            .map(PromotionCheckBody::from)
+            .collect(),
+    ))
+}
+
 /// Since the first round: rounds held, reminder talks, interviews, removals, deferred
 /// promotions, deductions and substantiated reports, per year and in total (public).
 #[utoipa::path(get, path = "/api/v1/statistics", responses((status = 200, body = Object)))]
@@ -181,16 +261,5 @@ pub async fn notice(
 
 /// A notice PDF as a download.
 pub(crate) fn pdf_response(id: i64, pdf: Vec<u8>) -> axum::response::Response {
-    use axum::{http::header, response::IntoResponse};
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"round-{id}-notice.pdf\""),
-            ),
-        ],
-        pdf,
-    )
-        .into_response()
+    super::download::attachment(super::download::PDF, &format!("round-{id}-notice.pdf"), pdf)
 }

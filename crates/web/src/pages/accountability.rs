@@ -157,19 +157,40 @@ pub struct PromotionQuery {
     person: String,
     #[serde(default)]
     on: String,
+    #[serde(flatten)]
+    flash: Flash,
+}
+
+/// A post as the promotion page lists it.
+struct PostLine {
+    unit: String,
+    role: String,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+}
+
+/// A recorded promotion check as the page lists it.
+struct CheckLine {
+    person: String,
+    on: NaiveDate,
+    eligible: bool,
+    note: String,
+    checked_by: String,
 }
 
 #[derive(Template)]
 #[template(path = "console/promotion.html")]
 struct Promotion {
     page: Page,
+    flash: Flash,
     people: Vec<minping_domain::Person>,
     person: i64,
     on: NaiveDate,
-    answer: Option<(String, PromotionAnswer)>,
+    answer: Option<(String, PromotionAnswer, Vec<PostLine>)>,
     error: Option<String>,
     today: NaiveDate,
     frozen: Vec<Frozen>,
+    checks: Vec<CheckLine>,
 }
 
 /// "May P be promoted on D?" with every reason, and everyone frozen today (organizer,
@@ -191,17 +212,49 @@ pub async fn promotion(
         }),
     };
     let person: i64 = q.person.trim().parse().unwrap_or(0);
+    let units = unit_labels(&state).await?;
     let mut answer = None;
     if let Some(p) = people.iter().find(|p| p.id.0 == person)
         && error.is_none()
     {
+        // The posts the person holds and held, removals (免职) included.
+        let posts = state
+            .store()
+            .posts()
+            .await?
+            .into_iter()
+            .filter(|post| post.person_id == p.id)
+            .map(|post| PostLine {
+                unit: units.get(&post.unit_id.0).cloned().unwrap_or_default(),
+                role: page.t(&format!("post.{}", post.role.as_str())),
+                start: post.start,
+                end: post.end,
+            })
+            .collect();
         answer = Some((
             p.name.clone(),
             accountability::promotion(&state, PersonId(person), on).await?,
+            posts,
         ));
     }
+    let names = person_names(&state).await?;
+    let checks = state
+        .store()
+        .promotion_checks()
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| CheckLine {
+            person: names.get(&c.person_id.0).cloned().unwrap_or_default(),
+            on: c.on,
+            eligible: c.answer.eligible,
+            note: c.note,
+            checked_by: c.checked_by,
+        })
+        .collect();
     render(Promotion {
         frozen: frozen_on(&state, today).await?,
+        flash: q.flash,
         page,
         people,
         person,
@@ -209,7 +262,53 @@ pub async fn promotion(
         answer,
         error,
         today,
+        checks,
     })
+}
+
+#[derive(Deserialize)]
+pub struct CheckForm {
+    person: i64,
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records that a person is up for promotion (拟提拔) and the calendar's answer (organizer).
+pub async fn check(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    lang: Lang,
+    CsrfForm(form): CsrfForm<CheckForm>,
+) -> Response {
+    let outcome = async {
+        let on = match form.on.trim() {
+            "" => state.today(),
+            d => d
+                .parse()
+                .map_err(|_| Failure::from(minping_app::org::OrgError::BadDate))?,
+        };
+        let check = accountability::check_promotion(
+            &state,
+            PersonId(form.person),
+            on,
+            &form.note,
+            &who.actor(),
+        )
+        .await?;
+        Ok::<_, Failure>(format!(
+            "#{} {}",
+            check.id,
+            if check.answer.eligible { "✓" } else { "✗" }
+        ))
+    }
+    .await;
+    super::console::back(
+        &format!("/console/promotion?person={}", form.person),
+        lang,
+        outcome,
+    )
 }
 
 /// The circulation notice of a finalized round, as a PDF download (organizer, leaders).

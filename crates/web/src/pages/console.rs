@@ -19,7 +19,7 @@ use minping_app::{
     results::{self, ResultRow},
     rounds,
 };
-use minping_domain::{AgencyId, PersonId, PostRole, RoundId, RoundLabel, RoundState, UnitId};
+use minping_domain::{AgencyId, Period, PersonId, PostRole, RoundId, RoundState, UnitId};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -69,7 +69,7 @@ pub async fn dashboard(
     for r in state.store().rounds().await? {
         rounds.push(RoundLine {
             id: r.id.0,
-            label: r.label.to_string(),
+            label: r.period.to_string(),
             title: round_title(&r, en),
             state: r.state.to_string(),
             ballots: state.store().ballot_count(r.id).await?,
@@ -332,15 +332,15 @@ pub async fn rounds(
 ) -> Result<Response, PageError> {
     let en = page.en();
     let all = state.store().rounds().await?;
-    let current = RoundLabel::containing(state.today());
-    let suggested = std::iter::successors(Some(current), |l| Some(l.next()))
-        .find(|l| all.iter().all(|r| r.label != *l))
+    let current = Period::containing(state.today());
+    let suggested = std::iter::successors(Some(current), |p| Some(p.next_quarter()))
+        .find(|p| all.iter().all(|r| !r.period.overlaps(*p)))
         .unwrap_or(current);
     let mut rounds = Vec::new();
     for r in all {
         rounds.push(RoundLine {
             id: r.id.0,
-            label: r.label.to_string(),
+            label: r.period.to_string(),
             title: round_title(&r, en),
             state: r.state.to_string(),
             ballots: state.store().ballot_count(r.id).await?,
@@ -369,7 +369,7 @@ pub async fn create_round(
     back(
         "/console/rounds",
         lang,
-        outcome.map(|r| r.label.to_string()).map_err(Failure::from),
+        outcome.map(|r| r.period.to_string()).map_err(Failure::from),
     )
 }
 

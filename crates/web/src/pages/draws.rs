@@ -3,6 +3,7 @@
 
 use super::{Page, public::round_title, render};
 use crate::{
+    api::download,
     auth::{Authorized, ORGANIZER},
     csrf::CsrfForm,
     error::{Failure, PageError},
@@ -12,8 +13,7 @@ use crate::{
 use askama::Template;
 use axum::{
     extract::{Path, Query, State},
-    http::header,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use minping_app::{
     conflicts,
@@ -216,17 +216,11 @@ pub async fn mailing_csv(
     let pending_only = q.contains_key("pending");
     let table = forms::mailing_list(&state, RoundId(id), pending_only).await?;
     let name = if pending_only { "reminders" } else { "mailing" };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"round-{id}-{name}.csv\""),
-            ),
-        ],
+    Ok(download::attachment(
+        download::CSV,
+        &format!("round-{id}-{name}.csv"),
         table.to_csv(),
-    )
-        .into_response())
+    ))
 }
 
 /// The round's personalised forms as one PDF, in the post office's order.
@@ -236,15 +230,9 @@ pub async fn forms_pdf(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let pdf = forms::personalised(&state, RoundId(id), |_, _| {}).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"round-{id}-forms.pdf\""),
-            ),
-        ],
+    Ok(download::attachment(
+        download::PDF,
+        &format!("round-{id}-forms.pdf"),
         pdf,
-    )
-        .into_response())
+    ))
 }

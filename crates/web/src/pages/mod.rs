@@ -80,8 +80,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "/reports/new",
             "POST",
             Access::Public,
-            post(reports::submit)
-                .layer(axum::extract::DefaultBodyLimit::max(reports::UPLOAD_LIMIT)),
+            post(reports::submit).layer(axum::extract::DefaultBodyLimit::max(reports::READ_LIMIT)),
         ),
         ("/reports/track", "GET", Access::Public, get(reports::track)),
         (
@@ -95,7 +94,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "POST",
             reports::CONSOLE,
             post(reports::staff_intake)
-                .layer(axum::extract::DefaultBodyLimit::max(reports::UPLOAD_LIMIT)),
+                .layer(axum::extract::DefaultBodyLimit::max(reports::READ_LIMIT)),
         ),
         (
             "/console/reports/{id}",
@@ -138,6 +137,12 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "GET",
             accountability::LEADERS,
             get(accountability::promotion),
+        ),
+        (
+            "/console/promotion/checks",
+            "POST",
+            ORGANIZER,
+            post(accountability::check),
         ),
         ("/console", "GET", STAFF, get(console::dashboard)),
         ("/console/units", "GET", ORGANIZER, get(console::units)),

@@ -4,6 +4,7 @@
 
 use super::{Page, render};
 use crate::{
+    api::download,
     auth::{Authorized, ORGANIZER},
     csrf::{self, CsrfForm, CsrfUpload},
     error::{PageError, in_words},
@@ -385,31 +386,15 @@ pub async fn deactivate(
     )
 }
 
-fn attachment(content_type: &'static str, name: String, bytes: Vec<u8>) -> Response {
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response();
-    no_store(&mut response);
-    response
-}
-
 /// `GET /console/panel/export.csv`: every member, inactive ones too.
 pub async fn export_csv(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
 ) -> Result<Response, PageError> {
     let table = registry::export(&state).await?;
-    Ok(attachment(
-        "text/csv; charset=utf-8",
-        format!("panel-{}.csv", state.today()),
+    Ok(download::attachment(
+        download::CSV,
+        &format!("panel-{}.csv", state.today()),
         table.to_csv(),
     ))
 }
@@ -423,9 +408,9 @@ pub async fn export_xlsx(
     let bytes = table
         .to_xlsx("定向评议名单")
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(attachment(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        format!("panel-{}.xlsx", state.today()),
+    Ok(download::attachment(
+        download::XLSX,
+        &format!("panel-{}.xlsx", state.today()),
         bytes,
     ))
 }

@@ -39,9 +39,9 @@ impl IndicatorView {
 /// A round's label in the page's language.
 pub fn round_title(round: &Round, en: bool) -> String {
     if en {
-        round.label.to_string()
+        round.period.to_string()
     } else {
-        round.label.display_zh()
+        round.period.display_zh()
     }
 }
 
@@ -64,18 +64,25 @@ pub async fn home(State(state): State<Shared>, page: Page) -> Result<Response, P
         .iter()
         .find(|r| r.state == RoundState::Open)
         .map(|r| (r.id.0, round_title(r, en)));
-    let latest = match rounds.iter().find(|r| r.state == RoundState::Published) {
-        Some(r) => minping_app::results::of(&state, r).await?.map(|b| {
-            let top = b
-                .ranking
-                .iter()
-                .filter(|row| row.top)
-                .map(|row| (row.rank, row.unit.clone(), row.agency.clone()))
-                .collect();
-            (r.id.0, round_title(r, en), top)
-        }),
-        None => None,
-    };
+    // The latest round whose list was published (a round whose rules keep the list
+    // internal is passed over).
+    let mut latest = None;
+    for r in rounds.iter().filter(|r| r.state == RoundState::Published) {
+        match results::visible(&state, r.id, Reader::Public).await {
+            Ok(b) => {
+                let top = b
+                    .ranking
+                    .iter()
+                    .filter(|row| row.top)
+                    .map(|row| (row.rank, row.unit.clone(), row.agency.clone()))
+                    .collect();
+                latest = Some((r.id.0, round_title(r, en), top));
+                break;
+            }
+            Err(results::ResultsError::Withheld) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
     render(Home {
         page,
         district: state.settings().district.clone(),
@@ -159,9 +166,7 @@ pub async fn round_results(
     Path(id): Path<i64>,
     axum::extract::Query(q): axum::extract::Query<ResultsQuery>,
 ) -> Result<Response, PageError> {
-    let body = results::visible(&state, RoundId(id), Reader::Public)
-        .await?
-        .ok_or_else(PageError::not_found)?;
+    let body = results::visible(&state, RoundId(id), Reader::Public).await?;
     let round = body.round.clone();
     let en = page.en();
     let others = state

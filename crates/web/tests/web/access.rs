@@ -82,6 +82,22 @@ const API: &[(&str, &str, Who)] = &[
         Who::Roles(&[Role::Clerk, Role::Organizer]),
     ),
     ("GET", "/api/v1/rounds/{id}/adjudication", ORGANIZER),
+    ("POST", "/api/v1/rounds/{id}/adjudication", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/panel/mailing.csv", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/panel/forms.pdf", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/open-form.pdf", ORGANIZER),
+    (
+        "GET",
+        "/api/v1/reports/{id}/evidence",
+        Who::Roles(&[Role::Investigator, Role::Organizer]),
+    ),
+    (
+        "GET",
+        "/api/v1/reports/{id}/evidence/{evidence_id}",
+        Who::Roles(&[Role::Investigator, Role::Organizer]),
+    ),
+    ("POST", "/api/v1/people/{id}/promotion-checks", ORGANIZER),
+    ("GET", "/api/v1/promotion/checks", ORGANIZER_OR_LEADER),
     ("GET", "/api/v1/panel/members", ORGANIZER),
     ("POST", "/api/v1/panel/members", ORGANIZER),
     ("POST", "/api/v1/panel/members/{id}/deactivate", ORGANIZER),
@@ -113,6 +129,7 @@ async fn fill(app: &TestApp, path: &str) -> String {
         .replace("{receipt}", &receipt)
         .replace("{file}", "style.css")
         .replace("{tracking_code}", "ABCD-EFGH-JK")
+        .replace("{evidence_id}", "1")
 }
 
 async fn receipt_of(app: &TestApp) -> String {
@@ -289,7 +306,20 @@ both!(
                             assert!(
                                 status != 401 && status != 403 && !location.starts_with("/login"),
                                 "{context}"
-                            )
+                            );
+                            let html = r
+                                .headers()
+                                .get("content-type")
+                                .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+                            if status == 200 && html {
+                                let page = r.text().await.unwrap();
+                                let title = page
+                                    .split_once("<title>")
+                                    .and_then(|(_, rest)| rest.split_once("</title>"))
+                                    .map(|(title, _)| title)
+                                    .unwrap_or_else(|| panic!("{context}: no <title>"));
+                                assert!(!title.contains('<'), "{context}: title {title}");
+                            }
                         }
                         (false, None) => {
                             assert_eq!(status, 303, "{context}");

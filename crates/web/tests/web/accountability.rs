@@ -5,7 +5,7 @@ use crate::support;
 
 use minping_domain::{Role, report::ReportState};
 use serde_json::{Value, json};
-use support::{TestApp, form_token, text_of};
+use support::{TestApp, form_token, pdf_text, text_of};
 
 async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
@@ -236,18 +236,6 @@ both!(
 );
 
 /// The text of a PDF, by poppler's pdftotext.
-fn pdf_text(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("notice.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout".as_ref(), path.as_os_str(), "-".as_ref()])
-        .output()
-        .expect("pdftotext (poppler-utils) is installed");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
-}
-
 async fn step(app: &TestApp, round: i64, to: &str) {
     let r = app
         .client
@@ -390,7 +378,7 @@ both!(
             .collect();
         for expected in [
             "关于2026年第3季度“最难办事科室”群众评议结果的通报",
-            "〔2026〕3号",
+            "〔2026〕2号",
             "1区市场监管局食品经营许可科冷（1人次）",
             "谈话提醒",
         ] {
@@ -420,8 +408,48 @@ both!(
             .json()
             .await
             .unwrap();
-        assert_eq!(api["total"]["deferred_promotions"], 1);
+        assert_eq!(api["total"]["promotion_freezes"], 1);
+        assert_eq!(
+            api["total"]["deferred_promotions"], 0,
+            "a freeze imposed is not a promotion deferred"
+        );
         assert_eq!(api["total"]["reminder_talks"], 0);
+
+        // The head comes up for promotion within the freeze: the organizer records the check,
+        // and the statistics count one promotion deferred (暂缓提拔).
+        let ask = format!("/console/promotion?person={}&lang=zh", head.id.0);
+        let (_, page) = get(&organizer, &app, &ask).await;
+        assert!(
+            page.contains("id=\"record-check\""),
+            "the organizer records checks"
+        );
+        let (_, seen) = get(&boss, &app, &ask).await;
+        assert!(!seen.contains("id=\"record-check\""), "a leader reads them");
+        let (_, location, _) = post(
+            &organizer,
+            &app,
+            &page,
+            "/console/promotion/checks",
+            &[
+                ("person", &head.id.0.to_string()),
+                ("on", &app.state.today().to_string()),
+                ("note", "拟提拔为区市场监管局副局长"),
+            ],
+        )
+        .await;
+        assert!(location.contains("done="), "{location}");
+        let (_, page) = get(&organizer, &app, &ask).await;
+        assert!(page.contains("拟提拔为区市场监管局副局长") && page.contains("暂缓提拔"));
+        let api: Value = app
+            .client
+            .get(app.url("/api/v1/statistics"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(api["total"]["deferred_promotions"], 1);
         assert_eq!(api["total"]["interviews"], 0);
         assert_eq!(api["total"]["rounds"], 2, "2026Q2 and 2026Q3 are published");
     }

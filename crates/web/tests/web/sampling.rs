@@ -4,7 +4,7 @@
 use crate::support;
 
 use chrono::NaiveDate;
-use minping_domain::{Role, RoundId, RoundLabel, code::OneTimeCode, panel::NewMember};
+use minping_domain::{Period, Role, RoundId, code::OneTimeCode, panel::NewMember};
 use minping_storage::{Actor, MailStatus};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -169,7 +169,7 @@ both!(
         let next = app
             .store
             .create_round(
-                RoundLabel::new(2027, 1).unwrap(),
+                Period::quarter(2027, 1).unwrap(),
                 &Default::default(),
                 &Actor::system(),
                 chrono::Utc::now(),
@@ -421,11 +421,11 @@ both!(
         .await;
         assert_eq!(s, 204);
         app.store
-            .set_mail_status(round, members[1], MailStatus::Undeliverable)
+            .set_mail_status(round, &[members[1]], MailStatus::Undeliverable)
             .await
             .unwrap();
         app.store
-            .set_mail_status(round, members[2], MailStatus::Refused)
+            .set_mail_status(round, &[members[2]], MailStatus::Refused)
             .await
             .unwrap();
         for m in &members[3..7] {

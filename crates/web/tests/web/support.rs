@@ -4,9 +4,8 @@
 
 #![allow(dead_code)]
 
-use chrono::{NaiveDate, Utc};
 use minping_app::{App, Config, accounts};
-use minping_domain::{AgencyId, Role, RoundId, RoundLabel, RoundState, Settings, Unit, UnitId};
+use minping_domain::{AgencyId, Role, RoundId, RoundState, Unit, UnitId};
 use minping_storage::{Actor, PgStore, SqliteStore, Storage};
 use minping_web::{AppState, Application};
 use std::{collections::HashMap, sync::Arc};
@@ -14,29 +13,36 @@ use std::{collections::HashMap, sync::Arc};
 /// Runs a test body once per backend: `both!(name, |app| async move { … })` makes
 /// `name::sqlite` and `name::postgres` (the latter skipped without `TEST_DATABASE_URL`).
 /// Apps run without rate limits, as a load test on loopback would, unless the test says
-/// `both!(name, limited, |app| …)`.
+/// `both!(name, limited, |app| …)`; `both!(name, rules = "…", |app| …)` starts them with
+/// that `rules.toml` in the data folder.
 #[macro_export]
 macro_rules! both {
     ($name:ident, $body:expr) => {
-        both!($name, false, $body);
+        both!($name, false, "", $body);
     };
     ($name:ident, limited, $body:expr) => {
-        both!($name, true, $body);
+        both!($name, true, "", $body);
     };
-    ($name:ident, $limited:literal, $body:expr) => {
+    ($name:ident, rules = $rules:literal, $body:expr) => {
+        both!($name, false, $rules, $body);
+    };
+    ($name:ident, $limited:literal, $rules:literal, $body:expr) => {
         mod $name {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                let app = support::TestApp::spawn(support::Db::Sqlite, $limited).await;
+                let app = support::TestApp::spawn_with(support::Db::Sqlite, $limited, $rules).await;
                 ($body)(app).await;
             }
             #[tokio::test]
             async fn postgres() {
-                let Some(app) = support::TestApp::spawn_pg($limited).await else {
+                let Some(url) = std::env::var("TEST_DATABASE_URL").ok() else {
                     eprintln!("TEST_DATABASE_URL is not set: PostgreSQL skipped");
                     return;
                 };
+                let app =
+                    support::TestApp::spawn_with(support::Db::Postgres(url), $limited, $rules)
+                        .await;
                 ($body)(app).await;
             }
         }
@@ -94,8 +100,17 @@ impl TestApp {
     }
 
     pub async fn spawn(db: Db, limited: bool) -> Self {
+        Self::spawn_with(db, limited, "").await
+    }
+
+    /// The application over a data folder whose `rules.toml` is `rules` (the documented
+    /// defaults when empty).
+    pub async fn spawn_with(db: Db, limited: bool, rules: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("code.key"), hex::encode(CODE_KEY)).unwrap();
+        if !rules.is_empty() {
+            std::fs::write(dir.path().join("rules.toml"), rules).unwrap();
+        }
         let config = Config::load(dir.path(), None).unwrap();
         let (store, pg): (Arc<dyn Storage>, _) = match db {
             Db::Sqlite => (
@@ -112,8 +127,8 @@ impl TestApp {
                 (Arc::new(store), Some((url, schema)))
             }
         };
-        let (units, rounds) = district(store.as_ref(), &config.settings).await;
         let app = App::new(store.clone(), config);
+        let (units, rounds) = district(&app).await;
         let mut tokens = HashMap::new();
         for role in Role::ALL {
             let unit = (role == Role::Unit).then_some(units[0].id);
@@ -162,6 +177,41 @@ impl TestApp {
     }
 }
 
+/// The text of a PDF, laid out (`pdftotext -layout`).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notice.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout".as_ref(), path.as_os_str(), "-".as_ref()])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// An API call as `role` (anonymous with `None`), with a JSON body for a POST; the status and
+/// the JSON answer (`null` when it is not JSON).
+pub async fn api(
+    app: &TestApp,
+    role: Option<Role>,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut req = app.client.request(method, app.url(path));
+    if let Some(role) = role {
+        req = req.bearer_auth(app.token(role));
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
 /// The CSRF token of the first form on a page.
 pub fn form_token(html: &str) -> String {
     let at = html
@@ -191,12 +241,14 @@ pub fn client() -> reqwest::Client {
 }
 
 /// Two agencies, five units (one retired), a published round with ballots, a closed one
-/// and an open one.
-async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [RoundId; 3]) {
-    let a = store.create_agency("区规划和自然资源局").await.unwrap();
-    let b = store.create_agency("区市场监管局").await.unwrap();
+/// and an open one: made through the workflows, as a district would.
+async fn district(app: &App) -> (Vec<Unit>, [RoundId; 3]) {
+    use minping_app::{intake, org, rounds};
+    use minping_domain::{BallotDraft, NominationDraft};
+    let a = org::create_agency(app, "区规划和自然资源局").await.unwrap();
+    let b = org::create_agency(app, "区市场监管局").await.unwrap();
     let mk = |agency: AgencyId, name: &'static str| async move {
-        store.create_unit(agency, name, "科室").await.unwrap()
+        org::create_unit(app, agency, name, None).await.unwrap()
     };
     let mut units = vec![
         mk(a.id, "不动产登记中心").await,
@@ -205,100 +257,64 @@ async fn district(store: &dyn Storage, settings: &Settings) -> (Vec<Unit>, [Roun
         mk(b.id, "食品经营许可科").await,
         mk(b.id, "已撤销的科").await,
     ];
-    store.set_unit_active(units[4].id, false).await.unwrap();
-    units[4].active = false;
-    let person = store.create_person("吴小琴").await.unwrap();
-    store
-        .assign_post(
-            person.id,
-            units[0].id,
-            minping_domain::PostRole::Head,
-            NaiveDate::from_ymd_opt(2019, 1, 1).unwrap(),
-        )
+    org::set_unit_active(app, units[4].id, false).await.unwrap();
+    units = app.store().units().await.unwrap();
+    units.sort_by_key(|u| u.id);
+    let person = org::create_person(app, "吴小琴").await.unwrap();
+    org::assign_post(app, person.id, units[0].id, "head", "2019-01-01")
         .await
         .unwrap();
 
     let sys = Actor::system();
-    let now = Utc::now();
-    let rs = settings.round_settings();
-    let published = store
-        .create_round(RoundLabel::new(2026, 2).unwrap(), &rs, &sys, now)
-        .await
-        .unwrap();
-    let closed = store
-        .create_round(RoundLabel::new(2026, 3).unwrap(), &rs, &sys, now)
-        .await
-        .unwrap();
-    let open = store
-        .create_round(RoundLabel::new(2026, 4).unwrap(), &rs, &sys, now)
-        .await
-        .unwrap();
-    for r in [&published, &closed] {
-        store
-            .transition_round(r.id, RoundState::Draft, RoundState::Open, &sys, now)
-            .await
-            .unwrap();
-    }
+    let create = |label: &'static str| {
+        let sys = sys.clone();
+        async move { rounds::create(app, label, &sys).await.unwrap() }
+    };
+    let step = |id: RoundId, to: RoundState| {
+        let sys = sys.clone();
+        async move {
+            rounds::advance(app, id, to, &sys).await.unwrap();
+        }
+    };
+    let ballot = |noms: &[(usize, &[&str])]| BallotDraft {
+        channel: "open".into(),
+        nominations: noms
+            .iter()
+            .map(|(u, indicators)| NominationDraft {
+                unit_id: units[*u].id.0,
+                indicators: indicators.iter().map(|i| i.to_string()).collect(),
+                comment: None,
+            })
+            .collect(),
+        ..BallotDraft::default()
+    };
+    let published = create("2026Q2").await;
+    let closed = create("2026Q3").await;
+    let open = create("2026Q4").await;
     // Published round: 不动产登记中心 named by 3, 企业注册科 by 2 (one ticking 贪), 规划许可科 by 2.
-    let ballots = [
-        (published.id, vec![(0, 0b00001)]),
-        (published.id, vec![(0, 0b00011), (2, 0b10000)]),
-        (published.id, vec![(0, 0b00100), (2, 0b00001), (1, 0b00001)]),
-        (published.id, vec![(1, 0b00010)]),
-        (closed.id, vec![(3, 0b00001)]),
-    ];
-    let batch: Vec<_> = ballots
-        .iter()
-        .map(|(round, noms)| {
-            let ballot = minping_domain::Ballot {
-                channel: minping_domain::Channel::Open,
-                code: None,
-                nominations: noms
-                    .iter()
-                    .map(|(u, mask)| minping_domain::Nomination {
-                        unit_id: units[*u].id,
-                        indicators: minping_domain::IndicatorMask(*mask),
-                        comment: None,
-                    })
-                    .collect(),
-                exposure: vec![],
-            };
-            let receipt = minping_domain::Receipt::generate(&mut rand::thread_rng());
-            minping_storage::NewBallot::new(*round, ballot, receipt, now.date_naive(), None)
-        })
-        .collect();
-    store.insert_ballots(&batch).await.unwrap();
-    for r in [&published, &closed] {
-        store
-            .transition_round(r.id, RoundState::Open, RoundState::Closed, &sys, now)
+    step(published.id, RoundState::Open).await;
+    for noms in [
+        &[(0, &["cold"][..])][..],
+        &[(0, &["cold", "lazy"][..]), (2, &["greedy"][..])],
+        &[
+            (0, &["shirking"][..]),
+            (2, &["cold"][..]),
+            (1, &["cold"][..]),
+        ],
+        &[(1, &["lazy"][..])],
+    ] {
+        intake::submit(app, published.id, ballot(noms))
             .await
             .unwrap();
     }
-    let method = minping_domain::Method::weighted_nominations(&rs);
-    let tallies = store.tallies(published.id, 5).await.unwrap();
-    let ranking = minping_domain::ranking::rank(&tallies, &method, &Default::default());
-    store
-        .finalize_round(
-            published.id,
-            &minping_storage::FrozenRanking { method, ranking },
-            &sys,
-            now,
-        )
+    step(published.id, RoundState::Closed).await;
+    step(closed.id, RoundState::Open).await;
+    intake::submit(app, closed.id, ballot(&[(3, &["cold"][..])]))
         .await
         .unwrap();
-    store
-        .transition_round(
-            published.id,
-            RoundState::Finalized,
-            RoundState::Published,
-            &sys,
-            now,
-        )
-        .await
-        .unwrap();
-    store
-        .transition_round(open.id, RoundState::Draft, RoundState::Open, &sys, now)
-        .await
-        .unwrap();
+    step(closed.id, RoundState::Closed).await;
+    step(published.id, RoundState::Finalized).await;
+    step(published.id, RoundState::Published).await;
+    step(open.id, RoundState::Open).await;
     (units, [open.id, published.id, closed.id])
 }

@@ -6,37 +6,31 @@
 use super::{Access, Page, console::Flash, render};
 use crate::{
     auth::{Authorized, role_bit},
-    csrf::{self, CsrfForm, CsrfUpload},
+    csrf::{CsrfForm, CsrfUpload},
     error::{Failure, PageError},
     i18n::Lang,
     state::{AppState, Shared},
 };
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State, multipart::MultipartError},
-    http::{HeaderValue, StatusCode, header},
+    extract::{Path, Query, State},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
-use minping_app::{
-    ErrorKind, WorkflowError,
-    accountability::unit_labels,
-    reports::{self, Filed},
-};
+use minping_app::{WorkflowError, accountability::unit_labels, reports};
 use minping_domain::{
     Role,
-    report::{
-        EvidenceKind, MAX_EVIDENCE_TOTAL_BYTES, NewEvidence, ReportDraft, ReportError,
-        ReportSource, ReportState, check_evidence,
-    },
+    report::{EvidenceKind, ReportSource, ReportState},
 };
 use minping_storage::{EvidenceMeta, Report, ReportEvent};
 use serde::Deserialize;
-use std::{collections::HashMap, fmt::Write};
+use submission::{Refusal, ReportForm, Submission, file_report};
 
-/// The largest report form taken: the evidence files at their limit, and room for the
-/// fields around them.
-pub const UPLOAD_LIMIT: usize = MAX_EVIDENCE_TOTAL_BYTES + 1024 * 1024;
+mod submission;
+
+use std::collections::HashMap;
+pub use submission::READ_LIMIT;
 
 const INVESTIGATOR: u8 = role_bit(Role::Investigator);
 const INVESTIGATOR_OR_ORGANIZER: u8 = role_bit(Role::Investigator) | role_bit(Role::Organizer);
@@ -79,184 +73,6 @@ async fn unit_choices(state: &AppState, selected: i64) -> Result<Vec<AgencyChoic
         })
         .filter(|a| !a.units.is_empty())
         .collect())
-}
-
-/// What was typed, kept when the form comes back with an error.
-#[derive(Deserialize, Default)]
-pub struct ReportForm {
-    #[serde(default)]
-    unit_id: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    staff: String,
-    #[serde(default)]
-    occurred_on: String,
-    #[serde(default)]
-    contact: String,
-    /// Staff intake only: `hotline`, `letter` or `visit`.
-    #[serde(default)]
-    source: String,
-}
-
-/// A report refused: what to show, and beside which field.
-struct Refusal {
-    message: String,
-    field: String,
-}
-
-impl Refusal {
-    /// A refusal by its code, in the page's words (`report.err.<code>`).
-    fn new(page: &Page, code: &str, field: &str) -> Self {
-        Self {
-            message: page.t(&format!("report.err.{code}")),
-            field: field.into(),
-        }
-    }
-}
-
-impl ReportForm {
-    /// The report as typed, or the error to show beside the field.
-    fn draft(&self, page: &Page) -> Result<ReportDraft, Refusal> {
-        let field = |f: &str| -> Option<String> {
-            let f = f.trim();
-            (!f.is_empty()).then(|| f.to_string())
-        };
-        let unit_id = self
-            .unit_id
-            .trim()
-            .parse()
-            .map_err(|_| Refusal::new(page, "unknown_unit", "unit_id"))?;
-        let occurred_on = match field(&self.occurred_on) {
-            None => None,
-            Some(d) => Some(
-                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                    .map_err(|_| Refusal::new(page, "bad_date", "occurred_on"))?,
-            ),
-        };
-        Ok(ReportDraft {
-            unit_id,
-            description: self.description.clone(),
-            staff: field(&self.staff),
-            contact: field(&self.contact),
-            occurred_on,
-        })
-    }
-}
-
-/// A report form as sent: its fields and, from a multipart form, its evidence files.
-struct Submission {
-    form: ReportForm,
-    /// The files as sent, (name, bytes), unchecked.
-    files: Vec<(String, Vec<u8>)>,
-    /// The form went over [`UPLOAD_LIMIT`] while it was read.
-    over_limit: bool,
-}
-
-impl Submission {
-    /// Reads the form, its CSRF token already checked. A form without files may come
-    /// urlencoded; a file input left empty sends nothing to keep.
-    async fn read(upload: CsrfUpload) -> Result<Self, PageError> {
-        let mut multipart = match upload {
-            CsrfUpload::Fields(body) => {
-                let form = serde_urlencoded::from_bytes(&body).map_err(|e| {
-                    PageError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("表单内容有误 · Invalid form: {e}"),
-                    )
-                })?;
-                return Ok(Self {
-                    form,
-                    files: Vec::new(),
-                    over_limit: false,
-                });
-            }
-            CsrfUpload::Multipart(multipart) => multipart,
-        };
-        let mut sent = Self {
-            form: ReportForm::default(),
-            files: Vec::new(),
-            over_limit: false,
-        };
-        let read = async {
-            while let Some(field) = multipart.next_field().await? {
-                let name = field.name().unwrap_or_default().to_string();
-                if name == "evidence" {
-                    let file_name = field.file_name().unwrap_or_default().to_string();
-                    let bytes = field.bytes().await?;
-                    if !bytes.is_empty() || !file_name.is_empty() {
-                        sent.files.push((file_name, Vec::from(bytes)));
-                    }
-                    continue;
-                }
-                let form = &mut sent.form;
-                let slot = match name.as_str() {
-                    "unit_id" => &mut form.unit_id,
-                    "description" => &mut form.description,
-                    "staff" => &mut form.staff,
-                    "occurred_on" => &mut form.occurred_on,
-                    "contact" => &mut form.contact,
-                    "source" => &mut form.source,
-                    _ => continue,
-                };
-                *slot = field.text().await?;
-            }
-            Ok::<_, MultipartError>(())
-        };
-        match read.await {
-            Ok(()) => {}
-            // What was typed before the files is kept, to show the form again.
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => sent.over_limit = true,
-            Err(e) => return Err(csrf::upload_failed(e)),
-        }
-        Ok(sent)
-    }
-
-    /// Whether any file came (it must be chosen again if the form comes back).
-    fn had_files(&self) -> bool {
-        !self.files.is_empty() || self.over_limit
-    }
-
-    /// The files, checked.
-    fn evidence(&mut self) -> Result<Vec<NewEvidence>, ReportError> {
-        if self.over_limit {
-            return Err(ReportError::FilesTooLarge);
-        }
-        check_evidence(std::mem::take(&mut self.files))
-    }
-}
-
-/// Checks and stores a report sent through a form with its evidence files. A refusal comes
-/// back in the page's language, naming the file concerned; a failure of the server is an
-/// error page.
-async fn file_report(
-    state: &AppState,
-    page: &Page,
-    form: &ReportForm,
-    evidence: Result<Vec<NewEvidence>, ReportError>,
-    source: ReportSource,
-) -> Result<Result<Filed, Refusal>, PageError> {
-    let draft = match form.draft(page) {
-        Ok(draft) => draft,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    let outcome = match evidence {
-        Ok(evidence) => reports::file(state, draft, &evidence, source).await,
-        Err(e) => Err(e.into()),
-    };
-    match outcome {
-        Ok(filed) => Ok(Ok(filed)),
-        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
-            let mut refused = Refusal::new(page, e.code(), &e.field().unwrap_or_default());
-            if let reports::ReportError::Invalid(invalid) = &e
-                && let Some(name) = invalid.file_name()
-            {
-                let _ = write!(refused.message, "（{name}）");
-            }
-            Ok(Err(refused))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 #[derive(Template)]
@@ -597,29 +413,6 @@ pub async fn transition(
     )
 }
 
-/// `attachment` with the name twice: in plain ASCII for old clients (anything else as `_`),
-/// and exactly, as UTF-8 percent-encoded in the RFC 5987 `filename*` that browsers prefer.
-fn content_disposition(name: &str) -> String {
-    let plain: String = name
-        .chars()
-        .map(|c| match c {
-            ' ' => ' ',
-            '"' | '\\' | '%' => '_',
-            c if c.is_ascii_graphic() => c,
-            _ => '_',
-        })
-        .collect();
-    let mut exact = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            exact.push(char::from(b));
-        } else {
-            let _ = write!(exact, "%{b:02X}");
-        }
-    }
-    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}")
-}
-
 /// Downloads one evidence file of a report (investigators, the organizer). Always as an
 /// attachment of the type found from its bytes, never rendered in the console's origin.
 pub async fn evidence_file(
@@ -628,46 +421,12 @@ pub async fn evidence_file(
     Path((id, evidence_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let (meta, content) = reports::evidence_file(&state, id, evidence_id).await?;
-    // Only a type the upload check gives is sent as such.
-    let content_type = EvidenceKind::from_content_type(&meta.content_type)
-        .map_or("application/octet-stream", EvidenceKind::content_type);
-    let disposition = HeaderValue::from_str(&content_disposition(&meta.file_name))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CONTENT_DISPOSITION, disposition),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; sandbox"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        content,
-    )
-        .into_response())
+    Ok(crate::api::reports::evidence_download(&meta, content))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_download_keeps_its_exact_name_and_an_ascii_one_that_cannot_break_the_header() {
-        assert_eq!(
-            content_disposition("现场 照片\"%.png"),
-            "attachment; filename=\"__ ____.png\"; \
-             filename*=UTF-8''%E7%8E%B0%E5%9C%BA%20%E7%85%A7%E7%89%87%22%25.png"
-        );
-        assert_eq!(
-            content_disposition("receipt-2026_10.pdf"),
-            "attachment; filename=\"receipt-2026_10.pdf\"; filename*=UTF-8''receipt-2026_10.pdf"
-        );
-    }
 
     #[test]
     fn sizes_read_as_phones_show_them() {
