@@ -13,7 +13,7 @@ use minping_domain::{
         EngineInput, PastRound, PromotionAnswer, ProposedSanction, RecordedSanction,
         RoundToFinalize, SanctionKind, SanctionState, may_promote, propose as engine,
     },
-    statistics::{self, Statistics},
+    statistics::{self, Deferral, Statistics},
 };
 use minping_storage::{Actor, PromotionCheck, Sanction, StorageError};
 use serde::Serialize;
@@ -197,10 +197,7 @@ pub async fn promotion(
         .sanctions_of(person)
         .await?
         .into_iter()
-        .map(|s| RecordedSanction {
-            sanction: s.proposal,
-            state: s.state,
-        })
+        .map(RecordedSanction::from)
         .collect();
     Ok(may_promote(person, day, &recorded))
 }
@@ -219,10 +216,7 @@ pub async fn statistics(app: &App) -> Result<Statistics, StorageError> {
         .all_sanctions()
         .await?
         .into_iter()
-        .map(|s| RecordedSanction {
-            sanction: s.proposal,
-            state: s.state,
-        })
+        .map(RecordedSanction::from)
         .collect();
     let substantiated: Vec<NaiveDate> = store
         .reports(Some(ReportState::Substantiated))
@@ -230,12 +224,18 @@ pub async fn statistics(app: &App) -> Result<Statistics, StorageError> {
         .into_iter()
         .filter_map(|r| r.concluded_on)
         .collect();
-    let deferred: Vec<NaiveDate> = store
+    let deferred: Vec<Deferral> = store
         .promotion_checks()
         .await?
         .into_iter()
         .filter(|c| !c.answer.eligible)
-        .map(|c| app.day_of(c.checked_at))
+        .filter_map(|c| {
+            Some(Deferral {
+                person: c.person_id,
+                freeze: c.answer.reasons.first()?.round,
+                on: app.day_of(c.checked_at),
+            })
+        })
         .collect();
     Ok(statistics::count(
         &published,

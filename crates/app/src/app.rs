@@ -107,6 +107,18 @@ impl App {
         self.store.round(id).await?.ok_or(StorageError::NotFound)
     }
 
+    /// The rules a round was finalized under (stored with it); the rules in force for a
+    /// round not finalized yet. Stored rules that no longer read are an error, never
+    /// replaced by today's: editing `rules.toml` does not change an earlier round.
+    pub async fn rules_of(&self, id: RoundId) -> Result<Rules, StorageError> {
+        match self.store.round_rules(id).await? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                StorageError::Corrupt(format!("the rules stored with round {}: {e}", id.0))
+            }),
+            None => Ok(self.rules.clone()),
+        }
+    }
+
     /// The units currently evaluated (active), cached briefly for ballot intake.
     pub async fn evaluated_units(&self) -> Result<Arc<HashSet<UnitId>>, StorageError> {
         if let Some((at, set)) = self.evaluated.read().expect("lock").as_ref()

@@ -75,24 +75,13 @@ impl WorkflowError for NoticeError {
     }
 }
 
-/// The rules a round was finalized under (stored with it), or those in force for a round
-/// finalized before they were stored.
-pub async fn rules_of(app: &App, id: RoundId) -> Result<Rules, StorageError> {
-    Ok(app
-        .store()
-        .round_rules(id)
-        .await?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_else(|| app.rules().clone()))
-}
-
 /// The notice's text for a finalized or published round.
 pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
     let round = app.round(id).await?;
     if !matches!(round.state, RoundState::Finalized | RoundState::Published) {
         return Err(NoticeError::NotFinalized);
     }
-    let rules = rules_of(app, id).await?;
+    let rules = app.rules_of(id).await?;
     if !rules.publication.circulate {
         return Err(NoticeError::NotCirculated);
     }
@@ -126,12 +115,14 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
                 .map(|_| "经查实存在吃拿卡要等问题，直接列第1名".to_string()),
         })
         .collect();
-    // The round's number in its year, in the order of the periods.
+    // The round's number among the year's rounds that were evaluated (finalized or
+    // published), in the order of the periods.
     let number = app
         .store()
         .rounds()
         .await?
         .iter()
+        .filter(|r| matches!(r.state, RoundState::Finalized | RoundState::Published))
         .filter(|r| r.period.year() == round.period.year() && r.period <= round.period)
         .count();
     let removals = removals(app, id).await?;

@@ -4,7 +4,6 @@
 use crate::{
     App,
     error::{ErrorKind, WorkflowError},
-    notice,
 };
 use minping_domain::{Ranking, Round, RoundId, RoundState, UnitId};
 use minping_storage::StorageError;
@@ -150,6 +149,20 @@ impl WorkflowError for ResultsError {
     }
 }
 
+/// The rounds whose results everyone may see: published, under rules that publish them, in
+/// the store's order (newest first).
+pub async fn public_rounds(app: &App) -> Result<Vec<Round>, StorageError> {
+    let mut public = Vec::new();
+    for round in app.store().rounds().await? {
+        if round.state == RoundState::Published
+            && app.rules_of(round.id).await?.publication.publish_top_n
+        {
+            public.push(round);
+        }
+    }
+    Ok(public)
+}
+
 /// A round's results as `reader` may see them: a published round for everyone (unless its
 /// rules keep the list internal), a finalized one for insiders too.
 pub async fn visible(app: &App, id: RoundId, reader: Reader) -> Result<Results, ResultsError> {
@@ -160,7 +173,7 @@ pub async fn visible(app: &App, id: RoundId, reader: Reader) -> Result<Results, 
     if !visible {
         return Err(ResultsError::NotFound);
     }
-    if !insider && !notice::rules_of(app, id).await?.publication.publish_top_n {
+    if !insider && !app.rules_of(id).await?.publication.publish_top_n {
         return Err(ResultsError::Withheld);
     }
     of(app, &round).await?.ok_or(ResultsError::NotFound)

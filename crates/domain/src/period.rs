@@ -34,16 +34,15 @@ impl Period {
 
     /// A calendar quarter, 1 to 4.
     pub fn quarter(year: i32, quarter: u32) -> Result<Self, PeriodError> {
-        let valid = (1..=4).contains(&quarter);
-        Self::months(year, quarter.max(1) * 3 - 2, 3, valid)
+        (1..=4)
+            .contains(&quarter)
+            .then(|| Self::months(year, quarter * 3 - 2, 3))
+            .flatten()
             .ok_or_else(|| PeriodError(format!("{year}Q{quarter}")))
     }
 
-    /// `count` months from the first day of `month`, if `valid`.
-    fn months(year: i32, month: u32, count: u32, valid: bool) -> Option<Self> {
-        if !valid {
-            return None;
-        }
+    /// `count` months from the first day of `month` (1–12).
+    fn months(year: i32, month: u32, count: u32) -> Option<Self> {
         let start = NaiveDate::from_ymd_opt(year, month, 1)?;
         let end = start.checked_add_months(Months::new(count))?.pred_opt()?;
         Self::new(start, end).ok()
@@ -92,7 +91,7 @@ impl Period {
     /// What the period is, for its label and its Chinese name.
     fn shape(self) -> Shape {
         let (y, m) = (self.start.year(), self.start.month());
-        let whole = |count: u32| Self::months(y, m, count, true) == Some(self);
+        let whole = |count: u32| Self::months(y, m, count) == Some(self);
         if self.start.day() != 1 {
             Shape::Days
         } else if m == 1 && whole(12) {
@@ -179,16 +178,16 @@ impl FromStr for Period {
             }
         } else if let Some((y, h)) = t.split_once(['H', 'h']) {
             match (year(y), number(h, 1)) {
-                (Some(y), Some(h)) => Self::months(y as i32, h * 6 - 5, 6, (1..=2).contains(&h)),
+                (Some(y), Some(h @ 1..=2)) => Self::months(y as i32, h * 6 - 5, 6),
                 _ => None,
             }
         } else if let Some((y, m)) = t.split_once('-') {
             match (year(y), number(m, 2)) {
-                (Some(y), Some(m)) => Self::months(y as i32, m, 1, (1..=12).contains(&m)),
+                (Some(y), Some(m @ 1..=12)) => Self::months(y as i32, m, 1),
                 _ => None,
             }
         } else {
-            year(t).and_then(|y| Self::months(y as i32, 1, 12, true))
+            year(t).and_then(|y| Self::months(y as i32, 1, 12))
         };
         period.ok_or_else(bad)
     }
@@ -275,6 +274,7 @@ mod tests {
             "1999Q1",
             "2020Q12",
             "2020H3",
+            "2020H0",
             "2020-13",
             "2020-00",
             "2020-003",
@@ -293,6 +293,19 @@ mod tests {
                 .to_string()
                 .contains("2020Q3")
         );
+    }
+
+    proptest::proptest! {
+        /// Whatever is typed as a label is refused or read, never a panic; what is read
+        /// prints back to a label that reads as the same period.
+        #[test]
+        fn any_label_is_read_or_refused_and_what_is_read_prints_back(
+            label in "[0-9QqHh.\\- ]{0,24}"
+        ) {
+            if let Ok(period) = label.parse::<Period>() {
+                proptest::prop_assert_eq!(period.to_string().parse::<Period>(), Ok(period));
+            }
+        }
     }
 
     #[test]

@@ -8,13 +8,14 @@
 //!   triggered it (the last round it names), so a round and what followed from it land in
 //!   the same year; a removal counts the head's and the supervising leader's alike;
 //! - a **deferred promotion** (暂缓提拔) when a person up for promotion was checked and the
-//!   check was refused because of a promotion freeze, in the year of the check: the article's
-//!   "拟提拔干部暂缓提拔" counts people actually up for promotion, not freezes imposed (those
-//!   are counted apart, as promotion freezes);
+//!   check was refused because of a promotion freeze, in the year of the first such check:
+//!   the article's "拟提拔干部暂缓提拔" counts people actually up for promotion, not freezes
+//!   imposed (those are counted apart, as promotion freezes). A person checked again during
+//!   the same freeze is the same promotion deferred, counted once;
 //! - a **substantiated report** in the year it was concluded.
 
 use crate::{
-    Period,
+    Period, PersonId,
     rules::{RecordedSanction, SanctionKind, SanctionState},
 };
 use chrono::{Datelike, NaiveDate};
@@ -42,6 +43,18 @@ pub struct Figures {
     pub substantiated_reports: u32,
 }
 
+/// A promotion check a freeze refused: who, the round whose freeze refused it, and the day
+/// of the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deferral {
+    /// The person up for promotion.
+    pub person: PersonId,
+    /// The round whose results froze them (the latest freeze, if several).
+    pub freeze: Period,
+    /// The day of the check.
+    pub on: NaiveDate,
+}
+
 /// The figures per year, oldest first, and in total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Statistics {
@@ -52,12 +65,12 @@ pub struct Statistics {
 }
 
 /// Counts the records: published rounds, recorded sanctions, the days substantiated
-/// reports were concluded, and the days of promotion checks a freeze refused.
+/// reports were concluded, and the promotion checks a freeze refused.
 pub fn count(
     published: &[Period],
     sanctions: &[RecordedSanction],
     substantiated_on: &[NaiveDate],
-    deferred_on: &[NaiveDate],
+    deferrals: &[Deferral],
 ) -> Statistics {
     let mut years: BTreeMap<i32, Figures> = BTreeMap::new();
     for label in published {
@@ -82,7 +95,13 @@ pub fn count(
     for day in substantiated_on {
         years.entry(day.year()).or_default().substantiated_reports += 1;
     }
-    for day in deferred_on {
+    // One promotion deferred per person and freeze, in the year it was first refused.
+    let mut deferred: BTreeMap<(PersonId, Period), NaiveDate> = BTreeMap::new();
+    for d in deferrals {
+        let first = deferred.entry((d.person, d.freeze)).or_insert(d.on);
+        *first = (*first).min(d.on);
+    }
+    for day in deferred.values() {
         years.entry(day.year()).or_default().deferred_promotions += 1;
     }
     let total = years.values().fold(Figures::default(), |t, f| Figures {
@@ -195,9 +214,20 @@ mod tests {
             recorded(PromotionFreeze, &["2020Q1"], Confirmed),
             recorded(PromotionFreeze, &["2020Q2"], Confirmed),
         ];
-        let stats = count(&[label("2020Q1")], &sanctions, &[], &[day(2021, 1, 10)]);
+        // Refused on 10 January 2021, asked again a week later under the same freeze.
+        let refused = |on| Deferral {
+            person: PersonId(7),
+            freeze: label("2020Q2"),
+            on,
+        };
+        let stats = count(
+            &[label("2020Q1")],
+            &sanctions,
+            &[],
+            &[refused(day(2021, 1, 17)), refused(day(2021, 1, 10))],
+        );
         assert_eq!(stats.total.promotion_freezes, 3);
-        assert_eq!(stats.total.deferred_promotions, 1);
+        assert_eq!(stats.total.deferred_promotions, 1, "one promotion deferred");
         assert_eq!(
             stats.years[1],
             (
@@ -208,6 +238,13 @@ mod tests {
                 }
             )
         );
+        // A later freeze defers a later promotion.
+        let later = Deferral {
+            freeze: label("2021Q1"),
+            ..refused(day(2021, 6, 1))
+        };
+        let stats = count(&[], &[], &[], &[refused(day(2021, 1, 10)), later]);
+        assert_eq!(stats.total.deferred_promotions, 2);
     }
 
     #[test]

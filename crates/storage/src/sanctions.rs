@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
     PersonId, RoundId, RoundState,
-    rules::{PromotionAnswer, ProposedSanction, SanctionKind, SanctionState},
+    rules::{PromotionAnswer, ProposedSanction, RecordedSanction, SanctionKind, SanctionState},
 };
 use serde::Serialize;
 use sqlx::{Row, Transaction};
@@ -32,6 +32,16 @@ pub struct Sanction {
     pub decided_at: Option<DateTime<Utc>>,
     /// Why.
     pub decision_reason: Option<String>,
+}
+
+impl From<Sanction> for RecordedSanction {
+    /// What the rules and the promotion calendar read of a stored sanction.
+    fn from(s: Sanction) -> Self {
+        RecordedSanction {
+            sanction: s.proposal,
+            state: s.state,
+        }
+    }
 }
 
 /// A person up for promotion (拟提拔), checked against the promotion calendar.
@@ -251,6 +261,20 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
             SanctionState::Rejected
         };
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
+        // The round first, locked against publication until this decision commits: a removal
+        // confirmed while its round is being published ends the post here or in publication,
+        // never in neither. (Publication also locks the round first, so neither waits on the
+        // other in a circle.)
+        let round_state: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT state FROM rounds WHERE id = (SELECT round_id FROM sanctions WHERE id = $1){}",
+            DB::SHARE_LOCK
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(round_state) = round_state else {
+            return Err(StorageError::NotFound);
+        };
         let done = sqlx::query(
             "UPDATE sanctions SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
              WHERE id = $5 AND state = 'proposed'",
@@ -263,24 +287,15 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM sanctions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(match exists {
-                Some(_) => StorageError::Conflict("this sanction has already been decided".into()),
-                None => StorageError::NotFound,
-            });
+            return Err(StorageError::Conflict(
+                "this sanction has already been decided".into(),
+            ));
         }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1")))
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
         let sanction = sanction_from::<DB>(&row)?;
-        let round_state: String = sqlx::query_scalar("SELECT state FROM rounds WHERE id = $1")
-            .bind(sanction.round_id.0)
-            .fetch_one(&mut *tx)
-            .await?;
         if confirm && round_state == RoundState::Published.as_str() {
             end_post(
                 &mut tx,

@@ -1745,6 +1745,88 @@ conformance!(
 );
 
 conformance!(
+    a_removal_confirmed_while_its_round_is_published_ends_the_post_either_way,
+    |store| async move {
+        use minping_domain::rules::{ProposedSanction, SanctionKind};
+        // The decision and the publication race, again and again: whichever commits first,
+        // the confirmed removal ends the post.
+        for i in 0..16 {
+            let agency = store.create_agency(&format!("机构{i}")).await.unwrap();
+            let unit = store
+                .create_unit(agency.id, "科室", "科室")
+                .await
+                .unwrap()
+                .id;
+            let head = store.create_person(&format!("负责人{i}")).await.unwrap().id;
+            store
+                .assign_post(head, unit, PostRole::Head, day(2000, 1, 1))
+                .await
+                .unwrap();
+            let round = round_in(
+                store.as_ref(),
+                &format!("{}Q2", 2001 + i),
+                RoundState::Closed,
+            )
+            .await;
+            let method = Method::weighted_nominations(&round.settings);
+            let finalization = Finalization {
+                frozen: FrozenRanking {
+                    ranking: rank(&[], &method, &BTreeMap::new()),
+                    method,
+                },
+                rules: "{\"version\":1}".into(),
+                proposals: vec![ProposedSanction {
+                    person_id: head,
+                    unit_id: unit,
+                    kind: SanctionKind::HeadRemoved,
+                    rule: "rule_head_removed".into(),
+                    rounds: vec![round.period],
+                    from: day(2024, 7, 10),
+                    until: None,
+                    points: None,
+                    reason_zh: "连续2次列入前3名".into(),
+                }],
+                counted_reports: Vec::new(),
+            };
+            store
+                .finalize_round(
+                    round.id,
+                    &finalization,
+                    &organizer(),
+                    at(2024, 7, 10, 9, 0, 0),
+                )
+                .await
+                .unwrap();
+            let removal = store.sanctions(round.id).await.unwrap()[0].id;
+            let organizer = organizer();
+            let (published, decided) = tokio::join!(
+                store.publish_round(
+                    round.id,
+                    day(2024, 7, 20),
+                    &organizer,
+                    at(2024, 7, 20, 9, 0, 0)
+                ),
+                store.decide_sanction(
+                    removal,
+                    true,
+                    &organizer,
+                    "区委常委会研究决定",
+                    at(2024, 7, 20, 9, 0, 0),
+                    day(2024, 7, 20),
+                ),
+            );
+            published.unwrap();
+            decided.unwrap();
+            assert_eq!(
+                head_post(store.as_ref(), unit, head).await.1,
+                Some(day(2024, 7, 20)),
+                "race {i}"
+            );
+        }
+    }
+);
+
+conformance!(
     round_periods_never_overlap_and_at_most_one_round_is_open,
     |store| async move {
         let period = |s: &str| s.parse::<Period>().unwrap();

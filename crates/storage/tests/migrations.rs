@@ -2,12 +2,13 @@
 //! - before nominations were kept by unit (migration 0006), every ballot: its receipt still
 //!   finds it whole, and the tallies and comments are what they were (PostgreSQL's schema
 //!   did not change with that migration);
-//! - before rounds had periods (migration 0007), every round, as the quarter its label names;
-//!   every retired unit, dated; every substantiated report, counted in the round that was
-//!   finalized first after it.
+//! - before rounds had periods (SQLite 0007, PostgreSQL 0006, tested on both), every round,
+//!   as the quarter its label names; every retired unit, dated; every substantiated report,
+//!   booked to the round that counted it; and an upgrade that finds two rounds open is
+//!   refused with the reason.
 
 use minping_domain::{Channel, IndicatorMask, Nomination, RoundId, UnitId};
-use minping_storage::{SqliteStore, Storage};
+use minping_storage::{PgStore, SqliteStore, Storage};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 /// The rows an earlier release would have stored: two ballots in round 1 (one open with an
@@ -124,35 +125,36 @@ async fn ballots_stored_before_nominations_were_kept_by_unit_survive_the_upgrade
     );
 }
 
-/// What a release before periods stored: three quarters, a retired unit, and two
-/// substantiated reports, one before 2024Q1 was finalized and one after.
+/// What a release before periods stored: three quarters, a retired unit, and substantiated
+/// reports against one unit: one counted by 2024Q1, one by 2024Q2 (finalized at 07:30 on
+/// the day it was concluded, the district's day running eight hours ahead of the stored
+/// UTC instant), and one concluded the day after 2024Q2 was finalized, counted by no round.
 const BEFORE_PERIODS: &str = "
 INSERT INTO agencies (id, name) VALUES (1, '区交通局');
 INSERT INTO units (id, agency_id, name, kind, active) VALUES
-    (1, 1, '出租汽车管理科', '科室', 0), (2, 1, '道路运输管理科', '科室', 1);
+    (1, 1, '出租汽车管理科', '科室', FALSE), (2, 1, '道路运输管理科', '科室', TRUE);
 INSERT INTO rounds (id, label, state, settings, created_at) VALUES
     (1, '2024Q1', 'published', 'SETTINGS', '2024-01-01 00:00:00'),
     (2, '2024Q2', 'finalized', 'SETTINGS', '2024-04-01 00:00:00'),
     (3, '2024Q4', 'draft', 'SETTINGS', '2024-10-01 00:00:00');
 INSERT INTO round_transitions (round_id, from_state, to_state, actor, at) VALUES
     (1, 'closed', 'finalized', 'organizer', '2024-04-16T02:00:00+00:00'),
-    (2, 'closed', 'finalized', 'organizer', '2024-07-16T02:00:00+00:00');
+    (2, 'closed', 'finalized', 'organizer', '2024-07-15T23:30:00+00:00');
+INSERT INTO rankings (round_id, unit_id, rank, score_milli, nominations, indicator_counts,
+        substantiated_reports, override) VALUES
+    (1, 2, 1, 0, 0, '[0,0,0,0,0]', 1, 'substantiated_report'),
+    (2, 2, 1, 0, 0, '[0,0,0,0,0]', 1, 'substantiated_report');
 INSERT INTO reports (id, tracking_digest, unit_id, description, source, state, received_on, concluded_on) VALUES
     (1, 'd1', 2, '收受好处费后放行不合格车辆。', 'hotline', 'substantiated', '2024-03-01', '2024-03-20'),
-    (2, 'd2', 2, '要求吃请后才办理道路运输证。', 'letter', 'substantiated', '2024-05-01', '2024-05-20'),
-    (3, 'd3', 2, '办理时间过长。', 'web', 'investigating', '2024-05-01', NULL);
+    (2, 'd2', 2, '要求吃请后才办理道路运输证。', 'letter', 'substantiated', '2024-05-01', '2024-07-16'),
+    (3, 'd3', 2, '办理时间过长。', 'web', 'investigating', '2024-05-01', NULL),
+    (4, 'd4', 2, '索要购物卡。', 'web', 'substantiated', '2024-07-01', '2024-07-17');
 ";
 
-#[tokio::test]
-async fn rounds_units_and_reports_stored_before_periods_survive_the_upgrade() {
+/// What the rows above read as once upgraded, on either backend.
+async fn periods_units_and_reports_are_as_they_were(store: &dyn Storage) {
     use minping_domain::{Period, settings::RoundSettings};
-    use minping_storage::{Actor, ReportStore};
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("minping.db");
-    let settings = serde_json::to_string(&RoundSettings::default()).unwrap();
-    file_at(&path, 6, &BEFORE_PERIODS.replace("SETTINGS", &settings)).await;
-    let store = SqliteStore::open(&path).await.unwrap();
-
+    use minping_storage::Actor;
     let periods: Vec<(String, String, String)> = store
         .rounds()
         .await
@@ -175,15 +177,21 @@ async fn rounds_units_and_reports_stored_before_periods_survive_the_upgrade() {
         ]
     );
     // The periods now guard against overlaps, old rounds included.
-    let clash = store
-        .create_round(
-            "2024-03-15..2024-03-20".parse::<Period>().unwrap(),
-            &RoundSettings::default(),
-            &Actor::system(),
+    let settings = RoundSettings::default();
+    let system = Actor::system();
+    let create = |label: &str| {
+        store.create_round(
+            label.parse::<Period>().unwrap(),
+            &settings,
+            &system,
             chrono::Utc::now(),
         )
-        .await;
-    assert!(clash.is_err());
+    };
+    assert!(matches!(
+        create("2024-03-15..2024-03-20").await,
+        Err(minping_storage::StorageError::Conflict(_))
+    ));
+    create("2024Q3").await.expect("the skipped quarter is free");
 
     let units = store.units().await.unwrap();
     let retired = units.iter().find(|u| u.id == UnitId(1)).unwrap();
@@ -197,11 +205,99 @@ async fn rounds_units_and_reports_stored_before_periods_survive_the_upgrade() {
             .is_none()
     );
 
-    let counted_in = |id: i64| {
-        let store = &store;
-        async move { store.report(id).await.unwrap().unwrap().counted_in }
+    let mut counted = Vec::new();
+    for id in 1..=4 {
+        counted.push(store.report(id).await.unwrap().unwrap().counted_in);
+    }
+    assert_eq!(
+        counted,
+        [Some(RoundId(1)), Some(RoundId(2)), None, None],
+        "each report in the round that counted it; the last one is left for the next round"
+    );
+}
+
+#[tokio::test]
+async fn rounds_units_and_reports_stored_before_periods_survive_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minping.db");
+    file_at(&path, 6, &before_periods()).await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    periods_units_and_reports_are_as_they_were(&store).await;
+}
+
+#[tokio::test]
+async fn rounds_units_and_reports_stored_before_periods_survive_the_upgrade_on_postgres() {
+    let Some(url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return;
     };
-    assert_eq!(counted_in(1).await, Some(RoundId(1)));
-    assert_eq!(counted_in(2).await, Some(RoundId(2)));
-    assert_eq!(counted_in(3).await, None);
+    let schema = format!("m_{:016x}", rand::random::<u64>());
+    // The schema as PostgreSQL's migration 0005 left it, and the rows.
+    let pool = schema_at(&url, &schema, 5).await;
+    let rows = before_periods()
+        + "SELECT setval(pg_get_serial_sequence('rounds', 'id'), 3);
+           SELECT setval(pg_get_serial_sequence('reports', 'id'), 4);";
+    sqlx::raw_sql(sqlx::AssertSqlSafe(rows))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let store = PgStore::connect(&url, Some(&schema)).await.unwrap();
+    let outcome = tokio::spawn(async move {
+        periods_units_and_reports_are_as_they_were(&store).await;
+    })
+    .await;
+    PgStore::drop_schema(&url, &schema).await.unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[tokio::test]
+async fn an_upgrade_with_two_rounds_open_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minping.db");
+    let rows = before_periods().replace("'2024Q4', 'draft'", "'2024Q4', 'open'");
+    let rows = rows.replace("'2024Q2', 'finalized'", "'2024Q2', 'open'");
+    file_at(&path, 6, &rows).await;
+    let refused = SqliteStore::open(&path).await.err().expect("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("at most one round may be open"),
+        "{refused}"
+    );
+}
+
+fn before_periods() -> String {
+    let settings =
+        serde_json::to_string(&minping_domain::settings::RoundSettings::default()).unwrap();
+    BEFORE_PERIODS.replace("SETTINGS", &settings)
+}
+
+/// A PostgreSQL schema with the migrations up to `version` applied.
+async fn schema_at(url: &str, schema: &str, version: i64) -> sqlx::PgPool {
+    use sqlx::{Connection, Executor, postgres::PgConnectOptions};
+    use std::str::FromStr;
+    let options = PgConnectOptions::from_str(url).unwrap();
+    let mut conn = sqlx::PgConnection::connect_with(&options).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let pool = sqlx::PgPool::connect_with(options.options([("search_path", schema)]))
+        .await
+        .unwrap();
+    let mut before = sqlx::migrate!("./migrations/postgres");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version <= version)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    pool
 }

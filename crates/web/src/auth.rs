@@ -34,6 +34,8 @@ pub const STAFF: u8 = 63;
 pub const ORGANIZER: u8 = role_bit(Role::Organizer);
 /// The organizer and leaders (read-only dashboards).
 pub const ORGANIZER_OR_LEADER: u8 = role_bit(Role::Organizer) | role_bit(Role::Leader);
+/// Who keys paper forms: clerks, and the organizer.
+pub const KEYERS: u8 = role_bit(Role::Clerk) | role_bit(Role::Organizer);
 
 /// The signed-in user, if any. A bad API token is refused rather than treated as anonymous.
 pub struct CurrentUser(pub Option<User>);

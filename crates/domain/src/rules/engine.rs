@@ -8,7 +8,7 @@
 //!   not even by the removal ladder; the optional threshold rule (off by default) looks
 //!   only at rank 1.
 //! - **Consecutive** means consecutive published rounds *of the deployment*, ordered by
-//!   label. A unit absent from a round's ranking (nobody named it) was not in the top 3 of
+//!   period (a skipped quarter does not break a run: the rounds held are consecutive). A unit absent from a round's ranking (nobody named it) was not in the top 3 of
 //!   that round, so the absence breaks its run. A unit that leaves the top 3 and comes back
 //!   starts a new run.
 //! - **Reminder talk and interview**: every listing brings the supervising leader a reminder
@@ -18,10 +18,11 @@
 //!   `interview_top` (default 3). Over the article's 16 rounds this gives about one
 //!   interview for three talks (137 talks, 42 interviews).
 //! - **Who is sanctioned**: the person who held the post (head, supervising leader) on the
-//!   publication date of the triggering round. A sanction resting on several rounds (a
+//!   triggering round's date — the day it is finalized, when its proposals are made (the
+//!   organizer reviews each before publication). A sanction resting on several rounds (a
 //!   removal, an interview for consecutive listings) applies to the current holder only if
-//!   they held the same post on the publication date of *every* round of the run: nobody
-//!   answers for a predecessor's results.
+//!   they held the same post on the date of *every* round of the run (the publication date
+//!   of the earlier ones): nobody answers for a predecessor's results.
 //! - A unit **retired** before the round's period began was not evaluated in it and gets
 //!   nothing from it. A unit retired later keeps the consequences of the rounds it was
 //!   listed in: retirement is taken as of the round, not as of the day the engine runs.
@@ -124,7 +125,8 @@ pub struct RoundEntry {
 pub struct RoundToFinalize {
     /// Its period.
     pub period: Period,
-    /// The day its results are published; sanctions attach to the posts held that day.
+    /// The round's date: the day it is finalized, when its proposals are made (before
+    /// publication); sanctions attach to the posts held that day.
     pub published_on: NaiveDate,
     /// Its ranking.
     pub entries: Vec<RoundEntry>,

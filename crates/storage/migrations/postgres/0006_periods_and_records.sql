@@ -11,6 +11,15 @@ ALTER TABLE rounds ADD CONSTRAINT rounds_period_in_order CHECK (period_start <= 
 ALTER TABLE rounds ADD CONSTRAINT rounds_periods_never_overlap
     EXCLUDE USING gist (daterange(period_start, period_end, '[]') WITH &&);
 CREATE INDEX rounds_by_period ON rounds (period_start);
+-- An earlier release checked "one open round" in the application only: refuse to upgrade,
+-- with a message saying why, if two were opened at once.
+DO $$
+BEGIN
+    IF (SELECT COUNT(*) FROM rounds WHERE state = 'open') > 1 THEN
+        RAISE EXCEPTION 'at most one round may be open: close the others before upgrading';
+    END IF;
+END
+$$;
 CREATE UNIQUE INDEX rounds_one_open ON rounds (state) WHERE state = 'open';
 
 -- The day a unit was retired, so each round's rules see the unit as it was then. Units
@@ -19,12 +28,20 @@ ALTER TABLE units ADD COLUMN retired_on DATE;
 UPDATE units SET retired_on = CURRENT_DATE WHERE NOT active;
 
 -- The round a substantiated report was counted in (at rank 1): a report counts in one round
--- only. Reports substantiated before this column existed count in the first round finalized
--- on or after the day they were concluded.
+-- only. A report substantiated before this column existed is booked to the first round
+-- finalized on or after the day it was concluded, from its period's first day on, whose
+-- frozen ranking counted a report against the same unit. The finalization instant is
+-- stored in UTC while the report's day is the district's, which may run a day ahead: the
+-- day after the UTC date is allowed, and the ranking keeps a round that counted nothing
+-- against the unit from taking the report.
 ALTER TABLE reports ADD COLUMN counted_in BIGINT REFERENCES rounds(id);
 UPDATE reports SET counted_in = (
     SELECT t.round_id FROM round_transitions t
-    WHERE t.to_state = 'finalized' AND CAST(t.at AS DATE) >= reports.concluded_on
+    JOIN rounds r ON r.id = t.round_id
+    JOIN rankings k ON k.round_id = t.round_id AND k.unit_id = reports.unit_id
+    WHERE t.to_state = 'finalized' AND k.substantiated_reports > 0
+        AND r.period_start <= reports.concluded_on
+        AND reports.concluded_on <= CAST(t.at AS DATE) + 1
     ORDER BY t.at, t.id LIMIT 1
 ) WHERE state = 'substantiated';
 CREATE INDEX reports_uncounted ON reports (concluded_on) WHERE state = 'substantiated' AND counted_in IS NULL;

@@ -43,16 +43,18 @@ impl From<BallotBody> for BallotDraft {
         BallotDraft {
             channel: b.channel,
             code: b.code,
-            nominations: b
-                .nominations
-                .into_iter()
-                .map(|n| NominationDraft {
-                    unit_id: n.unit_id,
-                    indicators: n.indicators,
-                    comment: n.comment,
-                })
-                .collect(),
+            nominations: b.nominations.into_iter().map(Into::into).collect(),
             exposure: b.exposure,
+        }
+    }
+}
+
+impl From<NominationBody> for NominationDraft {
+    fn from(n: NominationBody) -> Self {
+        NominationDraft {
+            unit_id: n.unit_id,
+            indicators: n.indicators,
+            comment: n.comment,
         }
     }
 }

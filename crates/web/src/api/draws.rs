@@ -2,8 +2,8 @@
 //! the conflict queue. Frame, draw and verification are public, so anyone can re-check
 //! the draw (they hold opaque member ids and groups only); the rest is organizer-only.
 
-use super::download;
 use super::{ApiJson, ApiPath};
+use crate::download;
 use crate::{
     auth::{Authorized, ORGANIZER},
     error::ApiError,

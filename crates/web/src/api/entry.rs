@@ -4,19 +4,16 @@
 
 use super::{ApiJson, ApiPath, ballots::NominationBody};
 use crate::{
-    auth::{Authorized, ORGANIZER, role_bit},
+    auth::{Authorized, KEYERS, ORGANIZER},
     error::ApiError,
     state::Shared,
 };
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use minping_app::entry::{self, FormRef, Outcome, form_number};
-use minping_domain::{BallotDraft, NominationDraft, Role, RoundId, paper::Content};
+use minping_domain::{BallotDraft, RoundId, paper::Content};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// Who may key paper forms: clerks, and the organizer.
-pub const KEYERS: u8 = role_bit(Role::Clerk) | role_bit(Role::Organizer);
 
 /// One clerk's entry of a paper form: the form's code, or for an open-channel form the
 /// number written on it on receipt; and what the form says, as in a ballot.
@@ -80,15 +77,7 @@ pub async fn post_paper_entry(
 ) -> Result<(StatusCode, Json<EntryOutcomeBody>), ApiError> {
     let form = FormRef::either(&state, body.code.as_deref(), body.form_number.as_deref())?;
     let draft = BallotDraft {
-        nominations: body
-            .nominations
-            .into_iter()
-            .map(|n| NominationDraft {
-                unit_id: n.unit_id,
-                indicators: n.indicators,
-                comment: n.comment,
-            })
-            .collect(),
+        nominations: body.nominations.into_iter().map(Into::into).collect(),
         exposure: body.exposure,
         ..BallotDraft::default()
     };
@@ -227,15 +216,7 @@ pub async fn decide_disputed(
     ApiJson(body): ApiJson<AdjudicationDecision>,
 ) -> Result<Json<EntryOutcomeBody>, ApiError> {
     let draft = BallotDraft {
-        nominations: body
-            .nominations
-            .into_iter()
-            .map(|n| NominationDraft {
-                unit_id: n.unit_id,
-                indicators: n.indicators,
-                comment: n.comment,
-            })
-            .collect(),
+        nominations: body.nominations.into_iter().map(Into::into).collect(),
         exposure: body.exposure,
         ..BallotDraft::default()
     };

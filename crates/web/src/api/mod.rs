@@ -2,7 +2,6 @@
 //! which is generated from the same route declarations so it cannot drift.
 
 pub mod ballots;
-pub mod download;
 pub mod draws;
 pub mod entry;
 mod health;

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use minping_app::reports::{self, ReportStatus};
 use minping_domain::{
     Role,
-    report::{EvidenceKind, ReportDraft, ReportSource},
+    report::{ReportDraft, ReportSource},
 };
 use minping_storage::{EvidenceMeta, Report};
 use serde::{Deserialize, Serialize};
@@ -205,12 +205,5 @@ pub async fn evidence_file(
     ApiPath((id, evidence_id)): ApiPath<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     let (meta, content) = reports::evidence_file(&state, id, evidence_id).await?;
-    Ok(evidence_download(&meta, content))
-}
-
-/// An evidence file as a download: only a type the upload check gives is sent as such.
-pub(crate) fn evidence_download(meta: &EvidenceMeta, content: Vec<u8>) -> Response {
-    let content_type = EvidenceKind::from_content_type(&meta.content_type)
-        .map_or("application/octet-stream", EvidenceKind::content_type);
-    super::download::attachment(content_type, &meta.file_name, content)
+    Ok(crate::download::evidence(&meta, content))
 }

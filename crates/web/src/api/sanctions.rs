@@ -256,10 +256,5 @@ pub async fn notice(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     let pdf = notice::pdf(&state, RoundId(id)).await?;
-    Ok(pdf_response(id, pdf))
-}
-
-/// A notice PDF as a download.
-pub(crate) fn pdf_response(id: i64, pdf: Vec<u8>) -> axum::response::Response {
-    super::download::attachment(super::download::PDF, &format!("round-{id}-notice.pdf"), pdf)
+    Ok(crate::download::notice(id, pdf))
 }

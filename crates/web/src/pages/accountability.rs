@@ -318,5 +318,5 @@ pub async fn notice_pdf(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let pdf = notice::pdf(&state, RoundId(id)).await?;
-    Ok(crate::api::sanctions::pdf_response(id, pdf))
+    Ok(crate::download::notice(id, pdf))
 }

@@ -3,9 +3,9 @@
 
 use super::{Page, public::round_title, render};
 use crate::{
-    api::download,
     auth::{Authorized, ORGANIZER},
     csrf::CsrfForm,
+    download,
     error::{Failure, PageError},
     i18n::Lang,
     state::Shared,

@@ -4,9 +4,9 @@
 
 use super::{Page, render};
 use crate::{
-    api::download,
     auth::{Authorized, ORGANIZER},
     csrf::{self, CsrfForm, CsrfUpload},
+    download,
     error::{PageError, in_words},
     i18n::Lang,
     state::Shared,

@@ -67,21 +67,15 @@ pub async fn home(State(state): State<Shared>, page: Page) -> Result<Response, P
     // The latest round whose list was published (a round whose rules keep the list
     // internal is passed over).
     let mut latest = None;
-    for r in rounds.iter().filter(|r| r.state == RoundState::Published) {
-        match results::visible(&state, r.id, Reader::Public).await {
-            Ok(b) => {
-                let top = b
-                    .ranking
-                    .iter()
-                    .filter(|row| row.top)
-                    .map(|row| (row.rank, row.unit.clone(), row.agency.clone()))
-                    .collect();
-                latest = Some((r.id.0, round_title(r, en), top));
-                break;
-            }
-            Err(results::ResultsError::Withheld) => continue,
-            Err(e) => return Err(e.into()),
-        }
+    if let Some(r) = results::public_rounds(&state).await?.first() {
+        let b = results::visible(&state, r.id, Reader::Public).await?;
+        let top = b
+            .ranking
+            .iter()
+            .filter(|row| row.top)
+            .map(|row| (row.rank, row.unit.clone(), row.agency.clone()))
+            .collect();
+        latest = Some((r.id.0, round_title(r, en), top));
     }
     render(Home {
         page,
@@ -125,14 +119,12 @@ struct ResultsList {
 pub async fn results_list(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
     let en = page.en();
     let mut rounds = Vec::new();
-    for r in state.store().rounds().await? {
-        if r.state == RoundState::Published {
-            rounds.push((
-                r.id.0,
-                round_title(&r, en),
-                state.store().ballot_count(r.id).await?,
-            ));
-        }
+    for r in results::public_rounds(&state).await? {
+        rounds.push((
+            r.id.0,
+            round_title(&r, en),
+            state.store().ballot_count(r.id).await?,
+        ));
     }
     render(ResultsList { page, rounds })
 }
@@ -169,12 +161,10 @@ pub async fn round_results(
     let body = results::visible(&state, RoundId(id), Reader::Public).await?;
     let round = body.round.clone();
     let en = page.en();
-    let others = state
-        .store()
-        .rounds()
+    let others = results::public_rounds(&state)
         .await?
         .iter()
-        .filter(|r| r.state == RoundState::Published && r.id != round.id)
+        .filter(|r| r.id != round.id)
         .map(|r| (r.id.0, round_title(r, en)))
         .collect();
     render(RoundResults {

@@ -133,8 +133,10 @@ both!(
 both!(
     every_unit_with_a_substantiated_report_takes_rank_1_together_and_the_notice_says_so,
     |app: TestApp| async move {
-        // 食品经营许可科 has the round's only ballot; two other units have reports.
+        // 食品经营许可科 has the round's only ballot; two other units have reports, one of
+        // them two: the number of reports does not order them, both are first.
         substantiated(&app, "规划许可科").await;
+        substantiated(&app, "企业注册科").await;
         substantiated(&app, "企业注册科").await;
         let q3 = app.closed_round.0;
         step(&app, q3, "finalized").await;
@@ -329,8 +331,8 @@ both!(
 );
 
 both!(
-    rules_that_keep_results_internal_are_honoured,
-    rules = "[publication]\ncirculate = false\npublish_top_n = false\n",
+    a_round_whose_rules_do_not_publish_the_list_shows_it_to_insiders_only,
+    rules = "[publication]\npublish_top_n = false\n",
     |app: TestApp| async move {
         let q3 = app.closed_round.0;
         step(&app, q3, "finalized").await;
@@ -353,6 +355,31 @@ both!(
             .unwrap();
         assert_eq!(page.status(), StatusCode::NOT_FOUND);
         assert!(page.text().await.unwrap().contains("未向社会公示"));
+        let list = app
+            .client
+            .get(app.url("/results?lang=zh"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !list.contains(&format!("/rounds/{q3}/results")),
+            "the results list does not link a list that was not published"
+        );
+        // Still circulated: the notice is printed.
+        notice_text(&app, q3).await;
+    }
+);
+
+both!(
+    a_round_whose_rules_do_not_circulate_it_has_no_notice_but_its_list_is_public,
+    rules = "[publication]\ncirculate = false\n",
+    |app: TestApp| async move {
+        let q3 = app.closed_round.0;
+        step(&app, q3, "finalized").await;
+        step(&app, q3, "published").await;
         let (status, body) = api(
             &app,
             Some(Role::Organizer),
@@ -363,6 +390,19 @@ both!(
         .await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(body["error"]["code"], "not_circulated");
+        let path = format!("/api/v1/rounds/{q3}/results");
+        let (status, _) = api(&app, None, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let list = app
+            .client
+            .get(app.url("/results?lang=zh"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(list.contains(&format!("/rounds/{q3}/results")), "{list}");
     }
 );
 

@@ -6,7 +6,10 @@
 
 use super::{Access, Page, public::round_title, render};
 use crate::{
-    api::entry::KEYERS, auth::Authorized, csrf::CsrfForm, error::PageError, state::Shared,
+    auth::{Authorized, KEYERS},
+    csrf::CsrfForm,
+    error::PageError,
+    state::Shared,
 };
 use askama::Template;
 use axum::{

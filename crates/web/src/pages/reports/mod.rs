@@ -421,7 +421,7 @@ pub async fn evidence_file(
     Path((id, evidence_id)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let (meta, content) = reports::evidence_file(&state, id, evidence_id).await?;
-    Ok(crate::api::reports::evidence_download(&meta, content))
+    Ok(crate::download::evidence(&meta, content))
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
+use minping_domain::report::EvidenceKind;
+use minping_storage::EvidenceMeta;
 use std::fmt::Write;
 
 /// A PDF.
@@ -59,6 +61,18 @@ pub fn content_disposition(name: &str) -> String {
         }
     }
     format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}")
+}
+
+/// A round's circulation notice (通报) as a PDF download.
+pub fn notice(round: i64, pdf: Vec<u8>) -> Response {
+    attachment(PDF, &format!("round-{round}-notice.pdf"), pdf)
+}
+
+/// An evidence file as a download: only a type the upload check gives is sent as such.
+pub fn evidence(meta: &EvidenceMeta, content: Vec<u8>) -> Response {
+    let content_type = EvidenceKind::from_content_type(&meta.content_type)
+        .map_or("application/octet-stream", EvidenceKind::content_type);
+    attachment(content_type, &meta.file_name, content)
 }
 
 #[cfg(test)]
