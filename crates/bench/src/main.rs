@@ -15,6 +15,7 @@
 
 mod ranking;
 mod report;
+mod stuffing;
 mod wrk;
 
 use anyhow::{Context, bail};
@@ -49,6 +50,15 @@ enum Cmd {
     },
     /// Run every benchmark and write the report.
     Run(RunArgs),
+    /// Simulate stuffing attacks beside honest publics and report what the scan holds.
+    Stuffing {
+        /// Rounds per public and attack.
+        #[arg(long, default_value_t = 5)]
+        trials: u64,
+        /// Seed of the first round.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(clap::Args)]
@@ -84,6 +94,13 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Ceiling { listen } => rt.block_on(ceiling(&listen)),
         Cmd::Run(args) => rt.block_on(run(args)),
+        Cmd::Stuffing { trials, seed } => {
+            if stuffing::run_in_process(trials, seed) {
+                Ok(())
+            } else {
+                bail!("the scan misses its targets")
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod ballot;
 pub mod code;
 pub mod ids;
 pub mod indicator;
+pub mod integrity;
 pub mod org;
 pub mod panel;
 pub mod paper;
