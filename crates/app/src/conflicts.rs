@@ -5,7 +5,9 @@ use crate::{
     App,
     error::{ErrorKind, NameError, WorkflowError, checked_name},
 };
-use minping_domain::{Ballot, Channel, IndicatorMask, Nomination, Receipt, UnitId};
+use minping_domain::{
+    Ballot, Channel, IndicatorMask, Nomination, Receipt, UnitId, code::resolved_conflict_tag,
+};
 use minping_storage::{
     Actor, BallotRejected, Conflict, NewBallot, Resolution, StorageError, WriteError,
 };
@@ -122,12 +124,6 @@ pub async fn resolve(
     actor: &Actor,
 ) -> Result<Conflict, ConflictError> {
     let reason = checked_name("reason", reason)?;
-    if !count {
-        return Ok(app
-            .store()
-            .resolve_conflict(id, false, actor, &reason, app.now())
-            .await?);
-    }
     let pending = app
         .store()
         .conflict(id)
@@ -135,6 +131,13 @@ pub async fn resolve(
         .ok_or(ConflictError::NotFound)?;
     if pending.state != "pending" {
         return Err(ConflictError::AlreadyResolved);
+    }
+    let tag = resolved_conflict_tag(app.code_key(), &pending.code_digest);
+    if !count {
+        return Ok(app
+            .store()
+            .resolve_conflict(id, false, actor, &reason, app.now(), &tag)
+            .await?);
     }
     let ballot = ballot_from_json(&pending.content).ok_or(ConflictError::Unreadable)?;
     // The conflict is marked counted in the ballot's own transaction: two organizers counting
@@ -151,6 +154,7 @@ pub async fn resolve(
         by: actor.name.clone(),
         reason,
         at: app.now(),
+        tag,
     });
     match app.writer().write(new).await {
         Ok(()) => app

@@ -247,7 +247,7 @@ async fn count(
         decided_by: decided_by.to_string(),
         at: app.now(),
     };
-    match intake::store(app, round, ballot, Response::Paper, Some(form)).await {
+    match intake::store(app, round, ballot, Response::Paper, Some(form), None).await {
         Ok(receipt) => Ok(Outcome::Counted(receipt)),
         Err(IntakeError::CodeAlreadyUsed) => Ok(Outcome::Conflict),
         Err(e) => Err(e.into()),

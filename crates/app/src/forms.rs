@@ -116,7 +116,9 @@ fn recipients(app: &App, round: RoundId, sample: &[SampleRow]) -> Vec<Recipient>
                 address: s.member.details.address.clone(),
                 postcode: s.member.details.postcode.clone(),
                 code: code.printed(),
-                url: format!("{base}/rounds/{round}/ballot?code={}", code.as_str()),
+                // In the fragment: a browser never sends it, so no request line, proxy log or
+                // Referer carries the code (the form's script moves it into the field).
+                url: format!("{base}/rounds/{round}/ballot#code={}", code.as_str()),
             }
         })
         .collect()

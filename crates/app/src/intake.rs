@@ -7,7 +7,8 @@ use crate::{
 };
 use minping_domain::{
     Ballot, BallotDraft, BallotError, Channel, Receipt, RoundId, RoundState,
-    code::{CodeError, OneTimeCode},
+    code::{CodeError, OneTimeCode, resolved_conflict_tag},
+    integrity::{ClientFacts, signals::Signals},
 };
 use minping_storage::{
     BallotRejected, NewBallot, PaperForm, Response, Spend, StorageError, WriteError,
@@ -95,12 +96,15 @@ impl WorkflowError for IntakeError {
     }
 }
 
-/// Checks and stores a ballot sent online; the receipt is returned only once the ballot is
-/// durable.
+/// Checks and stores a ballot sent online by `client`; the receipt is returned only once
+/// the ballot is durable. An open-channel ballot from a known address is stored with the
+/// signals stuffing detection reads (keyed hashes only, see [`Signals`]); a directed one,
+/// or one handed in by the process itself (no address: the demo's seeding), with none.
 pub async fn submit(
     app: &App,
     round_id: RoundId,
     draft: BallotDraft,
+    client: &ClientFacts,
 ) -> Result<Receipt, IntakeError> {
     let round = app.round_for_intake(round_id).await?;
     if round.state != RoundState::Open {
@@ -108,7 +112,11 @@ pub async fn submit(
     }
     let evaluated = app.evaluated_units().await?;
     let ballot = draft.parse(&round.settings, |u| evaluated.contains(&u))?;
-    store(app, round_id, ballot, Response::Online, None).await
+    let signals = (ballot.channel == Channel::Open && client.addr.is_some()).then(|| {
+        let minute = app.now().timestamp().div_euclid(60);
+        Signals::of(app.code_key(), client, &ballot, minute)
+    });
+    store(app, round_id, ballot, Response::Online, None, signals).await
 }
 
 /// The digest a code is stored under.
@@ -125,20 +133,28 @@ pub(crate) async fn store(
     ballot: Ballot,
     response: Response,
     paper: Option<PaperForm>,
+    signals: Option<Signals>,
 ) -> Result<Receipt, IntakeError> {
     let today = app.today();
     let spend = match ballot.channel {
-        Channel::Directed => Some(Spend {
-            digest: code_digest(app, ballot.code.as_deref().unwrap_or_default())?,
-            response,
-            on: today,
-        }),
+        Channel::Directed => {
+            let digest = code_digest(app, ballot.code.as_deref().unwrap_or_default())?;
+            Some(Spend {
+                resolved_tag: resolved_conflict_tag(app.code_key(), &digest),
+                digest,
+                response,
+                on: today,
+            })
+        }
         Channel::Open => None,
     };
     let receipt = Receipt::generate(&mut rand::thread_rng());
     let mut new = NewBallot::new(round_id, ballot, receipt.clone(), today, spend);
     if let Some(form) = paper {
         new = new.from_paper(form);
+    }
+    if let Some(signals) = signals {
+        new = new.with_signals(signals);
     }
     match app.writer().write(new).await {
         Ok(()) => Ok(receipt),
@@ -158,4 +174,38 @@ pub(crate) async fn store(
         }
         Err(WriteError::Unavailable(m)) => Err(IntakeError::Unavailable(m)),
     }
+}
+
+/// Where a ballot stands, as its receipt shows it: never what it said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptStatus {
+    /// On disk; the round is still open.
+    Stored,
+    /// Counted in the round's ranking (the round has closed).
+    Counted,
+    /// Held by the stuffing scan: not counted unless the organizer releases it.
+    Held,
+}
+
+/// Looks a receipt up as someone typed it. `None` if no ballot has it.
+pub async fn receipt_status(
+    app: &App,
+    typed: &str,
+) -> Result<Option<(Receipt, RoundId, ReceiptStatus)>, StorageError> {
+    let Some(receipt) = Receipt::parse(typed) else {
+        return Ok(None);
+    };
+    let Some(state) = app.store().receipt_state(receipt.as_str()).await? else {
+        return Ok(None);
+    };
+    let round = app.round(state.round_id).await?;
+    let status = if state.held {
+        ReceiptStatus::Held
+    } else if round.state == RoundState::Open {
+        ReceiptStatus::Stored
+    } else {
+        ReceiptStatus::Counted
+    };
+    Ok(Some((receipt, state.round_id, status)))
 }

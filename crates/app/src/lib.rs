@@ -18,6 +18,7 @@ pub mod entry;
 pub mod error;
 pub mod forms;
 pub mod intake;
+pub mod integrity;
 pub mod notice;
 pub mod org;
 pub mod panel;

@@ -9,7 +9,7 @@ use crate::{
 };
 use chrono::NaiveDate;
 use minping_domain::{
-    Method, Period, PeriodError, Ranking, Round, RoundId, RoundState, ranking,
+    Method, Period, PeriodError, Ranking, Round, RoundId, RoundState, Tally, ranking,
     report::{Counted, counted_in_round},
 };
 use minping_storage::{Actor, Finalization, FrozenRanking, StorageError};
@@ -205,6 +205,16 @@ pub async fn advance(
                 .publish_round(id, app.today(), actor, app.now())
                 .await?;
         }
+        RoundState::Closed => {
+            store
+                .transition_round(id, round.state, to, actor, app.now())
+                .await?;
+            // Always scanned at close, over every ballot the round took. A failed scan does
+            // not undo the close: it is logged and can be run again before finalizing.
+            if let Err(e) = crate::integrity::scan(app, id).await {
+                tracing::error!(round = id.0, "integrity scan at close failed: {e}");
+            }
+        }
         _ => {
             store
                 .transition_round(id, round.state, to, actor, app.now())
@@ -239,16 +249,34 @@ async fn previous_finalization(app: &App, id: RoundId) -> Result<Option<NaiveDat
 /// be frozen today: every unit with a substantiated report the round counts (see
 /// [`Counted`]) at rank 1.
 async fn rank(app: &App, round: &Round) -> Result<(Method, Ranking, Counted), RoundError> {
-    let method = Method::weighted_nominations(&round.settings);
     let tallies = app
         .store()
         .tallies(round.id, round.settings.indicators.len())
         .await?;
+    rank_counted(app, round, &tallies).await
+}
+
+/// Ranks `tallies` as [`rank`] ranks a round's stored ones (for "what if" rankings, such as
+/// counting held ballots too).
+pub(crate) async fn rank_tallies(
+    app: &App,
+    round: &Round,
+    tallies: &[Tally],
+) -> Result<Ranking, RoundError> {
+    Ok(rank_counted(app, round, tallies).await?.1)
+}
+
+async fn rank_counted(
+    app: &App,
+    round: &Round,
+    tallies: &[Tally],
+) -> Result<(Method, Ranking, Counted), RoundError> {
+    let method = Method::weighted_nominations(&round.settings);
     let today = app.today();
     let uncounted = app.store().uncounted_substantiated(today).await?;
     let previous = previous_finalization(app, round.id).await?;
     let counted = counted_in_round(&uncounted, round.period, previous, today);
-    let ranking = ranking::rank(&tallies, &method, &counted.per_unit);
+    let ranking = ranking::rank(tallies, &method, &counted.per_unit);
     Ok((method, ranking, counted))
 }
 

@@ -130,6 +130,17 @@ impl OneTimeCode {
     }
 }
 
+/// What a resolved code conflict keeps instead of the code's digest: a keyed tag of it. A
+/// later use of the code is recognized (and refused: one conflict per code is decided,
+/// never more), but without the key the tag joins no panel member, so the kept ballot's
+/// content no longer sits beside anything that names a person.
+pub fn resolved_conflict_tag(key: &[u8], digest: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"minping resolved conflict ");
+    mac.update(digest.as_bytes());
+    format!("resolved:{}", hex::encode(mac.finalize().into_bytes()))
+}
+
 impl fmt::Display for OneTimeCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.printed())

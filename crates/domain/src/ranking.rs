@@ -81,6 +81,17 @@ pub struct Tally {
     pub indicator_counts: Vec<u64>,
 }
 
+/// The tallies of `a` and `b` together, by unit, in unit order.
+pub fn merge_tallies(a: &[Tally], b: &[Tally]) -> Vec<Tally> {
+    let mut by: BTreeMap<UnitId, Tally> = BTreeMap::new();
+    for t in a.iter().chain(b) {
+        by.entry(t.unit_id)
+            .or_insert_with(|| Tally::new(t.unit_id, t.indicator_counts.len()))
+            .add_tally(t);
+    }
+    by.into_values().collect()
+}
+
 impl Tally {
     /// An empty tally for a unit.
     pub fn new(unit_id: UnitId, indicators: usize) -> Self {
@@ -88,6 +99,33 @@ impl Tally {
             unit_id,
             nominations: BTreeMap::new(),
             indicator_counts: vec![0; indicators],
+        }
+    }
+
+    /// Adds another tally of the same unit to this one.
+    pub fn add_tally(&mut self, other: &Tally) {
+        for (channel, n) in &other.nominations {
+            *self.nominations.entry(*channel).or_default() += n;
+        }
+        for (i, n) in other.indicator_counts.iter().enumerate() {
+            if let Some(c) = self.indicator_counts.get_mut(i) {
+                *c += n;
+            }
+        }
+    }
+
+    /// Takes another tally of the same unit (a part of this one) away from it.
+    pub fn subtract(&mut self, other: &Tally) {
+        for (channel, n) in &other.nominations {
+            if let Some(c) = self.nominations.get_mut(channel) {
+                *c = c.saturating_sub(*n);
+            }
+        }
+        self.nominations.retain(|_, n| *n > 0);
+        for (i, n) in other.indicator_counts.iter().enumerate() {
+            if let Some(c) = self.indicator_counts.get_mut(i) {
+                *c = c.saturating_sub(*n);
+            }
         }
     }
 

@@ -26,6 +26,28 @@ impl Receipt {
         Self(s)
     }
 
+    /// Reads a receipt as someone typed it: case, spaces and dashes do not matter. `None`
+    /// if it cannot be a receipt.
+    pub fn parse(typed: &str) -> Option<Self> {
+        let symbols: Vec<u8> = typed
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(|c| c.to_ascii_uppercase())
+            .map(|c| u8::try_from(c).unwrap_or(0))
+            .collect();
+        if symbols.len() != 12 || !symbols.iter().all(|b| ALPHABET.contains(b)) {
+            return None;
+        }
+        let mut s = String::with_capacity(14);
+        for (i, b) in symbols.iter().enumerate() {
+            if i > 0 && i % 4 == 0 {
+                s.push('-');
+            }
+            s.push(*b as char);
+        }
+        Some(Self(s))
+    }
+
     /// Wraps a stored receipt.
     pub fn from_stored(s: String) -> Self {
         Self(s)
@@ -46,6 +68,20 @@ impl fmt::Display for Receipt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_receipt_reads_whatever_its_spacing_and_case() {
+        let r = Receipt::parse(" k7q2 m9xp-4rtb ").unwrap();
+        assert_eq!(r.as_str(), "K7Q2-M9XP-4RTB");
+        assert_eq!(Receipt::parse("K7Q2M9XP4RTB"), Some(r));
+        assert_eq!(Receipt::parse("K7Q2-M9XP-4RT"), None, "too short");
+        assert_eq!(
+            Receipt::parse("K7Q2-M9XP-4RTO"),
+            None,
+            "O is not a receipt symbol"
+        );
+        assert_eq!(Receipt::parse("K7Q2-M9XP-4RT好"), None);
+    }
 
     #[test]
     fn receipts_are_three_groups_of_four_unambiguous_symbols() {

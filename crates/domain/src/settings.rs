@@ -25,6 +25,10 @@ pub struct Settings {
     pub panel: PanelSettings,
     /// The indicators new rounds use.
     pub indicators: IndicatorSet,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: when a request comes from one
+    /// of these blocks, the client is the rightmost address in the header that is not
+    /// itself a trusted proxy. Empty: the peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The directed panel's groups (strata) and draw defaults.
@@ -144,6 +148,7 @@ impl Default for Settings {
             ranking: RankingSettings::default(),
             panel: PanelSettings::default(),
             indicators: IndicatorSet::default_five(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -248,6 +253,11 @@ public_url = "http://127.0.0.1:8080"
 time_zone = "Asia/Shanghai"
 # What an evaluated entity is called.
 unit_kind = "科室"
+# Reverse proxies (CIDR blocks) whose X-Forwarded-For header is believed, e.g.
+# ["127.0.0.1/32", "10.0.0.0/8"]. The client is then the rightmost address in the header
+# that is not a trusted proxy; rate limits and stuffing detection count clients by it.
+# Empty: the connecting address is the client. Also `--trusted-proxy` on serve and demo.
+trusted_proxies = []
 
 [ballot]
 # K: the most units one ballot may name as hardest to deal with.

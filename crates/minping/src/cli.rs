@@ -129,6 +129,10 @@ pub struct ServeArgs {
     /// Rate limits on public submissions and sign-in; `off` only for load tests on loopback.
     #[arg(long, value_enum, default_value_t = Switch::On)]
     pub rate_limit: Switch,
+    /// A reverse proxy (CIDR block, e.g. 127.0.0.1/32) whose X-Forwarded-For is believed;
+    /// repeatable, and added to `trusted_proxies` in minping.toml.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// On or off.
@@ -152,6 +156,10 @@ pub struct DemoArgs {
     /// Rate limits on public submissions and sign-in; `off` only for load tests on loopback.
     #[arg(long, value_enum, default_value_t = Switch::On)]
     pub rate_limit: Switch,
+    /// A reverse proxy (CIDR block, e.g. 127.0.0.1/32) whose X-Forwarded-For is believed;
+    /// repeatable, and added to `trusted_proxies` in minping.toml.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,7 +198,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let app = open(&cli.global).await?;
-            serve(app, &args.listen, args.rate_limit).await
+            serve(app, &args.listen, args.rate_limit, &args.trusted_proxies).await
         }
         Command::Demo(args) => {
             let (app, seeded) = demo::open(
@@ -223,7 +231,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.no_serve {
                 return Ok(());
             }
-            serve(app, &args.listen, args.rate_limit).await
+            serve(app, &args.listen, args.rate_limit, &args.trusted_proxies).await
         }
         Command::User(UserCommand::Add {
             name,
@@ -360,8 +368,14 @@ async fn panel_command(app: &App, command: PanelCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(app: App, listen: &str, limits: Switch) -> anyhow::Result<()> {
-    let mut state = AppState::new(app, format!("http://{listen}"));
+async fn serve(
+    app: App,
+    listen: &str,
+    limits: Switch,
+    trusted_proxies: &[ipnet::IpNet],
+) -> anyhow::Result<()> {
+    let mut state =
+        AppState::new(app, format!("http://{listen}")).trusting(trusted_proxies.iter().copied());
     if limits == Switch::Off {
         state = state.without_rate_limit();
     }

@@ -157,7 +157,9 @@ async fn demo_site() -> Site {
     let (app, _) = minping::demo::open(data.path(), None, 2014)
         .await
         .expect("the demo district");
-    let state = Arc::new(minping_web::AppState::new(app, "http://127.0.0.1".into()));
+    let state = Arc::new(
+        minping_web::AppState::new(app, "http://127.0.0.1".into()).without_background_scan(),
+    );
     let server = minping_web::Application::build(state.clone(), "127.0.0.1:0")
         .await
         .expect("the application");
@@ -450,9 +452,15 @@ async fn citizen_steps(client: Client, site: Site) {
             .json()
             .await
             .expect("receipt JSON");
+        assert_eq!(
+            api,
+            serde_json::json!({"receipt": receipt, "round_id": round_id, "status": "stored"}),
+            "the receipt answers where the ballot stands, never what it said"
+        );
+        let page = client.source().await.expect("the receipt page");
         assert!(
-            api.to_string().contains(comment),
-            "the API answers for the receipt with the comment: {api}"
+            !page.contains(comment) && !page.contains(&registry.name),
+            "the receipt page shows no content of the ballot"
         );
 
         // A comment without an indicator is refused in place, and nothing typed is lost.

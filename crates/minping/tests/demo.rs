@@ -392,7 +392,7 @@ async fn the_demo_district_is_a_realistic_reproducible_history_that_carries_the_
     let token = minping_app::accounts::issue_token(&app, "organizer")
         .await
         .unwrap();
-    let state = Arc::new(AppState::new(app, "http://127.0.0.1".into()));
+    let state = Arc::new(AppState::new(app, "http://127.0.0.1".into()).without_background_scan());
     let server = Application::build(state.clone(), "127.0.0.1:0")
         .await
         .unwrap();

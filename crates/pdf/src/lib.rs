@@ -132,7 +132,7 @@ pub struct Recipient {
     pub postcode: String,
     /// The one-time code as printed, e.g. `ABCD-EFGH-JK`; it follows the label `评议码：`.
     pub code: String,
-    /// The online answering URL, ending in `?code=ABCDEFGHJK`; the QR code encodes exactly
+    /// The online answering URL, ending in `#code=ABCDEFGHJK`; the QR code encodes exactly
     /// this string.
     pub url: String,
 }
@@ -533,7 +533,7 @@ mod tests {
             address: "南川区东城街道1号".into(),
             postcode: "408400".into(),
             code: "ABCD-EFGH-JK".into(),
-            url: "https://example.cn/b?code=ABCDEFGHJK".into(),
+            url: "https://example.cn/b#code=ABCDEFGHJK".into(),
         }];
         let compile = |kind, base: Option<Bytes>| {
             let source = source::main_source(&content, kind).unwrap();

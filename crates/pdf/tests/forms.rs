@@ -24,7 +24,7 @@ fn qr_code_on_page_one_reads_back_as_the_url() {
     assert_eq!(grids.len(), 1, "exactly one QR code on page 1");
     let (_, decoded) = grids[0].decode().expect("the QR code decodes");
     assert_eq!(decoded, who.url);
-    assert!(decoded.ends_with("?code=ABCDEFGHJK"));
+    assert!(decoded.ends_with("#code=ABCDEFGHJK"));
 }
 
 #[test]
@@ -298,7 +298,7 @@ fn address_shows_in_the_envelope_window_and_the_code_does_not() {
             "{needle} at {x0:.1}–{x1:.1} × {y0:.1}–{y1:.1} mm is inside the window"
         );
     }
-    for needle in ["评议码：ABCD-EFGH-JK", "?code=ABCDEFGHJK"] {
+    for needle in ["评议码：ABCD-EFGH-JK", "#code=ABCDEFGHJK"] {
         let [x0, ..] = find(needle);
         assert!(
             x0 > right,

@@ -108,14 +108,15 @@ async fn admit<DB: Dialect>(
         // Counting a kept ballot: the conflict must still be pending, and it
         // is marked counted together with the ballot, or not at all.
         let done = sqlx::query(
-            "UPDATE code_conflicts SET state = 'counted', resolved_by = $1, resolved_at = $2, reason = $3 \
-             WHERE id = $4 AND round_id = $5 AND state = 'pending'",
+            "UPDATE code_conflicts SET state = 'counted', resolved_by = $1, resolved_at = $2, reason = $3, \
+             code_digest = $6 WHERE id = $4 AND round_id = $5 AND state = 'pending'",
         )
         .bind(&r.by)
         .bind(r.at)
         .bind(&r.reason)
         .bind(r.conflict_id)
         .bind(nb.round_id.0)
+        .bind(&r.tag)
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -154,18 +155,44 @@ async fn admit<DB: Dialect>(
     if known.is_none() {
         return Ok(Err(BallotRejected::CodeInvalid));
     }
-    // A second use: keep the ballot for the organizer to resolve.
-    sqlx::query(
-        "INSERT INTO code_conflicts (round_id, code_digest, response, content, received_on) \
-         VALUES ($1, $2, $3, $4, $5)",
+    // A second use. Once the organizer has decided one conflict of this code, no further
+    // ballot is kept: at most one conflict per code is ever decided (and so counted).
+    let decided: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM code_conflicts WHERE round_id = $1 AND code_digest = $2",
     )
     .bind(nb.round_id.0)
-    .bind(&spend.digest)
-    .bind(spend.response.as_str())
-    .bind(crate::ballot_json(&nb.ballot))
-    .bind(spend.on)
-    .execute(&mut **tx)
+    .bind(&spend.resolved_tag)
+    .fetch_optional(&mut **tx)
     .await?;
+    if decided.is_none() {
+        // Keep the ballot for the organizer: it replaces the one already waiting for this
+        // code, if any, so however often a code is sent, one ballot waits.
+        let replaced = sqlx::query(
+            "UPDATE code_conflicts SET response = $3, content = $4, received_on = $5 \
+             WHERE round_id = $1 AND code_digest = $2 AND state = 'pending'",
+        )
+        .bind(nb.round_id.0)
+        .bind(&spend.digest)
+        .bind(spend.response.as_str())
+        .bind(crate::ballot_json(&nb.ballot))
+        .bind(spend.on)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if replaced == 0 {
+            sqlx::query(
+                "INSERT INTO code_conflicts (round_id, code_digest, response, content, received_on) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(nb.round_id.0)
+            .bind(&spend.digest)
+            .bind(spend.response.as_str())
+            .bind(crate::ballot_json(&nb.ballot))
+            .bind(spend.on)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
     decide_paper_form(tx, nb, "conflict").await?;
     Ok(Err(BallotRejected::CodeAlreadyUsed))
 }
@@ -228,6 +255,12 @@ async fn write_rows<DB: Dialect>(
         .zip(&ids)
         .flat_map(|(nb, id)| nb.ballot.exposure.iter().map(move |u| (*id, *u)))
         .collect();
+    let signals: Vec<(i64, RoundId, minping_domain::integrity::signals::Signals)> = accepted
+        .iter()
+        .zip(&ids)
+        .filter_map(|(nb, id)| nb.signals.map(|s| (*id, nb.round_id, s)))
+        .collect();
+    crate::integrity::write_signals(tx, &signals).await?;
     for chunk in fixed_chunks(&exposures, 2) {
         let mut q = sqlx::QueryBuilder::<DB>::new("INSERT INTO exposures (ballot_id, unit_id) ");
         q.push_values(chunk, |mut b, (id, u)| {
@@ -331,6 +364,40 @@ pub(crate) async fn tallies<DB: Dialect>(
     round: RoundId,
     indicators: usize,
 ) -> Result<Vec<Tally>> {
+    // Every ballot, less the ones the integrity scan holds (few, so subtracting their
+    // tallies costs less than testing every nomination for a hold).
+    let all = tallies_where(pool, round, indicators, "1 = 1").await?;
+    let held = tallies_where(
+        pool,
+        round,
+        indicators,
+        "ballot_id IN (SELECT ballot_id FROM held_ballots WHERE round_id = $1 AND state <> 'released')",
+    )
+    .await?;
+    if held.is_empty() {
+        return Ok(all);
+    }
+    let held: std::collections::HashMap<UnitId, Tally> =
+        held.into_iter().map(|t| (t.unit_id, t)).collect();
+    Ok(all
+        .into_iter()
+        .filter_map(|mut t| {
+            if let Some(h) = held.get(&t.unit_id) {
+                t.subtract(h);
+            }
+            (!t.nominations.is_empty()).then_some(t)
+        })
+        .collect())
+}
+
+/// The tallies of the round's nominations that meet `condition` (SQL over `nominations`,
+/// where `$1` is the round).
+pub(crate) async fn tallies_where<DB: Dialect>(
+    pool: &Pool<DB>,
+    round: RoundId,
+    indicators: usize,
+    condition: &str,
+) -> Result<Vec<Tally>> {
     // Grouped by unit alone, in the order nominations are kept (on SQLite the
     // table itself is ordered by round and unit), with the channels counted apart.
     let mut sql = String::from(
@@ -343,7 +410,9 @@ pub(crate) async fn tallies<DB: Dialect>(
             ", CAST(SUM((indicators >> {i}) & 1) AS BIGINT) AS i{i}"
         ));
     }
-    sql.push_str(" FROM nominations WHERE round_id = $1 GROUP BY unit_id ORDER BY unit_id");
+    sql.push_str(&format!(
+        " FROM nominations WHERE round_id = $1 AND {condition} GROUP BY unit_id ORDER BY unit_id"
+    ));
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(round.0)
         .fetch_all(pool)

@@ -10,6 +10,7 @@
 mod accounts;
 mod ballots;
 mod dialect;
+mod integrity;
 mod org;
 mod panel;
 mod postgres;
@@ -23,6 +24,7 @@ mod writer;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use minping_domain::integrity::signals::Signals;
 use minping_domain::{
     Agency, AgencyId, Ballot, Method, Period, Person, PersonId, Post, PostRole, Ranking, Receipt,
     Role, Round, RoundId, RoundState, Tally, Transition, Unit, UnitId, UserId,
@@ -31,6 +33,9 @@ use minping_domain::{
 use std::{path::Path, sync::Arc};
 
 pub use dialect::Dialect;
+pub use integrity::{
+    Decision, DecisionRecord, HeldBallot, IntegrityStore, ReceiptState, StoredCluster,
+};
 pub use panel::{
     Conflict, FrozenFrame, MailStatus, Member, MemberFilter, PanelStore, PaperEntry, SampleRow,
     StratumCounts,
@@ -111,6 +116,8 @@ pub struct NewBallot {
     /// For a kept ballot an organizer counts, the conflict it resolves, marked counted in
     /// the same transaction (so two organizers counting it at once count it once).
     pub resolves: Option<Resolution>,
+    /// For an open-channel ballot sent online, what stuffing detection keeps beside it.
+    pub signals: Option<Signals>,
 }
 
 /// The code conflict a counted ballot resolves, and who counted it, when and why.
@@ -124,6 +131,8 @@ pub struct Resolution {
     pub reason: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// What the conflict keeps instead of the code's digest once counted.
+    pub tag: String,
 }
 
 /// The paper form a ballot was keyed from.
@@ -157,7 +166,17 @@ impl NewBallot {
             spend,
             paper_form: None,
             resolves: None,
+            signals: None,
         }
+    }
+
+    /// The same ballot, with the signals stuffing detection keeps (open channel only: a
+    /// directed ballot never carries any).
+    pub fn with_signals(mut self, signals: Signals) -> Self {
+        if self.ballot.channel == minping_domain::Channel::Open {
+            self.signals = Some(signals);
+        }
+        self
     }
 
     /// The same ballot, resolving a code conflict by counting it.
@@ -182,6 +201,10 @@ pub struct Spend {
     pub response: Response,
     /// The day it was spent.
     pub on: NaiveDate,
+    /// What a resolved conflict of this code keeps instead of its digest
+    /// ([`minping_domain::code::resolved_conflict_tag`]): once one is found, further uses
+    /// are refused without being kept.
+    pub resolved_tag: String,
 }
 
 /// How a panel member answered.
@@ -276,7 +299,9 @@ pub struct FrozenRanking {
 
 /// Everything minping needs from a database.
 #[async_trait]
-pub trait Storage: PanelStore + ReportStore + SanctionStore + Send + Sync + 'static {
+pub trait Storage:
+    PanelStore + ReportStore + SanctionStore + IntegrityStore + Send + Sync + 'static
+{
     /// Which database this is.
     fn backend(&self) -> Backend;
 

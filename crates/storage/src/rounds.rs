@@ -213,6 +213,7 @@ pub(crate) async fn publish_round<DB: Dialect>(
     )
     .await?;
     sanctions::start(&mut tx, id, on).await?;
+    crate::integrity::delete_signals(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }

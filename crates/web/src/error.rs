@@ -170,6 +170,7 @@ workflow_errors!(
     minping_app::entry::EntryError,
     minping_app::forms::FormsError,
     minping_app::intake::IntakeError,
+    minping_app::integrity::IntegrityError,
     minping_app::notice::NoticeError,
     minping_app::org::OrgError,
     minping_app::panel::PanelError,

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod csrf;
 pub mod download;
 pub mod error;
@@ -28,6 +29,7 @@ pub use state::{AppState, Shared};
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    state: Shared,
 }
 
 impl Application {
@@ -36,7 +38,8 @@ impl Application {
         let listener = TcpListener::bind(listen).await?;
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state.clone()),
+            state,
         })
     }
 
@@ -47,14 +50,29 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the process is stopped, scanning the open round for stuffing every
+    /// minute while ballots arrive.
     pub async fn run(self) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let _stop_watch = state.scan_every.map(|every| {
+            let watch =
+                tokio::spawn(async move { minping_app::integrity::watch(&state, every).await });
+            AbortOnDrop(watch.abort_handle())
+        });
         axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await
+    }
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -75,5 +93,17 @@ pub fn router(state: Shared) -> Router {
     app.layer(axum::middleware::from_fn(csrf::ensure_cookie))
         .layer(session::layer(state.clone()))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        // No page tells the next site where the visitor came from: a ballot page's address
+        // must not travel on in a Referer header.
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::REFERRER_POLICY,
+                axum::http::HeaderValue::from_static("no-referrer"),
+            ),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client::identify,
+        ))
         .with_state(state)
 }

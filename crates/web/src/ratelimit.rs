@@ -1,6 +1,7 @@
-//! Rate limits on what anyone can send: form and API submissions per client address, and
-//! a stricter one on sign-in so passwords cannot be guessed at speed. On by default; load
-//! tests on loopback turn them off (`--rate-limit off`).
+//! Rate limits on what anyone can send: form and API submissions per client, and a
+//! stricter one on sign-in so passwords cannot be guessed at speed. A client is counted by
+//! its address behind trusted proxies, an IPv6 client by its /64 (see [`crate::client`]).
+//! On by default; load tests on loopback turn them off (`--rate-limit off`).
 
 use crate::error::ApiError;
 use axum::{
@@ -12,17 +13,19 @@ use std::{sync::Arc, time::Duration};
 use tower_governor::{
     GovernorError, GovernorLayer,
     governor::{GovernorConfig, GovernorConfigBuilder},
-    key_extractor::PeerIpKeyExtractor,
 };
 
-type Config = GovernorConfig<PeerIpKeyExtractor, governor::middleware::NoOpMiddleware>;
+use crate::client::ClientKey;
+
+type Config = GovernorConfig<ClientKey, governor::middleware::NoOpMiddleware>;
+type Layer = GovernorLayer<ClientKey, governor::middleware::NoOpMiddleware, Body>;
 
 /// Submissions (POST) per client address: a burst of 60, then 10 a second. Generous, since
 /// many honest people may share one carrier-grade NAT address.
-pub fn submissions() -> GovernorLayer<PeerIpKeyExtractor, governor::middleware::NoOpMiddleware, Body>
-{
+pub fn submissions() -> Layer {
     layer(
         GovernorConfigBuilder::default()
+            .key_extractor(ClientKey)
             .period(Duration::from_millis(100))
             .burst_size(60)
             .methods(vec![Method::POST])
@@ -31,9 +34,10 @@ pub fn submissions() -> GovernorLayer<PeerIpKeyExtractor, governor::middleware::
 }
 
 /// Sign-in attempts per client address: a burst of 10, then one every 2 seconds.
-pub fn sign_in() -> GovernorLayer<PeerIpKeyExtractor, governor::middleware::NoOpMiddleware, Body> {
+pub fn sign_in() -> Layer {
     layer(
         GovernorConfigBuilder::default()
+            .key_extractor(ClientKey)
             .period(Duration::from_secs(2))
             .burst_size(10)
             .methods(vec![Method::POST])
@@ -41,9 +45,7 @@ pub fn sign_in() -> GovernorLayer<PeerIpKeyExtractor, governor::middleware::NoOp
     )
 }
 
-fn layer(
-    config: Option<Config>,
-) -> GovernorLayer<PeerIpKeyExtractor, governor::middleware::NoOpMiddleware, Body> {
+fn layer(config: Option<Config>) -> Layer {
     let config = Arc::new(config.expect("non-zero rate limit parameters"));
     let limiter = config.limiter().clone();
     // Forget idle addresses now and then so the table does not grow without bound.

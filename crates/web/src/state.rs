@@ -11,6 +11,11 @@ pub struct AppState {
     pub base_url: String,
     /// Whether public submissions and sign-ins are rate-limited (on unless turned off).
     pub rate_limit: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see [`crate::client`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often the open round is scanned for stuffing while ballots arrive; `None` only
+    /// where nothing may run in the background (tests that drop their runtime at the end).
+    pub scan_every: Option<std::time::Duration>,
 }
 
 /// The shared state as handlers receive it.
@@ -19,11 +24,31 @@ pub type Shared = Arc<AppState>;
 impl AppState {
     /// The web state of an application.
     pub fn new(app: App, base_url: String) -> Self {
+        let trusted_proxies = app.settings().trusted_proxies.clone();
         Self {
             app,
             base_url,
             rate_limit: true,
+            trusted_proxies,
+            scan_every: Some(std::time::Duration::from_secs(60)),
         }
+    }
+
+    /// The same state without the background scan (see [`AppState::scan_every`]).
+    pub fn without_background_scan(mut self) -> Self {
+        self.scan_every = None;
+        self
+    }
+
+    /// The same state also trusting `proxies` (from the command line), beside the ones in
+    /// the settings.
+    pub fn trusting(mut self, proxies: impl IntoIterator<Item = ipnet::IpNet>) -> Self {
+        for p in proxies {
+            if !self.trusted_proxies.contains(&p) {
+                self.trusted_proxies.push(p);
+            }
+        }
+        self
     }
 
     /// The same state without rate limits, for load tests on loopback.

@@ -40,8 +40,8 @@ use minping_app::{
     rounds::{self, advance},
 };
 use minping_domain::{
-    Ballot, Channel, Method, Period, PostRole, Role, RoundId, RoundState, paper::Content,
-    rules::SanctionKind,
+    Ballot, Channel, Method, Period, PostRole, Role, RoundId, RoundState, integrity::ClientFacts,
+    paper::Content, rules::SanctionKind,
 };
 use minping_storage::{Actor, Storage};
 use model::{
@@ -542,7 +542,9 @@ async fn answer(
                 draft.code = Some(codes.pop().context("more answers than drawn members")?);
             }
             let (app, id) = (app.clone(), round.id);
-            sending.spawn(async move { intake::submit(&app, id, draft).await });
+            sending.spawn(
+                async move { intake::submit(&app, id, draft, &ClientFacts::default()).await },
+            );
         }
         while let Some(sent) = sending.join_next().await {
             sent?.map_err(|e| anyhow::anyhow!("a demo ballot was refused: {e}"))?;

@@ -249,7 +249,7 @@ pub fn recipient(i: usize) -> Recipient {
             1 + i % 4
         ),
         postcode: "408400".into(),
-        url: format!("https://minping.example.cn/ballot?code={raw}"),
+        url: format!("https://minping.example.cn/ballot#code={raw}"),
         code,
     }
 }
@@ -261,7 +261,7 @@ pub fn zhang() -> Recipient {
         address: "重庆市南川区东城街道金佛大道38号2单元5-1".into(),
         postcode: "408400".into(),
         code: "ABCD-EFGH-JK".into(),
-        url: "https://minping.example.cn/ballot?code=ABCDEFGHJK".into(),
+        url: "https://minping.example.cn/ballot#code=ABCDEFGHJK".into(),
     }
 }
 

@@ -61,9 +61,10 @@ pub(super) async fn resolve_conflict<DB: Dialect>(
     actor: &Actor,
     reason: &str,
     at: DateTime<Utc>,
+    tag: &str,
 ) -> Result<Conflict> {
     let done = sqlx::query(
-        "UPDATE code_conflicts SET state = $1, resolved_by = $2, resolved_at = $3, reason = $4 \
+        "UPDATE code_conflicts SET state = $1, resolved_by = $2, resolved_at = $3, reason = $4, code_digest = $6 \
          WHERE id = $5 AND state = 'pending'",
     )
     .bind(if counted { "counted" } else { "dismissed" })
@@ -71,6 +72,7 @@ pub(super) async fn resolve_conflict<DB: Dialect>(
     .bind(at)
     .bind(reason)
     .bind(id)
+    .bind(tag)
     .execute(pool)
     .await?;
     if done.rows_affected() == 0 {

@@ -234,9 +234,10 @@ pub trait PanelStore: Send + Sync {
     async fn conflicts(&self, round: RoundId) -> Result<Vec<Conflict>>;
     /// One conflict by id.
     async fn conflict(&self, id: i64) -> Result<Option<Conflict>>;
-    /// Marks a pending conflict counted or dismissed, with who and why. This stores no
-    /// ballot: to count a kept ballot, store it with [`crate::NewBallot::resolving`], which
-    /// marks the conflict in the ballot's own transaction.
+    /// Marks a pending conflict counted or dismissed, with who and why; its code's digest
+    /// is replaced by `tag` ([`crate::Spend::resolved_tag`]). This stores no ballot: to
+    /// count a kept ballot, store it with [`crate::NewBallot::resolving`], which marks the
+    /// conflict in the ballot's own transaction.
     async fn resolve_conflict(
         &self,
         id: i64,
@@ -244,6 +245,7 @@ pub trait PanelStore: Send + Sync {
         actor: &Actor,
         reason: &str,
         at: DateTime<Utc>,
+        tag: &str,
     ) -> Result<Conflict>;
     /// Stores one clerk's keying of a paper form. A clerk keys a form once; a form already
     /// decided takes no more entries (Conflict).
@@ -371,8 +373,9 @@ impl<DB: Dialect> PanelStore for Store<DB> {
         actor: &Actor,
         reason: &str,
         at: DateTime<Utc>,
+        tag: &str,
     ) -> Result<Conflict> {
-        conflicts::resolve_conflict(&self.pool, id, counted, actor, reason, at).await
+        conflicts::resolve_conflict(&self.pool, id, counted, actor, reason, at, tag).await
     }
 
     async fn add_paper_entry(

@@ -1,9 +1,9 @@
 //! Ballot intake and receipts.
 
 use super::{ApiJson, ApiPath};
-use crate::{error::ApiError, state::Shared};
+use crate::{client::Client, error::ApiError, state::Shared};
 use axum::{Json, extract::State, http::StatusCode};
-use minping_app::intake;
+use minping_app::intake::{self, ReceiptStatus};
 use minping_domain::{BallotDraft, NominationDraft, RoundId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -79,9 +79,10 @@ pub struct ReceiptBody {
 pub async fn post_ballot(
     State(state): State<Shared>,
     ApiPath(id): ApiPath<i64>,
+    Client(client): Client,
     ApiJson(body): ApiJson<BallotBody>,
 ) -> Result<(StatusCode, Json<ReceiptBody>), ApiError> {
-    let receipt = intake::submit(&state, RoundId(id), body.into()).await?;
+    let receipt = intake::submit(&state, RoundId(id), body.into(), &client).await?;
     Ok((
         StatusCode::CREATED,
         Json(ReceiptBody {
@@ -90,58 +91,33 @@ pub async fn post_ballot(
     ))
 }
 
-/// A stored ballot, as its receipt holder (or the open data) sees it.
+/// Where a ballot stands. A receipt proves the ballot was stored and counted (or held),
+/// never what it said: showing that would let anyone who demands a receipt see a vote.
 #[derive(Serialize, ToSchema)]
-pub struct StoredBallotBody {
-    /// The receipt.
+pub struct ReceiptStatusBody {
+    /// The receipt, as printed.
     pub receipt: String,
     /// The round.
     pub round_id: i64,
-    /// `open` or `directed`.
-    pub channel: String,
-    /// The day it arrived (none for a directed ballot: the day its code was spent is
-    /// recorded instead, and the two must not be joinable).
-    pub received_on: Option<chrono::NaiveDate>,
-    /// The named units.
-    pub nominations: Vec<NominationBody>,
-    /// Units dealt with this quarter.
-    pub exposure: Vec<i64>,
+    /// `stored` (round open), `counted` (round closed, counted) or `held` (held by the
+    /// stuffing scan, counted only if the organizer releases it).
+    pub status: ReceiptStatus,
 }
 
-/// Looks a ballot up by its receipt. A ballot names no person, so this is public.
+/// Looks a receipt up (public): stored, counted or held. Spaces, dashes and case do not
+/// matter.
 #[utoipa::path(get, path = "/api/v1/receipts/{receipt}", params(("receipt" = String, Path, description = "receipt code")),
-    responses((status = 200, body = StoredBallotBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ReceiptStatusBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_receipt(
     State(state): State<Shared>,
     ApiPath(receipt): ApiPath<String>,
-) -> Result<Json<StoredBallotBody>, ApiError> {
-    let stored = state
-        .store()
-        .ballot_by_receipt(&receipt.trim().to_ascii_uppercase())
+) -> Result<Json<ReceiptStatusBody>, ApiError> {
+    let (receipt, round, status) = intake::receipt_status(&state, &receipt)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let round = state.round(stored.round_id).await?;
-    Ok(Json(StoredBallotBody {
-        receipt: stored.receipt,
-        round_id: stored.round_id.0,
-        channel: stored.ballot.channel.to_string(),
-        received_on: stored.received_on,
-        nominations: stored
-            .ballot
-            .nominations
-            .into_iter()
-            .map(|n| NominationBody {
-                unit_id: n.unit_id.0,
-                indicators: round
-                    .settings
-                    .indicators
-                    .codes(n.indicators)
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
-                comment: n.comment,
-            })
-            .collect(),
-        exposure: stored.ballot.exposure.into_iter().map(|u| u.0).collect(),
+    Ok(Json(ReceiptStatusBody {
+        receipt: receipt.to_string(),
+        round_id: round.0,
+        status,
     }))
 }

@@ -5,6 +5,7 @@ pub mod ballots;
 pub mod draws;
 pub mod entry;
 mod health;
+mod integrity;
 mod org;
 pub mod panel;
 pub mod reports;
@@ -68,6 +69,10 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(results::get_results))
         .routes(routes!(ballots::post_ballot))
         .routes(routes!(ballots::get_receipt))
+        .routes(routes!(integrity::scan))
+        .routes(routes!(integrity::quarantine))
+        .routes(routes!(integrity::release))
+        .routes(routes!(integrity::keep))
         .routes(routes!(health::me))
         .routes(routes!(sanctions::list))
         .routes(routes!(sanctions::decide))

@@ -1,7 +1,7 @@
 //! The public ballot form (评议表) for the open round, and the receipt page.
 
 use super::{Page, public::IndicatorView, public::round_title, render};
-use crate::{csrf::CsrfForm, error::PageError, state::Shared};
+use crate::{client::Client, csrf::CsrfForm, error::PageError, state::Shared};
 use askama::Template;
 use axum::{
     extract::{Path, State},
@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use minping_app::intake;
-use minping_domain::{BallotDraft, NominationDraft, Round, RoundId, RoundState, UnitId};
+use minping_domain::{BallotDraft, NominationDraft, Round, RoundId, RoundState};
 use std::collections::HashMap;
 
 struct IndicatorBox {
@@ -217,37 +217,30 @@ async fn form_page(
     })
 }
 
-#[derive(serde::Deserialize)]
-pub struct CodeQuery {
-    #[serde(default)]
-    code: Option<String>,
-}
-
-/// The form; `?code=` (from the QR code on a mailed form) fills in the panel member's code.
+/// The form. A mailed form's QR code carries the code in the URL's fragment (`#code=`),
+/// which browsers never send: the page's script moves it into the field. `?code=` (older
+/// printed forms) is moved the same way in the browser and ignored here, so the code
+/// is never echoed into a page a proxy or cache could keep.
 pub async fn form(
     State(state): State<Shared>,
     page: Page,
     Path(id): Path<i64>,
-    axum::extract::Query(q): axum::extract::Query<CodeQuery>,
 ) -> Result<Response, PageError> {
     let round = open_round(&state, id).await?;
-    let typed = Typed {
-        code: q.code.unwrap_or_default().trim().chars().take(40).collect(),
-        ..Typed::default()
-    };
-    render(form_page(&state, page, &round, &typed, None).await?)
+    render(form_page(&state, page, &round, &Typed::default(), None).await?)
 }
 
 pub async fn submit(
     State(state): State<Shared>,
     page: Page,
     Path(id): Path<i64>,
+    Client(client): Client,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let round = open_round(&state, id).await?;
     let typed = Typed::from_pairs(pairs);
     let draft = typed.draft();
-    match intake::submit(&state, round.id, draft.clone()).await {
+    match intake::submit(&state, round.id, draft.clone(), &client).await {
         Ok(receipt) => Ok(Redirect::to(&format!("/receipts/{receipt}")).into_response()),
         Err(intake::IntakeError::Invalid(e)) => {
             let unit = e.unit_id().or_else(|| {
@@ -298,70 +291,76 @@ pub async fn submit(
 #[template(path = "receipt.html")]
 struct ReceiptPage {
     page: Page,
-    receipt: String,
-    title: String,
-    received_on: String,
-    named: Vec<(String, String, String)>,
+    found: Option<FoundReceipt>,
+    not_found: bool,
+    typed: String,
 }
 
+struct FoundReceipt {
+    receipt: String,
+    title: String,
+    status: &'static str,
+    status_key: String,
+}
+
+async fn receipt_page(state: &Shared, page: Page, typed: &str) -> Result<Response, PageError> {
+    let found = match intake::receipt_status(state, typed).await? {
+        Some((receipt, round, status)) => {
+            let round = state.round(round).await?;
+            let status = match status {
+                intake::ReceiptStatus::Stored => "stored",
+                intake::ReceiptStatus::Counted => "counted",
+                intake::ReceiptStatus::Held => "held",
+            };
+            Some(FoundReceipt {
+                receipt: receipt.to_string(),
+                title: round_title(&round, page.en()),
+                status,
+                status_key: format!("receipt.status.{status}"),
+            })
+        }
+        None => None,
+    };
+    let not_found = found.is_none() && !typed.trim().is_empty();
+    let status = if not_found {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    let mut response = render(ReceiptPage {
+        page,
+        found,
+        not_found,
+        typed: typed.chars().take(40).collect(),
+    })?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// A receipt's status: stored, counted or held; never the ballot's content.
 pub async fn receipt(
     State(state): State<Shared>,
     page: Page,
     Path(receipt): Path<String>,
 ) -> Result<Response, PageError> {
-    let stored = state
-        .store()
-        .ballot_by_receipt(&receipt.trim().to_ascii_uppercase())
-        .await?
-        .ok_or_else(PageError::not_found)?;
-    let round = state
-        .store()
-        .round(stored.round_id)
-        .await?
-        .ok_or_else(PageError::not_found)?;
-    let en = page.en();
-    let units: HashMap<UnitId, _> = state
-        .store()
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let named = stored
-        .ballot
-        .nominations
-        .iter()
-        .map(|n| {
-            let unit = units.get(&n.unit_id);
-            let inds: Vec<String> = round
-                .settings
-                .indicators
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| n.indicators.contains(*i))
-                .map(|(_, ind)| {
-                    if en {
-                        ind.name_en.clone()
-                    } else {
-                        ind.name_zh.clone()
-                    }
-                })
-                .collect();
-            (
-                unit.map(|u| u.name.clone()).unwrap_or_default(),
-                unit.map(|u| u.agency.clone()).unwrap_or_default(),
-                inds.join(if en { ", " } else { "、" }),
-            )
-        })
-        .collect();
-    render(ReceiptPage {
-        receipt: stored.receipt,
-        title: round_title(&round, en),
-        received_on: stored
-            .received_on
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        named,
-        page,
-    })
+    receipt_page(&state, page, &receipt).await
+}
+
+/// The lookup box: `/receipts?r=…`, or an empty box.
+#[derive(serde::Deserialize)]
+pub struct Lookup {
+    #[serde(default)]
+    r: String,
+}
+
+/// The receipt lookup page; a well-formed receipt goes to its own page.
+pub async fn lookup(
+    State(state): State<Shared>,
+    page: Page,
+    axum::extract::Query(q): axum::extract::Query<Lookup>,
+) -> Result<Response, PageError> {
+    if let Some(r) = minping_domain::Receipt::parse(&q.r) {
+        return Ok(Redirect::to(&format!("/receipts/{r}")).into_response());
+    }
+    receipt_page(&state, page, &q.r).await
 }

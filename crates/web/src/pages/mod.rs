@@ -65,6 +65,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             Access::Public,
             get(ballot::receipt),
         ),
+        ("/receipts", "GET", Access::Public, get(ballot::lookup)),
         ("/login", "GET", Access::Public, get(login::form)),
         ("/login", "POST", Access::Public, post(login::submit)),
         ("/logout", "POST", Access::Public, post(login::logout)),

@@ -11,6 +11,7 @@ mod api;
 mod contract;
 mod entry;
 mod evidence;
+mod integrity;
 mod pages;
 mod panel;
 mod reports;

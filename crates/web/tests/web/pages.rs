@@ -93,7 +93,12 @@ both!(
         assert_eq!(stored.ballot.nominations.len(), 2);
         assert_eq!(stored.ballot.exposure.len(), 1);
         let (_, page) = get(&app, &c, &location).await;
-        assert!(page.contains(receipt) && page.contains("冷、贪") && page.contains("企业注册科"));
+        // The receipt page says the form is stored, and nothing of what it said.
+        assert!(page.contains(receipt) && page.contains("已收到"), "{page}");
+        assert!(
+            !page.contains("冷、贪") && !page.contains("企业注册科"),
+            "{page}"
+        );
     }
 );
 

@@ -364,7 +364,8 @@ both!(
     |app: TestApp| async move {
         // Several ballots with the same code in flight together (on PostgreSQL they can be
         // in different transactions committing side by side): one is counted, every other
-        // is kept for review, none is lost.
+        // is refused as a second use, and one of them (the last) waits for review: a
+        // mailed form can never become more than two counted ballots.
         registry(&app, 40).await;
         let round = app.open_round;
         let drawn = draw(&app, round, 10, "9").await;
@@ -396,7 +397,41 @@ both!(
         )
         .await
         .1;
-        assert_eq!(conflicts.as_array().unwrap().len(), 11);
+        assert_eq!(
+            conflicts.as_array().unwrap().len(),
+            1,
+            "twelve sends of one code leave one conflict: {conflicts}"
+        );
+        assert_eq!(conflicts[0]["state"], "pending");
+
+        // Once decided, the code takes nothing more: no new conflict, nothing counted.
+        let id = conflicts[0]["id"].as_i64().unwrap();
+        let (s, _) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/conflicts/{id}/resolve"),
+            Some(json!({"count": true, "reason": "第一次提交是家人误填"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        for _ in 0..3 {
+            let r = app
+                .client
+                .post(app.url(&format!("/api/v1/rounds/{round}/ballots")))
+                .json(&json!({"channel": "directed", "code": printed, "nominations": [{"unit_id": app.units[1].id.0, "indicators": ["lazy"]}]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 409);
+        }
+        let after = app.store.conflicts(round).await.unwrap();
+        assert_eq!(after.len(), 1, "no conflict added after the decision");
+        assert_eq!(after[0].state, "counted");
+        assert_eq!(app.store.ballot_count(round).await.unwrap(), 2);
+        // The decided conflict no longer holds the code's digest beside its content.
+        let digest = code(round, member).digest(CODE_KEY);
+        assert_ne!(after[0].code_digest, digest);
+        assert!(!after[0].code_digest.contains(&digest));
     }
 );
 
@@ -501,14 +536,36 @@ both!(
         let c = code(round, member);
         let page = app
             .client
-            .get(app.url(&format!("/rounds/{round}/ballot?code={}", c.as_str())))
+            .get(app.url(&format!("/rounds/{round}/ballot")))
             .send()
             .await
             .unwrap()
             .text()
             .await
             .unwrap();
-        assert!(page.contains(&format!("name=\"code\" value=\"{}\"", c.as_str())));
+        // The printed QR address carries the code in its fragment, which the browser keeps
+        // to itself: the request is the bare form, and the page's script fills the field.
+        let pdf = app
+            .client
+            .get(app.url(&format!("/api/v1/rounds/{round}/panel/forms.pdf")))
+            .bearer_auth(app.token(Role::Organizer))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let printed = support::pdf_text(&pdf);
+        assert!(
+            printed.contains(&format!("/rounds/{round}/ballot#code={}", c.as_str())),
+            "{printed}"
+        );
+        assert!(!printed.contains("?code="));
+        assert!(
+            page.contains("name=\"code\" value=\"\""),
+            "the server never echoes a code"
+        );
+        assert!(page.contains("/static/ballot.js"));
         let token = {
             let at = page.find("name=\"_csrf\" value=\"").unwrap() + 20;
             page[at..at + 32].to_string()
@@ -627,7 +684,17 @@ both!(
             201
         );
 
-        let ballot_side = columns(&app, &["ballots", "nominations", "exposures"]).await;
+        let ballot_side = columns(
+            &app,
+            &[
+                "ballots",
+                "nominations",
+                "exposures",
+                "intake_signals",
+                "held_ballots",
+            ],
+        )
+        .await;
         let member_side = columns(
             &app,
             &[

@@ -138,7 +138,10 @@ impl TestApp {
             let token = accounts::issue_token(&app, role.as_str()).await.unwrap();
             tokens.insert(role, token);
         }
-        let mut state = AppState::new(app, "http://test".into());
+        // Tests speak through a "proxy" on loopback: X-Forwarded-For names the client.
+        let mut state = AppState::new(app, "http://test".into())
+            .trusting(["127.0.0.1/32".parse().unwrap()])
+            .without_background_scan();
         if !limited {
             state = state.without_rate_limit();
         }
@@ -303,15 +306,20 @@ async fn district(app: &App) -> (Vec<Unit>, [RoundId; 3]) {
         ],
         &[(1, &["lazy"][..])],
     ] {
-        intake::submit(app, published.id, ballot(noms))
+        intake::submit(app, published.id, ballot(noms), &Default::default())
             .await
             .unwrap();
     }
     step(published.id, RoundState::Closed).await;
     step(closed.id, RoundState::Open).await;
-    intake::submit(app, closed.id, ballot(&[(3, &["cold"][..])]))
-        .await
-        .unwrap();
+    intake::submit(
+        app,
+        closed.id,
+        ballot(&[(3, &["cold"][..])]),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     step(closed.id, RoundState::Closed).await;
     step(published.id, RoundState::Finalized).await;
     step(published.id, RoundState::Published).await;
