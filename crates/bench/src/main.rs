@@ -59,6 +59,9 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The same against a running server: post an honest public and attacks over HTTP,
+    /// scan, and read the quarantine back.
+    StuffingHttp(stuffing::HttpArgs),
 }
 
 #[derive(clap::Args)]
@@ -94,6 +97,13 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Ceiling { listen } => rt.block_on(ceiling(&listen)),
         Cmd::Run(args) => rt.block_on(run(args)),
+        Cmd::StuffingHttp(args) => {
+            if rt.block_on(stuffing::run_http(&args))? {
+                Ok(())
+            } else {
+                bail!("the scan misses its targets")
+            }
+        }
         Cmd::Stuffing { trials, seed } => {
             if stuffing::run_in_process(trials, seed) {
                 Ok(())

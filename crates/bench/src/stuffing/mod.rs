@@ -4,6 +4,7 @@
 //! in seconds) or against a running `minping demo --trusted-proxy 127.0.0.1/32`, posting every
 //! ballot over HTTP with its own `X-Forwarded-For`, User-Agent and language.
 
+mod http;
 mod population;
 
 use minping_domain::{
@@ -13,6 +14,8 @@ use minping_domain::{
 use population::*;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use std::collections::BTreeMap;
+
+pub use http::{HttpArgs, run_http};
 
 /// The honest publics.
 pub const PUBLICS: &[&str] = &[
