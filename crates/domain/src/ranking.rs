@@ -326,7 +326,8 @@ mod tests {
             &method(),
         );
         assert_eq!(ranks(&r), [(2, 1), (1, 2)]);
-        assert_eq!(r.entries[0].score(), 2.0);
+        // Two open-channel nominations at the default weight of one half each.
+        assert_eq!(r.entries[0].score(), 1.0);
     }
 
     #[test]

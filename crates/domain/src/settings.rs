@@ -166,7 +166,9 @@ impl Default for RankingSettings {
     fn default() -> Self {
         Self {
             top_n: 10,
-            channel_weights: Channel::ALL.into_iter().map(|c| (c, 1.0)).collect(),
+            // See the settings file's explanation (DEFAULT_HEADER): an open-channel form is
+            // self-selected and cannot be tied to one person, a panel form can.
+            channel_weights: BTreeMap::from([(Channel::Directed, 1.0), (Channel::Open, 0.5)]),
         }
     }
 }
@@ -272,8 +274,14 @@ top_n = 10
 [ranking.channel_weights]
 # What one nomination counts for, per channel: `directed` is the mailed panel (定向),
 # `open` the form in the newspaper or on the website (抽样).
+# A panel form comes from one member drawn at random from the registry, with a code that
+# counts once; an open form is self-selected, and nothing ties it to one person (the
+# stuffing scan holds what it can see, not everything). So by default an open form counts
+# half as much: the drawn panel keeps the ranking representative, while the open channel,
+# which the article's district keeps (南川日报, 阳光重庆网), still moves it. Published
+# results show each unit's nominations per channel, so anyone can recompute with 1.0.
 directed = 1.0
-open = 1.0
+open = 0.5
 
 [panel]
 # How many members of the directed panel (定向评议名单库) each round draws.

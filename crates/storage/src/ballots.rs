@@ -166,10 +166,13 @@ async fn admit<DB: Dialect>(
     .await?;
     if decided.is_none() {
         // Keep the ballot for the organizer: it replaces the one already waiting for this
-        // code, if any, so however often a code is sent, one ballot waits.
-        let replaced = sqlx::query(
-            "UPDATE code_conflicts SET response = $3, content = $4, received_on = $5 \
-             WHERE round_id = $1 AND code_digest = $2 AND state = 'pending'",
+        // code, if any, so however often a code is sent, one ballot waits (the partial
+        // unique index makes this hold between concurrent transactions too).
+        sqlx::query(
+            "INSERT INTO code_conflicts (round_id, code_digest, response, content, received_on) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (round_id, code_digest) WHERE state = 'pending' DO UPDATE \
+             SET response = excluded.response, content = excluded.content, received_on = excluded.received_on",
         )
         .bind(nb.round_id.0)
         .bind(&spend.digest)
@@ -177,21 +180,7 @@ async fn admit<DB: Dialect>(
         .bind(crate::ballot_json(&nb.ballot))
         .bind(spend.on)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if replaced == 0 {
-            sqlx::query(
-                "INSERT INTO code_conflicts (round_id, code_digest, response, content, received_on) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(nb.round_id.0)
-            .bind(&spend.digest)
-            .bind(spend.response.as_str())
-            .bind(crate::ballot_json(&nb.ballot))
-            .bind(spend.on)
-            .execute(&mut **tx)
-            .await?;
-        }
+        .await?;
     }
     decide_paper_form(tx, nb, "conflict").await?;
     Ok(Err(BallotRejected::CodeAlreadyUsed))

@@ -50,3 +50,15 @@ CREATE TABLE integrity_decisions (
     at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX integrity_decisions_by_round ON integrity_decisions (round_id);
+
+-- A spent code sent again waits as one conflict, whatever the number of sends: a later
+-- ballot replaces the waiting one. Earlier releases kept every send; on upgrade, all but the
+-- latest waiting ballot of each code are set aside, with the reason recorded.
+UPDATE code_conflicts SET state = 'dismissed', resolved_by = 'minping upgrade',
+    reason = 'replaced by a later ballot sent with the same code'
+WHERE state = 'pending' AND EXISTS (
+    SELECT 1 FROM code_conflicts later
+    WHERE later.round_id = code_conflicts.round_id AND later.code_digest = code_conflicts.code_digest
+      AND later.state = 'pending' AND later.id > code_conflicts.id);
+CREATE UNIQUE INDEX code_conflicts_one_pending ON code_conflicts (round_id, code_digest)
+    WHERE state = 'pending';

@@ -85,6 +85,17 @@ pub async fn home(State(state): State<Shared>, page: Page) -> Result<Response, P
     })
 }
 
+/// What one nomination of `channel` counts for in rounds created now.
+fn weight(state: &Shared, channel: minping_domain::Channel) -> f64 {
+    state
+        .settings()
+        .ranking
+        .channel_weights
+        .get(&channel)
+        .copied()
+        .unwrap_or(1.0)
+}
+
 #[derive(Template)]
 #[template(path = "method.html")]
 struct Method {
@@ -92,6 +103,8 @@ struct Method {
     indicators: Vec<IndicatorView>,
     top_n: u32,
     max_nominations: usize,
+    directed_weight: f64,
+    open_weight: f64,
 }
 
 pub async fn method(State(state): State<Shared>, page: Page) -> Result<Response, PageError> {
@@ -105,6 +118,8 @@ pub async fn method(State(state): State<Shared>, page: Page) -> Result<Response,
             .collect(),
         top_n: state.settings().ranking.top_n,
         max_nominations: state.settings().ballot.max_nominations,
+        directed_weight: weight(&state, minping_domain::Channel::Directed),
+        open_weight: weight(&state, minping_domain::Channel::Open),
         page,
     })
 }

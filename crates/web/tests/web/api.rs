@@ -331,13 +331,14 @@ both!(
                 )
             })
             .collect();
-        // 企业注册科 and 规划许可科 both have 2 nominations; the 贪 tick breaks the tie.
+        // 企业注册科 and 规划许可科 both have 2 nominations; the 贪 tick breaks the tie. Each
+        // is an open-channel nomination, at the default weight of one half.
         assert_eq!(
             lines,
             [
-                (1, "不动产登记中心", 3.0, 3),
-                (2, "企业注册科", 2.0, 2),
-                (3, "规划许可科", 2.0, 2)
+                (1, "不动产登记中心", 1.5, 3),
+                (2, "企业注册科", 1.0, 2),
+                (3, "规划许可科", 1.0, 2)
             ]
         );
         let first = &ranking[0];
