@@ -26,6 +26,10 @@ pub struct ResultRow {
     pub score: f64,
     /// Ballots naming the unit.
     pub nominations: u64,
+    /// Nominations per channel (`directed`, `open`), so the score can be recomputed with other
+    /// channel weights.
+    #[schema(value_type = BTreeMap<String, u64>)]
+    pub by_channel: BTreeMap<String, u64>,
     /// Nominations ticking each indicator, by code (`cold`, `lazy`, `shirking`, `arbitrary`, `greedy`).
     #[schema(value_type = BTreeMap<String, u64>)]
     pub indicators: BTreeMap<String, u64>,
@@ -51,6 +55,10 @@ pub struct Results {
     pub method: serde_json::Value,
     /// Ballots counted.
     pub ballots: u64,
+    /// Ballots the stuffing scan holds out of the count (awaiting review or kept out).
+    pub held: u64,
+    /// Whether counting the held ballots would change which units make the top N.
+    pub held_changes_top_n: bool,
     /// Every ranked unit, in rank order.
     pub ranking: Vec<ResultRow>,
 }
@@ -80,6 +88,11 @@ pub async fn rows(
                 agency: unit.map(|u| u.agency.clone()).unwrap_or_default(),
                 score: e.score(),
                 nominations: e.nominations,
+                by_channel: e
+                    .by_channel
+                    .iter()
+                    .map(|(c, n)| (c.to_string(), *n))
+                    .collect(),
                 indicators: round
                     .settings
                     .indicators
@@ -99,10 +112,22 @@ pub async fn of(app: &App, round: &Round) -> Result<Option<Results>, StorageErro
     let Some(frozen) = app.store().frozen_ranking(round.id).await? else {
         return Ok(None);
     };
+    let integrity = crate::integrity::overview(app, round.id)
+        .await
+        .map_err(|e| match e {
+            crate::integrity::IntegrityError::Storage(e) => e,
+            e => StorageError::Corrupt(e.to_string()),
+        })?;
     Ok(Some(Results {
         round: round.clone(),
         method: serde_json::to_value(&frozen.method).unwrap_or_default(),
-        ballots: app.store().ballot_count(round.id).await?,
+        ballots: app
+            .store()
+            .ballot_count(round.id)
+            .await?
+            .saturating_sub(integrity.held),
+        held: integrity.held,
+        held_changes_top_n: integrity.release_changes_top_n,
         ranking: rows(app, round, &frozen.ranking).await?,
     }))
 }

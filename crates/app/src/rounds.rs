@@ -256,13 +256,23 @@ async fn rank(app: &App, round: &Round) -> Result<(Method, Ranking, Counted), Ro
     rank_counted(app, round, &tallies).await
 }
 
-/// Ranks `tallies` as [`rank`] ranks a round's stored ones (for "what if" rankings, such as
-/// counting held ballots too).
+/// Ranks `tallies` as the round is (or would be) ranked, for "what if" rankings such as
+/// counting held ballots too: a frozen round with its frozen method and counted reports.
 pub(crate) async fn rank_tallies(
     app: &App,
     round: &Round,
     tallies: &[Tally],
 ) -> Result<Ranking, RoundError> {
+    if let Some(frozen) = app.store().frozen_ranking(round.id).await? {
+        let reports = frozen
+            .ranking
+            .entries
+            .iter()
+            .filter(|e| e.substantiated_reports > 0)
+            .map(|e| (e.unit_id, e.substantiated_reports))
+            .collect();
+        return Ok(ranking::rank(tallies, &frozen.method, &reports));
+    }
     Ok(rank_counted(app, round, tallies).await?.1)
 }
 

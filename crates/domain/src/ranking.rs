@@ -179,6 +179,10 @@ pub struct RankedUnit {
     pub score_milli: i64,
     /// Nominations over every channel.
     pub nominations: u64,
+    /// Nominations per channel, so anyone can recompute the score with other weights
+    /// (empty in rankings frozen before it was recorded).
+    #[serde(default)]
+    pub by_channel: BTreeMap<Channel, u64>,
     /// Nominations ticking each indicator, by position in the round's set.
     pub indicator_counts: Vec<u64>,
     /// Substantiated reports counted for the round.
@@ -230,6 +234,7 @@ pub fn rank(tallies: &[Tally], method: &Method, substantiated: &BTreeMap<UnitId,
                 unit_id: t.unit_id,
                 score_milli,
                 nominations: t.total_nominations(),
+                by_channel: t.nominations.clone(),
                 indicator_counts: t.indicator_counts.clone(),
                 substantiated_reports: reports,
                 r#override: (reports > 0).then_some(Override::SubstantiatedReport),
@@ -243,6 +248,7 @@ pub fn rank(tallies: &[Tally], method: &Method, substantiated: &BTreeMap<UnitId,
                 unit_id,
                 score_milli: 0,
                 nominations: 0,
+                by_channel: BTreeMap::new(),
                 indicator_counts: vec![0; method.indicators.len()],
                 substantiated_reports: reports,
                 r#override: Some(Override::SubstantiatedReport),

@@ -255,9 +255,10 @@ public_url = "http://127.0.0.1:8080"
 time_zone = "Asia/Shanghai"
 # What an evaluated entity is called.
 unit_kind = "科室"
-# Reverse proxies (CIDR blocks) whose X-Forwarded-For header is believed, e.g.
-# ["127.0.0.1/32", "10.0.0.0/8"]. The client is then the rightmost address in the header
-# that is not a trusted proxy; rate limits and stuffing detection count clients by it.
+# Reverse proxies whose X-Forwarded-For header is believed, as exact addresses (CIDR /32 or
+# /128), e.g. ["127.0.0.1/32"]. The client is then the rightmost address in the header that
+# is not a trusted proxy; rate limits and stuffing detection count clients by it. Do not
+# trust a whole network that clients also sit in: a client inside it could name itself.
 # Empty: the connecting address is the client. Also `--trusted-proxy` on serve and demo.
 trusted_proxies = []
 

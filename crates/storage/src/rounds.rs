@@ -149,14 +149,18 @@ pub(crate) async fn finalize_round<DB: Dialect>(
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
-    for chunk in frozen.ranking.entries.chunks(MAX_BINDS / 8) {
+    for chunk in frozen.ranking.entries.chunks(MAX_BINDS / 9) {
         let mut q = sqlx::QueryBuilder::<DB>::new(
-            "INSERT INTO rankings (round_id, unit_id, rank, score_milli, nominations, indicator_counts, substantiated_reports, override) ",
+            "INSERT INTO rankings (round_id, unit_id, rank, score_milli, nominations, indicator_counts, substantiated_reports, override, by_channel) ",
         );
         let mut unwritable = None;
         q.push_values(chunk, |mut b, e| {
             let counts = serde_json::to_string(&e.indicator_counts);
             if let Err(err) = &counts {
+                unwritable = Some(err.to_string());
+            }
+            let by_channel = serde_json::to_string(&e.by_channel);
+            if let Err(err) = &by_channel {
                 unwritable = Some(err.to_string());
             }
             b.push_bind(id.0)
@@ -168,7 +172,8 @@ pub(crate) async fn finalize_round<DB: Dialect>(
                 .push_bind(e.substantiated_reports as i64)
                 .push_bind(e.r#override.map(|o| match o {
                     minping_domain::Override::SubstantiatedReport => "substantiated_report",
-                }));
+                }))
+                .push_bind(by_channel.unwrap_or_default());
         });
         if let Some(err) = unwritable {
             return Err(corrupt(err));
@@ -269,7 +274,7 @@ pub(crate) async fn frozen_ranking<DB: Dialect>(
     };
     let method: Method = serde_json::from_str(&method).map_err(corrupt)?;
     let rows = sqlx::query(
-        "SELECT unit_id, rank, score_milli, nominations, indicator_counts, substantiated_reports, override \
+        "SELECT unit_id, rank, score_milli, nominations, indicator_counts, substantiated_reports, override, by_channel \
          FROM rankings WHERE round_id = $1 ORDER BY rank, unit_id",
     )
     .bind(id.0)
@@ -280,11 +285,16 @@ pub(crate) async fn frozen_ranking<DB: Dialect>(
         .map(|r| {
             let counts: String = r.try_get("indicator_counts")?;
             let over: Option<String> = r.try_get("override")?;
+            let by_channel: Option<String> = r.try_get("by_channel")?;
             Ok(RankedUnit {
                 rank: r.try_get::<i64, _>("rank")? as u32,
                 unit_id: UnitId(r.try_get("unit_id")?),
                 score_milli: r.try_get("score_milli")?,
                 nominations: r.try_get::<i64, _>("nominations")? as u64,
+                by_channel: by_channel
+                    .map(|j| serde_json::from_str(&j).map_err(corrupt))
+                    .transpose()?
+                    .unwrap_or_default(),
                 indicator_counts: serde_json::from_str(&counts).map_err(corrupt)?,
                 substantiated_reports: r.try_get::<i64, _>("substantiated_reports")? as u32,
                 r#override: over

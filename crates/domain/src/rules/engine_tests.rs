@@ -450,6 +450,7 @@ fn a_unit_placed_first_by_a_substantiated_report_counts_like_any_other() {
         unit_id: UnitId(unit),
         score_milli: 0,
         nominations: 0,
+        by_channel: Default::default(),
         indicator_counts: vec![],
         substantiated_reports: u32::from(over),
         r#override: over.then_some(Override::SubstantiatedReport),

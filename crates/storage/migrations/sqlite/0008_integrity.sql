@@ -62,3 +62,8 @@ WHERE state = 'pending' AND EXISTS (
       AND later.state = 'pending' AND later.id > code_conflicts.id);
 CREATE UNIQUE INDEX code_conflicts_one_pending ON code_conflicts (round_id, code_digest)
     WHERE state = 'pending';
+
+-- A frozen ranking keeps each unit's nominations per channel (JSON, e.g. {"directed":3,"open":5}),
+-- so the published results can be recomputed with other channel weights. NULL in rankings
+-- frozen before.
+ALTER TABLE rankings ADD COLUMN by_channel TEXT;

@@ -22,6 +22,10 @@ pub struct ResultsBody {
     pub method: serde_json::Value,
     /// Ballots counted.
     pub ballots: u64,
+    /// Ballots the stuffing scan holds out of the count (see `/method#stuffing`).
+    pub held: u64,
+    /// Whether counting the held ballots would change which units make the top N.
+    pub held_changes_top_n: bool,
     /// Every ranked unit, in rank order.
     pub ranking: Vec<ResultRow>,
 }
@@ -32,6 +36,8 @@ impl From<Results> for ResultsBody {
             round: RoundBody::from(&r.round),
             method: r.method,
             ballots: r.ballots,
+            held: r.held,
+            held_changes_top_n: r.held_changes_top_n,
             ranking: r.ranking,
         }
     }
