@@ -100,18 +100,24 @@ pub async fn scan(app: &App, round_id: RoundId) -> Result<ScanSummary, Integrity
     }
     let store = app.store();
     let (observed, population) = store.integrity_input(round_id).await?;
-    let found = integrity::scan(&observed, &population, &Params::default());
+    let scanned = observed.len() as u64;
+    // CPU work: off the async workers, so intake keeps flowing during a big scan.
+    let found = tokio::task::spawn_blocking(move || {
+        integrity::scan(&observed, &population, &Params::default())
+    })
+    .await
+    .map_err(|e| IntegrityError::Storage(StorageError::Corrupt(format!("scan failed: {e}"))))?;
     store.record_scan(round_id, &found, app.now()).await?;
     let clusters = store.clusters(round_id).await?;
     tracing::info!(
         round = round_id.0,
-        scanned = observed.len(),
+        scanned,
         clusters = found.len(),
         "integrity scan"
     );
     Ok(ScanSummary {
         round_id: round_id.0,
-        scanned: observed.len() as u64,
+        scanned,
         clusters: found.len(),
         held: clusters.iter().map(|c| c.held).sum(),
         kept: clusters.iter().map(|c| c.kept).sum(),

@@ -43,6 +43,10 @@ pub enum RoundError {
     /// The ranking is previewed once the round is closed.
     #[error("close the round before previewing its ranking")]
     NotClosed,
+    /// Ballots held by the stuffing scan await the organizer's decision: the ranking is
+    /// frozen only once every held cluster is released or kept out.
+    #[error("{0} held ballots await review: release or keep out each cluster before finalizing")]
+    UnreviewedHolds(u64),
     /// Storage failed.
     #[error(transparent)]
     Storage(StorageError),
@@ -67,6 +71,7 @@ impl WorkflowError for RoundError {
             RoundError::InvalidTransition { .. } => "invalid_transition",
             RoundError::AnotherRoundOpen(_) => "another_round_open",
             RoundError::NotClosed => "round_not_closed",
+            RoundError::UnreviewedHolds(_) => "unreviewed_holds",
             RoundError::Storage(e) => e.code(),
         }
     }
@@ -78,7 +83,8 @@ impl WorkflowError for RoundError {
             RoundError::Overlaps(_)
             | RoundError::InvalidTransition { .. }
             | RoundError::AnotherRoundOpen(_)
-            | RoundError::NotClosed => ErrorKind::Conflict,
+            | RoundError::NotClosed
+            | RoundError::UnreviewedHolds(_) => ErrorKind::Conflict,
             RoundError::Storage(e) => e.kind(),
         }
     }
@@ -101,6 +107,7 @@ impl WorkflowError for RoundError {
             RoundError::InvalidTransition { from, to } => {
                 vec![("from", from.to_string()), ("to", to.to_string())]
             }
+            RoundError::UnreviewedHolds(n) => vec![("count", n.to_string())],
             RoundError::Storage(e) => e.params(),
             _ => Vec::new(),
         }
@@ -187,6 +194,10 @@ pub async fn advance(
             }
         }
         RoundState::Finalized => {
+            let unreviewed: u64 = store.clusters(id).await?.iter().map(|c| c.held).sum();
+            if unreviewed > 0 {
+                return Err(RoundError::UnreviewedHolds(unreviewed));
+            }
             let (method, ranking, counted) = rank(app, &round).await?;
             let proposals = accountability::propose(app, &round, &ranking).await?;
             let finalization = Finalization {

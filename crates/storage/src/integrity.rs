@@ -269,7 +269,9 @@ impl<DB: Dialect> IntegrityStore for Store<DB> {
     }
 }
 
-/// Takes the round's row for the transaction, so a scan and a decision never interleave.
+/// Takes the round's row for the transaction, so a scan, a decision and a finalization
+/// never interleave, and checks under the lock that the ranking is not frozen yet (a
+/// Conflict otherwise).
 async fn lock_round<DB: Dialect>(tx: &mut Transaction<'_, DB>, round: RoundId) -> Result<()> {
     // An UPDATE that changes nothing takes the row lock on PostgreSQL; on SQLite the
     // transaction already holds the one write lock.
@@ -277,7 +279,17 @@ async fn lock_round<DB: Dialect>(tx: &mut Transaction<'_, DB>, round: RoundId) -
         .bind(round.0)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM rounds WHERE id = $1")
+        .bind(round.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match state.as_deref() {
+        Some("open" | "closed") => Ok(()),
+        Some(_) => Err(crate::StorageError::Conflict(
+            "the round's ranking is frozen".into(),
+        )),
+        None => Err(crate::StorageError::NotFound),
+    }
 }
 
 /// Writes the signals of a batch's accepted open-channel ballots (`ids` beside them).

@@ -102,7 +102,7 @@ impl Signals {
             .filter_map(|n| n.comment.as_deref())
             .map(normalize_comment)
             .collect();
-        let comment = (text.chars().count() >= MIN_COMMENT_CHARS).then(|| simhash(&text));
+        let comment = (text.chars().count() >= MIN_COMMENT_CHARS).then(|| simhash(key, &text));
         Signals {
             addr,
             net,
@@ -173,13 +173,15 @@ pub fn normalize_comment(text: &str) -> String {
         .collect()
 }
 
-/// 64-bit SimHash over character bigrams: texts that differ in a few characters differ in a
-/// few bits, so templated comments with words swapped stay close.
-pub fn simhash(text: &str) -> i64 {
+/// 64-bit SimHash over character bigrams, keyed with the deployment's key: texts that differ
+/// in a few characters differ in a few bits, so templated comments with words swapped stay
+/// close; without the key, no one can craft texts that land on chosen bits.
+pub fn simhash(key: &[u8], text: &str) -> i64 {
     let chars: Vec<char> = text.chars().collect();
     let mut weights = [0i32; 64];
     let mut add = |gram: &[char]| {
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"minping simhash").expect("any key");
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+        mac.update(b"minping simhash ");
         for c in gram {
             mac.update(c.encode_utf8(&mut [0; 4]).as_bytes());
         }
@@ -268,15 +270,18 @@ mod tests {
 
     #[test]
     fn templated_comments_stay_close_and_different_ones_do_not() {
-        let a = simhash(&normalize_comment(
-            "窗口工作人员态度冷漠，办事要求送礼，群众意见很大",
-        ));
-        let b = simhash(&normalize_comment(
-            "窗口工作人员态度冷漠！办事要求送红包，群众意见很大。",
-        ));
-        let c = simhash(&normalize_comment(
-            "材料一次性告知做不到，跑了四趟还没办成营业执照变更",
-        ));
+        let a = simhash(
+            b"k",
+            &normalize_comment("窗口工作人员态度冷漠，办事要求送礼，群众意见很大"),
+        );
+        let b = simhash(
+            b"k",
+            &normalize_comment("窗口工作人员态度冷漠！办事要求送红包，群众意见很大。"),
+        );
+        let c = simhash(
+            b"k",
+            &normalize_comment("材料一次性告知做不到，跑了四趟还没办成营业执照变更"),
+        );
         assert!(distance(a, b) <= 12, "{}", distance(a, b));
         assert!(distance(a, c) > 16, "{}", distance(a, c));
         assert_eq!(normalize_comment("态度 差!!12"), "态度差");

@@ -197,6 +197,21 @@ both!(
         let before = nominations_of(&app, target).await;
         assert_eq!(status_of(&app, &honest[0]).await["status"], "counted");
 
+        // The ranking cannot be frozen while held ballots await review.
+        let (s, body) = api(
+            &app,
+            Some(Role::Organizer),
+            Method::POST,
+            &format!("/api/v1/rounds/{}/transition", app.open_round),
+            Some(json!({"to": "finalized"})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("unreviewed_holds")),
+            "{body}"
+        );
+
         // Releasing needs a reason, and the cluster's id.
         let cluster = clusters.into_iter().next().unwrap().to_string();
         let release = |cluster: String, reason: &'static str| {
@@ -383,5 +398,94 @@ both!(
         assert!(many.iter().all(|s| s.as_u16() == 201), "{many:?}");
         // And an IPv4 client behind the same proxy is its own.
         assert_eq!(post("192.0.2.1".into()).await, 201);
+    }
+);
+
+both!(
+    a_kept_cluster_stays_out_of_the_published_results_which_say_so,
+    |app: TestApp| async move {
+        let target = app.units[2].id.0;
+        let (_, flood) = honest_and_flood(&app, 120, 60, target).await;
+        let round = app.open_round;
+        let step = |to: &'static str| {
+            let app = &app;
+            async move {
+                api(
+                    app,
+                    Some(Role::Organizer),
+                    Method::POST,
+                    &format!("/api/v1/rounds/{round}/transition"),
+                    Some(json!({"to": to})),
+                )
+                .await
+            }
+        };
+        assert_eq!(step("closed").await.0, 200);
+        let held = quarantine(&app).await;
+        assert_eq!(held.len(), 60);
+        let cluster = held[0]["cluster"].as_str().unwrap().to_string();
+        let (s, body) = api(
+            &app,
+            Some(Role::Organizer),
+            Method::POST,
+            &format!("/api/v1/rounds/{round}/quarantine/keep"),
+            Some(json!({"cluster": cluster, "reason": "同一地址两分钟内提交60张"})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["ballots"].as_u64()),
+            (StatusCode::OK, Some(60)),
+            "{body}"
+        );
+        assert!(quarantine(&app).await.iter().all(|h| h["state"] == "kept"));
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
+        assert_eq!(step("finalized").await.0, 200);
+        // Frozen: no decision may change the count any more.
+        let (s, body) = api(
+            &app,
+            Some(Role::Organizer),
+            Method::POST,
+            &format!("/api/v1/rounds/{round}/quarantine/release"),
+            Some(json!({"cluster": cluster, "reason": "改主意"})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("round_frozen"))
+        );
+        assert_eq!(step("published").await.0, 200);
+        let (_, results) = api(
+            &app,
+            None,
+            Method::GET,
+            &format!("/api/v1/rounds/{round}/results"),
+            None,
+        )
+        .await;
+        assert_eq!(results["held"], 60, "{results}");
+        assert_eq!(results["ballots"], 120);
+        assert!(results["held_changes_top_n"].is_boolean());
+        let line = results["ranking"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["unit_id"] == target);
+        let open = line.map_or(0, |l| l["by_channel"]["open"].as_u64().unwrap_or(0));
+        assert!(open < 60, "the kept flood is not in the ranking: {line:?}");
+        // Publication deletes the signals: nothing is left to scan or link.
+        let (observed, _) = app.store.integrity_input(round).await.unwrap();
+        assert!(observed.is_empty());
+        let page = support::client()
+            .get(app.url(&format!("/rounds/{round}/results")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("id=\"held\""),
+            "the results page says ballots were held"
+        );
     }
 );
