@@ -148,7 +148,7 @@ impl Default for Params {
             min_share: 0.75,
             min_ratio: 3.0,
             min_surprise: 13.8,
-            comment_distance: 14,
+            comment_distance: 12,
         }
     }
 }
