@@ -90,7 +90,15 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
         .frozen_ranking(id)
         .await?
         .ok_or(NoticeError::NotFound)?;
-    let ballots = app.store().ballot_count(id).await?;
+    // Counted ballots: those the stuffing scan holds out are not.
+    let held: u64 = app
+        .store()
+        .clusters(id)
+        .await?
+        .iter()
+        .map(|c| c.held + c.kept)
+        .sum();
+    let ballots = app.store().ballot_count(id).await?.saturating_sub(held);
     let transitions = app.store().transitions(id).await?;
     let dated = |to: RoundState| {
         transitions

@@ -437,7 +437,9 @@ pub(crate) async fn comments<DB: Dialect>(
     unit: UnitId,
 ) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT comment FROM nominations WHERE round_id = $1 AND unit_id = $2 AND comment IS NOT NULL ORDER BY comment",
+        "SELECT comment FROM nominations WHERE round_id = $1 AND unit_id = $2 AND comment IS NOT NULL \
+         AND ballot_id NOT IN (SELECT ballot_id FROM held_ballots WHERE round_id = $1 AND state <> 'released') \
+         ORDER BY comment",
     )
     .bind(round.0)
     .bind(unit.0)

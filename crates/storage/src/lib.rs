@@ -395,8 +395,8 @@ pub trait Storage:
     async fn ballot_count(&self, round: RoundId) -> Result<u64>;
     /// A round's tallies, added up from its stored ballots (the audit path).
     async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>>;
-    /// The comments on a round's nominations of one unit, in text order (arrival order is
-    /// not kept).
+    /// The comments on a round's counted nominations of one unit (ballots the stuffing scan
+    /// holds are left out), in text order (arrival order is not kept).
     async fn comments(&self, round: RoundId, unit: UnitId) -> Result<Vec<String>>;
 
     /// Adds a user; names are unique.
