@@ -6,7 +6,7 @@ use crate::{
     error::{ErrorKind, WorkflowError},
 };
 use minping_domain::{
-    Ballot, BallotDraft, BallotError, Channel, Receipt, RoundId, RoundState,
+    Ballot, BallotDraft, BallotError, Channel, Receipt, Round, RoundId, RoundState,
     code::{CodeError, OneTimeCode, resolved_conflict_tag},
     integrity::{ClientFacts, signals::Signals},
 };
@@ -192,7 +192,7 @@ pub enum ReceiptStatus {
 pub async fn receipt_status(
     app: &App,
     typed: &str,
-) -> Result<Option<(Receipt, RoundId, ReceiptStatus)>, StorageError> {
+) -> Result<Option<(Receipt, Round, ReceiptStatus)>, StorageError> {
     let Some(receipt) = Receipt::parse(typed) else {
         return Ok(None);
     };
@@ -207,5 +207,5 @@ pub async fn receipt_status(
     } else {
         ReceiptStatus::Counted
     };
-    Ok(Some((receipt, state.round_id, status)))
+    Ok(Some((receipt, round, status)))
 }

@@ -188,7 +188,7 @@ pub async fn overview(app: &App, round_id: RoundId) -> Result<Overview, Integrit
     let clusters = store.clusters(round_id).await?;
     let decisions = store.integrity_decisions(round_id).await?;
     let unreviewed: u64 = clusters.iter().map(|c| c.held).sum();
-    let held: u64 = unreviewed + clusters.iter().map(|c| c.kept).sum::<u64>();
+    let held: u64 = clusters.iter().map(StoredCluster::not_counted).sum();
     let release_changes_top_n = held > 0 && top_n_changes(app, &round).await?;
     Ok(Overview {
         clusters,
@@ -204,23 +204,22 @@ async fn top_n_changes(app: &App, round: &minping_domain::Round) -> Result<bool,
     let counted = app.store().tallies(round.id, indicators).await?;
     let held = app.store().held_tallies(round.id, indicators).await?;
     let with_held = minping_domain::ranking::merge_tallies(&counted, &held);
-    let mut tops: Vec<BTreeSet<UnitId>> = Vec::new();
-    for tallies in [&counted, &with_held] {
-        let ranking = rounds::rank_tallies(app, round, tallies)
-            .await
-            .map_err(|e| match e {
-                rounds::RoundError::Storage(e) => IntegrityError::Storage(e),
-                e => IntegrityError::Storage(StorageError::Corrupt(e.to_string())),
-            })?;
-        tops.push(
-            ranking
-                .entries
+    let rankings = rounds::rank_each(app, round, &[&counted, &with_held])
+        .await
+        .map_err(|e| match e {
+            rounds::RoundError::Storage(e) => IntegrityError::Storage(e),
+            e => IntegrityError::Storage(StorageError::Corrupt(e.to_string())),
+        })?;
+    let tops: Vec<BTreeSet<UnitId>> = rankings
+        .iter()
+        .map(|r| {
+            r.entries
                 .iter()
-                .filter(|e| e.rank <= ranking.top_n)
+                .filter(|e| e.rank <= r.top_n)
                 .map(|e| e.unit_id)
-                .collect(),
-        );
-    }
+                .collect()
+        })
+        .collect();
     Ok(tops[0] != tops[1])
 }
 

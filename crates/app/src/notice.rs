@@ -96,7 +96,7 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
         .clusters(id)
         .await?
         .iter()
-        .map(|c| c.held + c.kept)
+        .map(minping_storage::StoredCluster::not_counted)
         .sum();
     let ballots = app.store().ballot_count(id).await?.saturating_sub(held);
     let transitions = app.store().transitions(id).await?;

@@ -267,24 +267,34 @@ async fn rank(app: &App, round: &Round) -> Result<(Method, Ranking, Counted), Ro
     rank_counted(app, round, &tallies).await
 }
 
-/// Ranks `tallies` as the round is (or would be) ranked, for "what if" rankings such as
-/// counting held ballots too: a frozen round with its frozen method and counted reports.
-pub(crate) async fn rank_tallies(
+/// Ranks each set of tallies as the round is (or would be) ranked, for "what if" rankings
+/// such as counting held ballots too: a frozen round with its frozen method and counted
+/// reports. The method and reports are read once for all the sets.
+pub(crate) async fn rank_each(
     app: &App,
     round: &Round,
-    tallies: &[Tally],
-) -> Result<Ranking, RoundError> {
-    if let Some(frozen) = app.store().frozen_ranking(round.id).await? {
-        let reports = frozen
-            .ranking
-            .entries
-            .iter()
-            .filter(|e| e.substantiated_reports > 0)
-            .map(|e| (e.unit_id, e.substantiated_reports))
-            .collect();
-        return Ok(ranking::rank(tallies, &frozen.method, &reports));
-    }
-    Ok(rank_counted(app, round, tallies).await?.1)
+    sets: &[&[Tally]],
+) -> Result<Vec<Ranking>, RoundError> {
+    let (method, reports) = match app.store().frozen_ranking(round.id).await? {
+        Some(frozen) => {
+            let reports = frozen
+                .ranking
+                .entries
+                .iter()
+                .filter(|e| e.substantiated_reports > 0)
+                .map(|e| (e.unit_id, e.substantiated_reports))
+                .collect();
+            (frozen.method, reports)
+        }
+        None => {
+            let (method, _, counted) = rank_counted(app, round, &[]).await?;
+            (method, counted.per_unit)
+        }
+    };
+    Ok(sets
+        .iter()
+        .map(|tallies| ranking::rank(tallies, &method, &reports))
+        .collect())
 }
 
 async fn rank_counted(

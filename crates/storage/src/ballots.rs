@@ -360,7 +360,7 @@ pub(crate) async fn tallies<DB: Dialect>(
         pool,
         round,
         indicators,
-        "ballot_id IN (SELECT ballot_id FROM held_ballots WHERE round_id = $1 AND state <> 'released')",
+        &format!("ballot_id IN ({})", crate::integrity::HELD_IDS),
     )
     .await?;
     if held.is_empty() {
@@ -436,11 +436,11 @@ pub(crate) async fn comments<DB: Dialect>(
     round: RoundId,
     unit: UnitId,
 ) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT comment FROM nominations WHERE round_id = $1 AND unit_id = $2 AND comment IS NOT NULL \
-         AND ballot_id NOT IN (SELECT ballot_id FROM held_ballots WHERE round_id = $1 AND state <> 'released') \
-         ORDER BY comment",
-    )
+         AND ballot_id NOT IN ({}) ORDER BY comment",
+        crate::integrity::HELD_IDS
+    )))
     .bind(round.0)
     .bind(unit.0)
     .fetch_all(pool)

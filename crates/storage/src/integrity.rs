@@ -44,6 +44,13 @@ pub struct StoredCluster {
     pub released: u64,
 }
 
+impl StoredCluster {
+    /// Its ballots left out of the count: awaiting review or kept out.
+    pub fn not_counted(&self) -> u64 {
+        self.held + self.kept
+    }
+}
+
 /// An organizer's decision on a cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -245,7 +252,7 @@ impl<DB: Dialect> IntegrityStore for Store<DB> {
             &self.pool,
             round,
             indicators,
-            "ballot_id IN (SELECT ballot_id FROM held_ballots WHERE round_id = $1 AND state <> 'released')",
+            &format!("ballot_id IN ({HELD_IDS})"),
         )
         .await
     }
@@ -268,6 +275,11 @@ impl<DB: Dialect> IntegrityStore for Store<DB> {
         }))
     }
 }
+
+/// SQL: the ids of the round's ballots held out of the count (awaiting review or kept out),
+/// with `$1` the round. The one definition every query leaving them out uses.
+pub(crate) const HELD_IDS: &str =
+    "SELECT ballot_id FROM held_ballots WHERE round_id = $1 AND state <> 'released'";
 
 /// Takes the round's row for the transaction, so a scan, a decision and a finalization
 /// never interleave, and checks under the lock that the ranking is not frozen yet (a
@@ -406,7 +418,7 @@ async fn record_scan<DB: Dialect>(
         .execute(&mut *tx)
         .await?;
         let rows: Vec<(i64, &str)> = c.ballots.iter().map(|b| (*b, c.id.as_str())).collect();
-        for chunk in crate::ballots::fixed_chunks(&rows, 3) {
+        for chunk in crate::ballots::fixed_chunks(&rows, 4) {
             let mut q = sqlx::QueryBuilder::<DB>::new(
                 "INSERT INTO held_ballots (ballot_id, round_id, cluster_id, state) ",
             );

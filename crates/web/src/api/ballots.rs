@@ -117,7 +117,7 @@ pub async fn get_receipt(
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(ReceiptStatusBody {
         receipt: receipt.to_string(),
-        round_id: round.0,
+        round_id: round.id.0,
         status,
     }))
 }

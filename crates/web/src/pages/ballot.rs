@@ -306,7 +306,6 @@ struct FoundReceipt {
 async fn receipt_page(state: &Shared, page: Page, typed: &str) -> Result<Response, PageError> {
     let found = match intake::receipt_status(state, typed).await? {
         Some((receipt, round, status)) => {
-            let round = state.round(round).await?;
             let status = match status {
                 intake::ReceiptStatus::Stored => "stored",
                 intake::ReceiptStatus::Counted => "counted",
