@@ -352,8 +352,7 @@ pub async fn nonrespondents(app: &App, round: RoundId) -> Result<Vec<SampleRow>,
         .await?
         .into_iter()
         .filter(|s| {
-            s.responded_on.is_none()
-                && matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed)
+            s.response.is_none() && matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed)
         })
         .collect())
 }

@@ -191,7 +191,7 @@ pub async fn mailing_list(
         .iter()
         .filter(|s| {
             !pending_only
-                || (s.responded_on.is_none()
+                || (s.response.is_none()
                     && matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed))
         })
         .enumerate()

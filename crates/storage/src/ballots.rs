@@ -64,6 +64,12 @@ pub(crate) async fn insert_ballots<DB: Dialect>(
         .await?;
         if state.as_deref() == Some("open") {
             open.insert(id);
+            let spends = batch
+                .iter()
+                .any(|b| b.round_id.0 == id && b.spend.is_some());
+            if let (true, Some(lock)) = (spends, DB::SPEND_LOCK) {
+                sqlx::query(lock).bind(id).execute(&mut *tx).await?;
+            }
         }
     }
     let mut outcomes: Outcomes = Vec::with_capacity(batch.len());
@@ -82,8 +88,48 @@ pub(crate) async fn insert_ballots<DB: Dialect>(
         .map(|(b, _)| b)
         .collect();
     write_rows(&mut tx, &accepted).await?;
+    let spending: BTreeSet<i64> = accepted
+        .iter()
+        .filter(|b| b.spend.is_some())
+        .map(|b| b.round_id.0)
+        .collect();
+    for round in spending {
+        rewrite_spent_codes(&mut tx, RoundId(round)).await?;
+    }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Rewrites a round's spent codes whole, in digest order, within the transaction that
+/// spends some: every row then carries this transaction's id and sits where the digest
+/// order puts it, so neither system columns (`xmin`, `ctid`, rowid) nor the physical order
+/// tell which code was spent with which ballot. A few thousand narrow rows at most.
+async fn rewrite_spent_codes<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    round: RoundId,
+) -> Result<()> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT code_digest, response FROM spent_codes WHERE round_id = $1 ORDER BY code_digest",
+    )
+    .bind(round.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM spent_codes WHERE round_id = $1")
+        .bind(round.0)
+        .execute(&mut **tx)
+        .await?;
+    for chunk in rows.chunks(MAX_CHUNK_ROWS) {
+        let mut q = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO spent_codes (round_id, code_digest, response) ",
+        );
+        q.push_values(chunk, |mut b, (digest, response)| {
+            b.push_bind(round.0)
+                .push_bind(digest.as_str())
+                .push_bind(response.as_str());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Decides one ballot for an open round, within the batch's transaction: checks its paper
@@ -93,23 +139,22 @@ async fn admit<DB: Dialect>(
     nb: &NewBallot,
 ) -> Result<std::result::Result<(), BallotRejected>> {
     if let Some(form) = &nb.paper_form {
-        let decided: Option<String> = sqlx::query_scalar(
-            "SELECT outcome FROM paper_forms WHERE round_id = $1 AND form_key = $2",
-        )
-        .bind(nb.round_id.0)
-        .bind(&form.key)
-        .fetch_optional(&mut **tx)
-        .await?;
+        let decided: Option<String> = sqlx::query_scalar(crate::panel::PAPER_OUTCOME)
+            .bind(nb.round_id.0)
+            .bind(&form.key)
+            .fetch_optional(&mut **tx)
+            .await?;
         if decided.is_some() {
             return Ok(Err(BallotRejected::FormAlreadyDecided));
         }
     }
     if let Some(r) = &nb.resolves {
         // Counting a kept ballot: the conflict must still be pending, and it
-        // is marked counted together with the ballot, or not at all.
+        // is marked counted together with the ballot, or not at all. It keeps neither the
+        // code's digest (a tag refuses later uses) nor the content the ballot now holds.
         let done = sqlx::query(
             "UPDATE code_conflicts SET state = 'counted', resolved_by = $1, resolved_at = $2, reason = $3, \
-             code_digest = $6 WHERE id = $4 AND round_id = $5 AND state = 'pending'",
+             code_digest = $6, content = '' WHERE id = $4 AND round_id = $5 AND state = 'pending'",
         )
         .bind(&r.by)
         .bind(r.at)
@@ -128,23 +173,10 @@ async fn admit<DB: Dialect>(
         decide_paper_form(tx, nb, "counted").await?;
         return Ok(Ok(()));
     };
-    // Spend the code only if unspent; the ballot and the spending commit
-    // together or not at all.
-    let spent = sqlx::query(
-        "UPDATE panel_sample SET responded_on = $1, response = $2 \
-         WHERE round_id = $3 AND code_digest = $4 AND responded_on IS NULL",
-    )
-    .bind(spend.on)
-    .bind(spend.response.as_str())
-    .bind(nb.round_id.0)
-    .bind(&spend.digest)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if spent == 1 {
-        decide_paper_form(tx, nb, "counted").await?;
-        return Ok(Ok(()));
-    }
+    // Spend the code only if it belongs to the round's sample and is unspent; the ballot and
+    // the spending commit together or not at all. The sample is only read (a row lock would
+    // leave this transaction's id on the member's row), and the batch rewrites the round's
+    // spent codes whole before it commits (see `rewrite_spent_codes`).
     let known: Option<i64> = sqlx::query_scalar(
         "SELECT member_id FROM panel_sample WHERE round_id = $1 AND code_digest = $2",
     )
@@ -154,6 +186,20 @@ async fn admit<DB: Dialect>(
     .await?;
     if known.is_none() {
         return Ok(Err(BallotRejected::CodeInvalid));
+    }
+    let spent = sqlx::query(
+        "INSERT INTO spent_codes (round_id, code_digest, response) VALUES ($1, $2, $3) \
+         ON CONFLICT (round_id, code_digest) DO NOTHING",
+    )
+    .bind(nb.round_id.0)
+    .bind(&spend.digest)
+    .bind(spend.response.as_str())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if spent == 1 {
+        decide_paper_form(tx, nb, "counted").await?;
+        return Ok(Ok(()));
     }
     // A second use. Once the organizer has decided one conflict of this code, no further
     // ballot is kept: at most one conflict per code is ever decided (and so counted).
@@ -262,6 +308,10 @@ async fn write_rows<DB: Dialect>(
 
 /// Records a paper form's outcome and deletes its entries: the ballot (or the
 /// conflict queue) now holds what was keyed.
+///
+/// A directed form counted into a ballot leaves no row: its key is the code's digest,
+/// and a row written in the ballot's transaction would pair the member with the ballot.
+/// Its code, spent on paper, says it was counted ([`crate::panel::PAPER_OUTCOME`]).
 async fn decide_paper_form<DB: Dialect>(
     tx: &mut Transaction<'_, DB>,
     nb: &NewBallot,
@@ -270,6 +320,9 @@ async fn decide_paper_form<DB: Dialect>(
     let Some(form) = &nb.paper_form else {
         return Ok(());
     };
+    if outcome == "counted" && nb.spend.is_some() {
+        return delete_paper_entries(tx, nb.round_id, &form.key).await;
+    }
     sqlx::query(
         "INSERT INTO paper_forms (round_id, form_key, outcome, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -280,9 +333,17 @@ async fn decide_paper_form<DB: Dialect>(
     .bind(form.at)
     .execute(&mut **tx)
     .await?;
+    delete_paper_entries(tx, nb.round_id, &form.key).await
+}
+
+async fn delete_paper_entries<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    round: RoundId,
+    form_key: &str,
+) -> Result<()> {
     sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
-        .bind(nb.round_id.0)
-        .bind(&form.key)
+        .bind(round.0)
+        .bind(form_key)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -346,6 +407,19 @@ pub(crate) async fn ballot_count<DB: Dialect>(pool: &Pool<DB>, round: RoundId) -
         .fetch_one(pool)
         .await?;
     Ok(n as u64)
+}
+
+pub(crate) async fn counted_receipts<DB: Dialect>(
+    pool: &Pool<DB>,
+    round: RoundId,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT receipt FROM ballots WHERE round_id = $1 AND id NOT IN ({}) ORDER BY receipt",
+        crate::integrity::HELD_IDS
+    )))
+    .bind(round.0)
+    .fetch_all(pool)
+    .await?)
 }
 
 pub(crate) async fn tallies<DB: Dialect>(

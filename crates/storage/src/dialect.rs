@@ -55,18 +55,44 @@ pub trait Dialect:
     /// closed; without it a batch could commit after the close. SQLite has one writer at a
     /// time and needs nothing.
     const SHARE_LOCK: &'static str;
+
+    /// Run (with the round's id as `$1`) by a ballot intake transaction before it spends a
+    /// code of that round: it rewrites the round's spent codes whole, and two such rewrites
+    /// must not interleave.
+    ///
+    /// PostgreSQL takes an advisory lock held to the end of the transaction (ballots of the
+    /// open channel still commit side by side); SQLite has one writer at a time and needs
+    /// nothing.
+    const SPEND_LOCK: Option<&'static str>;
+
+    /// Run after a round closes, outside any transaction, so that what intake and double
+    /// entry deleted leaves no trace in the files: old row versions of spent codes (each
+    /// carrying the id of the transaction that stored a ballot), purged paper entries,
+    /// resolved conflicts.
+    ///
+    /// PostgreSQL rewrites those tables (`VACUUM FULL`); SQLite zeroes deleted content as it
+    /// goes (`secure_delete`, set on every connection) and here empties its write-ahead log.
+    const COMPACT: &'static [&'static str];
 }
 
 impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const SHARE_LOCK: &'static str = "";
+    const SPEND_LOCK: Option<&'static str> = None;
+    const COMPACT: &'static [&'static str] = &["PRAGMA wal_checkpoint(TRUNCATE)"];
 }
 
 impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const BEGIN_WRITE: &'static str = "BEGIN";
     const SHARE_LOCK: &'static str = " FOR SHARE";
+    // The two-key form: the first key names what is locked, so no other advisory lock of
+    // the database can collide with it.
+    const SPEND_LOCK: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(1397770324, CAST($1 AS INTEGER))");
+    const COMPACT: &'static [&'static str] =
+        &["VACUUM (FULL) spent_codes, panel_sample, paper_entries, paper_forms, code_conflicts"];
 }
 
 mod sealed {

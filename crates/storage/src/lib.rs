@@ -199,7 +199,8 @@ pub struct Spend {
     pub digest: String,
     /// Paper (keyed by clerks) or online.
     pub response: Response,
-    /// The day it was spent.
+    /// The day it arrived: kept only if the ballot goes to the conflict queue (a spent code
+    /// records no day, so nothing dates a member's answer).
     pub on: NaiveDate,
     /// What a resolved conflict of this code keeps instead of its digest
     /// ([`minping_domain::code::resolved_conflict_tag`]): once one is found, further uses
@@ -393,6 +394,9 @@ pub trait Storage:
     async fn ballot_by_receipt(&self, receipt: &str) -> Result<Option<StoredBallot>>;
     /// How many ballots a round holds.
     async fn ballot_count(&self, round: RoundId) -> Result<u64>;
+    /// The receipts of a round's counted ballots (all but those the stuffing scan holds),
+    /// in text order.
+    async fn counted_receipts(&self, round: RoundId) -> Result<Vec<String>>;
     /// A round's tallies, added up from its stored ballots (the audit path).
     async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>>;
     /// The comments on a round's counted nominations of one unit (ballots the stuffing scan

@@ -116,8 +116,31 @@ pub(crate) async fn transition_round<DB: Dialect>(
     }
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     move_state(&mut tx, id, from, to, actor, at).await?;
+    if to == RoundState::Closed {
+        // Paper entries never agreed on hold a code's digest beside what was keyed: once
+        // the round takes no more ballots, they go.
+        sqlx::query("DELETE FROM paper_entries WHERE round_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
+    if to == RoundState::Closed {
+        compact::<DB>(pool).await;
+    }
     Ok(())
+}
+
+/// Runs the dialect's [`Dialect::COMPACT`] statements. The close has committed already; a
+/// compaction that cannot run now (a long reader holds the log, the role does not own a
+/// table) is logged, and the next close runs it again.
+async fn compact<DB: Dialect>(pool: &Pool<DB>) {
+    for statement in DB::COMPACT {
+        // The simple protocol: `VACUUM` runs outside any transaction block.
+        if let Err(e) = sqlx::raw_sql(*statement).execute(pool).await {
+            tracing::warn!(error = %e, statement, "compaction after close did not run");
+        }
+    }
 }
 
 pub(crate) async fn finalize_round<DB: Dialect>(

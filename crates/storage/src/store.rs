@@ -164,6 +164,10 @@ impl<DB: Dialect> Storage for Store<DB> {
         ballots::ballot_count(&self.pool, round).await
     }
 
+    async fn counted_receipts(&self, round: RoundId) -> Result<Vec<String>> {
+        ballots::counted_receipts(&self.pool, round).await
+    }
+
     async fn tallies(&self, round: RoundId, indicators: usize) -> Result<Vec<Tally>> {
         ballots::tallies(&self.pool, round, indicators).await
     }

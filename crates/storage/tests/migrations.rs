@@ -8,7 +8,7 @@
 //!   refused with the reason.
 
 use minping_domain::{Channel, IndicatorMask, Nomination, RoundId, UnitId};
-use minping_storage::{PgStore, SqliteStore, Storage};
+use minping_storage::{PanelStore, PgStore, SqliteStore, Storage};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 /// The rows an earlier release would have stored: two ballots in round 1 (one open with an
@@ -300,4 +300,76 @@ async fn schema_at(url: &str, schema: &str, version: i64) -> sqlx::PgPool {
         .into();
     before.run(&pool).await.unwrap();
     pool
+}
+
+/// What a release before spent codes stored: two members drawn for round 2, one of whom
+/// answered on paper (the day kept beside the member), a counted conflict still holding its
+/// content, and the counted paper form of the member who answered.
+const BEFORE_SPENT_CODES: &str = "
+INSERT INTO agencies (id, name) VALUES (1, '区市场监管局');
+INSERT INTO rounds (id, label, state, settings, created_at, period_start, period_end) VALUES
+    (2, '2026Q4', 'open', '{}', '2026-10-01 00:00:00', '2026-10-01', '2026-12-31');
+INSERT INTO panel_members (id, name, grp, address, postcode, phone, units, source, added_on) VALUES
+    (1, '甲', 'enterprise', '东城街道1号', '408400', '13800000001', '[]', '测试', '2026-01-01'),
+    (2, '乙', 'individual', '东城街道2号', '408400', '13800000002', '[]', '测试', '2026-01-01');
+INSERT INTO panel_sample (round_id, member_id, grp, code_digest, mail_status, responded_on, response) VALUES
+    (2, 1, 'enterprise', 'digest-one', 'mailed', '2026-10-05', 'paper'),
+    (2, 2, 'individual', 'digest-two', 'mailed', NULL, NULL);
+INSERT INTO code_conflicts (round_id, code_digest, response, content, received_on, state) VALUES
+    (2, 'tag-of-one', 'online', '{\"nominations\":[]}', '2026-10-06', 'counted');
+INSERT INTO paper_forms (round_id, form_key, outcome, decided_by, decided_at) VALUES
+    (2, 'digest-one', 'counted', 'clerk', '2026-10-05T02:00:00+00:00'),
+    (2, 'open-17', 'counted', 'clerk', '2026-10-05T02:00:00+00:00');
+";
+
+#[tokio::test]
+async fn answers_recorded_beside_the_sample_move_to_spent_codes_and_lose_their_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minping.db");
+    file_at(&path, 8, BEFORE_SPENT_CODES).await;
+    let store = SqliteStore::open(&path).await.unwrap();
+
+    let sample = store.sample(RoundId(2)).await.unwrap();
+    let response: Vec<_> = sample.iter().map(|s| (s.member.id, s.response)).collect();
+    assert_eq!(
+        response,
+        vec![(1, Some(minping_storage::Response::Paper)), (2, None)]
+    );
+    assert_eq!(
+        store.code_state(RoundId(2), "digest-one").await.unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        store.code_state(RoundId(2), "digest-two").await.unwrap(),
+        Some(false)
+    );
+
+    let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path))
+        .await
+        .unwrap();
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM pragma_table_info('panel_sample')")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        !columns
+            .iter()
+            .any(|c| c == "responded_on" || c == "response"),
+        "{columns:?}"
+    );
+    let content: String =
+        sqlx::query_scalar("SELECT content FROM code_conflicts WHERE state = 'counted'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        content, "",
+        "a counted conflict's content lives in its ballot"
+    );
+    let forms: Vec<String> = sqlx::query_scalar("SELECT form_key FROM paper_forms")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(forms, vec!["open-17".to_string()]);
 }

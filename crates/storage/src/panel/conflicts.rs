@@ -64,7 +64,8 @@ pub(super) async fn resolve_conflict<DB: Dialect>(
     tag: &str,
 ) -> Result<Conflict> {
     let done = sqlx::query(
-        "UPDATE code_conflicts SET state = $1, resolved_by = $2, resolved_at = $3, reason = $4, code_digest = $6 \
+        "UPDATE code_conflicts SET state = $1, resolved_by = $2, resolved_at = $3, reason = $4, code_digest = $6, \
+         content = CASE WHEN $1 = 'counted' THEN '' ELSE content END \
          WHERE id = $5 AND state = 'pending'",
     )
     .bind(if counted { "counted" } else { "dismissed" })

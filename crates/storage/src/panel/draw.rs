@@ -14,7 +14,7 @@ use crate::{
     dialect::{Dialect, RowsAffected},
     sql::{MAX_BINDS, corrupt},
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use minping_domain::RoundId;
 use sqlx::{Pool, Row};
 use std::collections::BTreeMap;
@@ -113,8 +113,9 @@ pub(super) async fn record_draw<DB: Dialect>(
 
 pub(super) async fn sample<DB: Dialect>(pool: &Pool<DB>, round: RoundId) -> Result<Vec<SampleRow>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {MEMBER_COLUMNS}, s.mail_status, s.responded_on, s.response \
+        "SELECT {MEMBER_COLUMNS}, s.mail_status, c.response \
          FROM panel_sample s JOIN panel_members m ON m.id = s.member_id \
+         LEFT JOIN spent_codes c ON c.round_id = s.round_id AND c.code_digest = s.code_digest \
          WHERE s.round_id = $1 ORDER BY m.postcode, m.address, m.id"
     )))
     .bind(round.0)
@@ -126,7 +127,6 @@ pub(super) async fn sample<DB: Dialect>(pool: &Pool<DB>, round: RoundId) -> Resu
             Ok(SampleRow {
                 member: member_from::<DB>(r)?,
                 mail_status: MailStatus::parse(&status).ok_or_else(|| corrupt(status))?,
-                responded_on: r.try_get("responded_on")?,
                 response: response_from(r.try_get("response")?)?,
             })
         })
@@ -162,8 +162,9 @@ pub(super) async fn response_counts<DB: Dialect>(
     round: RoundId,
 ) -> Result<Vec<StratumCounts>> {
     let rows = sqlx::query(
-        "SELECT grp, mail_status, response, COUNT(*) AS n FROM panel_sample WHERE round_id = $1 \
-         GROUP BY grp, mail_status, response ORDER BY grp",
+        "SELECT s.grp, s.mail_status, c.response, COUNT(*) AS n FROM panel_sample s \
+         LEFT JOIN spent_codes c ON c.round_id = s.round_id AND c.code_digest = s.code_digest \
+         WHERE s.round_id = $1 GROUP BY s.grp, s.mail_status, c.response ORDER BY s.grp",
     )
     .bind(round.0)
     .fetch_all(pool)
@@ -203,8 +204,10 @@ pub(super) async fn code_state<DB: Dialect>(
     round: RoundId,
     digest: &str,
 ) -> Result<Option<bool>> {
-    let spent: Option<Option<NaiveDate>> = sqlx::query_scalar(
-        "SELECT responded_on FROM panel_sample WHERE round_id = $1 AND code_digest = $2",
+    let spent: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT c.code_digest FROM panel_sample s LEFT JOIN spent_codes c \
+         ON c.round_id = s.round_id AND c.code_digest = s.code_digest \
+         WHERE s.round_id = $1 AND s.code_digest = $2",
     )
     .bind(round.0)
     .bind(digest)

@@ -8,6 +8,7 @@
 mod conflicts;
 mod draw;
 mod paper;
+pub(crate) use paper::PAPER_OUTCOME;
 mod registry;
 
 use crate::{Actor, Response, Result, Store, dialect::Dialect, sql::corrupt};
@@ -110,9 +111,7 @@ pub struct SampleRow {
     pub member: Member,
     /// The mailing.
     pub mail_status: MailStatus,
-    /// The day their code was spent.
-    pub responded_on: Option<NaiveDate>,
-    /// `paper` or `online`.
+    /// How they answered (`paper` or `online`), if they have; never when.
     pub response: Option<crate::Response>,
 }
 

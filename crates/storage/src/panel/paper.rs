@@ -26,6 +26,14 @@ fn entry_from<DB: Dialect>(r: &DB::Row) -> Result<PaperEntry> {
     })
 }
 
+/// What became of a paper form (`$1` the round, `$2` its key): its `paper_forms` row, or
+/// for a directed form counted into a ballot, which leaves none, `counted` when its code was
+/// spent on paper (a code spent online leaves the form undecided: keyed, it goes to the
+/// conflict queue).
+pub(crate) const PAPER_OUTCOME: &str = "SELECT outcome FROM paper_forms WHERE round_id = $1 AND form_key = $2 \
+     UNION ALL SELECT 'counted' FROM spent_codes \
+     WHERE round_id = $1 AND code_digest = $2 AND response = 'paper'";
+
 pub(super) async fn add_paper_entry<DB: Dialect>(
     pool: &Pool<DB>,
     round: RoundId,
@@ -36,12 +44,11 @@ pub(super) async fn add_paper_entry<DB: Dialect>(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
-    let decided: Option<String> =
-        sqlx::query_scalar("SELECT outcome FROM paper_forms WHERE round_id = $1 AND form_key = $2")
-            .bind(round.0)
-            .bind(form_key)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let decided: Option<String> = sqlx::query_scalar(PAPER_OUTCOME)
+        .bind(round.0)
+        .bind(form_key)
+        .fetch_optional(&mut *tx)
+        .await?;
     if let Some(outcome) = decided {
         return Err(StorageError::Conflict(format!(
             "this form is already decided ({outcome})"
@@ -136,13 +143,11 @@ pub(super) async fn paper_outcome<DB: Dialect>(
     round: RoundId,
     form_key: &str,
 ) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT outcome FROM paper_forms WHERE round_id = $1 AND form_key = $2")
-            .bind(round.0)
-            .bind(form_key)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar(PAPER_OUTCOME)
+        .bind(round.0)
+        .bind(form_key)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub(super) async fn close_paper_form<DB: Dialect>(

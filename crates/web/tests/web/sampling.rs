@@ -630,6 +630,54 @@ async fn columns(app: &TestApp, tables: &[&str]) -> Vec<(String, String)> {
     out
 }
 
+/// Runs one query straight on the test's database, as a reader of it would.
+async fn raw<T>(app: &TestApp, sql: &str) -> Vec<T>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    match &app.pg {
+        None => {
+            let pool = sqlx::SqlitePool::connect(&format!(
+                "sqlite://{}",
+                app.dir.path().join("minping.db").display()
+            ))
+            .await
+            .unwrap();
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+        Some((url, schema)) => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .after_connect({
+                    let schema = schema.clone();
+                    move |conn, _| {
+                        let schema = schema.clone();
+                        Box::pin(async move {
+                            sqlx::Executor::execute(
+                                conn,
+                                sqlx::AssertSqlSafe(format!("SET search_path TO \"{schema}\"")),
+                            )
+                            .await
+                            .map(|_| ())
+                        })
+                    }
+                })
+                .connect(url)
+                .await
+                .unwrap();
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+    }
+}
+
 /// What a column holds, so that only joins of like with like are tried (a unit id equal to
 /// a member id by coincidence means nothing).
 fn kind(table: &str, column: &str) -> &'static str {
@@ -733,46 +781,7 @@ both!(
                  WHERE b.channel = 'directed'",
                     bkey = ballot_table_key(bt),
                 );
-                let pairs: Vec<(String, Option<String>)> = match &app.pg {
-                    None => {
-                        let pool = sqlx::SqlitePool::connect(&format!(
-                            "sqlite://{}",
-                            app.dir.path().join("minping.db").display()
-                        ))
-                        .await
-                        .unwrap();
-                        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                            .fetch_all(&pool)
-                            .await
-                            .unwrap()
-                    }
-                    Some((url, schema)) => {
-                        let pool = sqlx::postgres::PgPoolOptions::new()
-                            .after_connect({
-                                let schema = schema.clone();
-                                move |conn, _| {
-                                    let schema = schema.clone();
-                                    Box::pin(async move {
-                                        sqlx::Executor::execute(
-                                            conn,
-                                            sqlx::AssertSqlSafe(format!(
-                                                "SET search_path TO \"{schema}\""
-                                            )),
-                                        )
-                                        .await
-                                        .map(|_| ())
-                                    })
-                                }
-                            })
-                            .connect(url)
-                            .await
-                            .unwrap();
-                        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                            .fetch_all(&pool)
-                            .await
-                            .unwrap()
-                    }
-                };
+                let pairs: Vec<(String, Option<String>)> = raw(&app, &sql).await;
                 // A join may relate nothing, or relate every directed ballot alike (e.g. both are
                 // in the round); it must never single out who cast which.
                 let mut by_ballot: BTreeMap<String, BTreeSet<Option<String>>> = BTreeMap::new();
@@ -787,5 +796,296 @@ both!(
             }
         }
         assert!(tried >= 10, "only {tried} joins tried");
+    }
+);
+
+/// Pairs the `(member, receipt)` lists a reader of the database would line up, and counts
+/// how many pairs are right.
+fn right_pairs(
+    members: &[(String, String)],
+    ballots: &[(String, String)],
+    truth: &BTreeMap<String, String>,
+) -> usize {
+    // First appearance only: a table may hold several rows per member or per ballot.
+    let firsts = |rows: &[(String, String)]| {
+        let mut seen = BTreeSet::new();
+        rows.iter()
+            .filter(|(k, _)| seen.insert(k.clone()))
+            .map(|(k, _)| k.clone())
+            .collect::<Vec<_>>()
+    };
+    firsts(members)
+        .iter()
+        .zip(firsts(ballots))
+        .filter(|(m, b)| truth.get(*m) == Some(b))
+        .count()
+}
+
+both!(
+    directed_ballots_arriving_one_at_a_time_cannot_be_paired_with_their_members,
+    |app: TestApp| async move {
+        use rand::{SeedableRng, seq::SliceRandom};
+        registry(&app, 80).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 50, "secrecy-order").await;
+        let mut members: Vec<i64> = drawn["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_i64().unwrap())
+            .collect();
+        // They answer one at a time, in an order that has nothing to do with the draw's,
+        // each with a ballot of their own; every fourth on paper, keyed by two clerks.
+        members.shuffle(&mut rand::rngs::StdRng::seed_from_u64(11));
+        let clerk2 = {
+            minping_app::accounts::add_user(
+                &app.state,
+                "clerk2",
+                Role::Clerk,
+                support::PASSWORD,
+                None,
+            )
+            .await
+            .unwrap();
+            minping_app::accounts::issue_token(&app.state, "clerk2")
+                .await
+                .unwrap()
+        };
+        let units: Vec<i64> = app
+            .units
+            .iter()
+            .filter(|u| u.active)
+            .map(|u| u.id.0)
+            .collect();
+        let respondents = &members[..40];
+        let mut truth: BTreeMap<String, String> = BTreeMap::new();
+        for (i, &m) in respondents.iter().enumerate() {
+            let unit = units[i % units.len()];
+            let tick = ["cold", "lazy", "shirking", "arbitrary"][i % 4];
+            let content = json!({"code": code(round, m).as_str(), "nominations": [
+                {"unit_id": unit, "indicators": [tick], "comment": format!("第{i}份意见")}
+            ], "exposure": [unit]});
+            let receipt = if i % 4 == 3 {
+                for token in [app.token(Role::Clerk).to_string(), clerk2.clone()] {
+                    let r = app
+                        .client
+                        .post(app.url(&format!("/api/v1/rounds/{round}/paper-entries")))
+                        .bearer_auth(token)
+                        .json(&content)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = r.status();
+                    let body: Value = r.json().await.unwrap();
+                    assert_eq!(status, 201, "{body}");
+                    if let Some(receipt) = body["receipt"].as_str() {
+                        truth.insert(m.to_string(), receipt.to_string());
+                    }
+                }
+                truth[&m.to_string()].clone()
+            } else {
+                let mut body = content.clone();
+                body["channel"] = json!("directed");
+                let r = app
+                    .client
+                    .post(app.url(&format!("/api/v1/rounds/{round}/ballots")))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(status, 201, "{body}");
+                body["receipt"].as_str().unwrap().to_string()
+            };
+            truth.insert(m.to_string(), receipt);
+        }
+        assert_eq!(truth.len(), 40);
+
+        // Every table that names a member's code, every order a reader could sort it by
+        // (transaction id, physical place, rowid, or none: as stored); the same for the
+        // tables holding the ballots. Lined up, they must pair no better than chance (one
+        // right pair expected of 40; seven or more happen by chance about once in 10^5).
+        let pg = app.pg.is_some();
+        let member_tables = [
+            ("panel_sample", "code_digest"),
+            ("spent_codes", "code_digest"),
+            ("paper_forms", "form_key"),
+            ("paper_entries", "form_key"),
+            ("code_conflicts", "code_digest"),
+        ];
+        // SQLite keeps a WITHOUT ROWID table in key order: it has no rowid to sort by.
+        let without_rowid: BTreeSet<String> = if pg {
+            BTreeSet::new()
+        } else {
+            raw::<(String, String)>(
+                &app,
+                "SELECT name, '' FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'",
+            )
+            .await
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+        };
+        let orders = |table: &str| -> Vec<&'static str> {
+            if pg {
+                vec!["CAST(CAST(x.xmin AS TEXT) AS BIGINT)", "x.ctid", ""]
+            } else if without_rowid.contains(table) {
+                vec![""]
+            } else {
+                vec!["x.rowid", ""]
+            }
+        };
+        let order_by = |o: &str| {
+            if o.is_empty() {
+                String::new()
+            } else {
+                format!(" ORDER BY {o}")
+            }
+        };
+        let mut lined_up = 0;
+        for (table, column) in member_tables {
+            for mo in orders(table) {
+                let member_side: Vec<(String, String)> = raw(
+                    &app,
+                    &format!(
+                        "SELECT CAST(s.member_id AS TEXT), '' FROM {table} x \
+                         JOIN panel_sample s ON s.code_digest = x.{column} \
+                         WHERE s.round_id = {round}{}",
+                        order_by(mo)
+                    ),
+                )
+                .await;
+                let answered: Vec<(String, String)> = member_side
+                    .into_iter()
+                    .filter(|(m, _)| truth.contains_key(m))
+                    .collect();
+                if answered.len() < 10 {
+                    continue;
+                }
+                for (ballot_table, key) in [
+                    ("ballots", "id"),
+                    ("nominations", "ballot_id"),
+                    ("exposures", "ballot_id"),
+                ] {
+                    for bo in orders(ballot_table) {
+                        let ballot_side: Vec<(String, String)> = raw(
+                            &app,
+                            &format!(
+                                "SELECT b.receipt, '' FROM {ballot_table} x JOIN ballots b ON b.id = x.{key} \
+                                 WHERE b.round_id = {round} AND b.channel = 'directed'{}",
+                                order_by(bo)
+                            ),
+                        )
+                        .await;
+                        let right = right_pairs(&answered, &ballot_side, &truth);
+                        lined_up += 1;
+                        assert!(
+                            right < 7,
+                            "{table} by {mo:?} against {ballot_table} by {bo:?} pairs {right} of 40 members with their ballots"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(lined_up >= 6, "only {lined_up} orders compared");
+
+        if pg {
+            // A row written in the transaction that stored a ballot shares its xmin: the
+            // candidates each ballot has that way must not single out its member.
+            for (table, column) in member_tables {
+                let pairs: Vec<(String, String)> = raw(
+                    &app,
+                    &format!(
+                        "SELECT CAST(s.member_id AS TEXT), b.receipt FROM {table} x \
+                         JOIN panel_sample s ON s.code_digest = x.{column} \
+                         JOIN ballots b ON CAST(b.xmin AS TEXT) = CAST(x.xmin AS TEXT) \
+                         WHERE s.round_id = {round} AND b.round_id = {round} AND b.channel = 'directed'"
+                    ),
+                )
+                .await;
+                let mut candidates: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+                for (m, r) in pairs {
+                    candidates.entry(r).or_default().insert(m);
+                }
+                let expected_right: f64 = truth
+                    .iter()
+                    .filter_map(|(m, r)| {
+                        let c = candidates.get(r)?;
+                        c.contains(m).then(|| 1.0 / c.len() as f64)
+                    })
+                    .sum();
+                assert!(
+                    expected_right < 2.0,
+                    "{table}.xmin = ballots.xmin finds {expected_right:.1} of 40 members: {candidates:?}"
+                );
+            }
+        }
+
+        // A second use of a code waits with its digest; counted, it keeps neither the digest
+        // nor the content (the ballot holds that now).
+        let (s, _) = directed(&app, round, code(round, respondents[0]).as_str()).await;
+        assert_eq!(s, 409);
+        let (_, conflicts) = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/rounds/{round}/conflicts"),
+            None,
+        )
+        .await;
+        let id = conflicts[0]["id"].as_i64().unwrap();
+        let (s, c) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/conflicts/{id}/resolve"),
+            Some(json!({"count": true, "reason": "第一份为他人代填，本人确认第二份"})),
+        )
+        .await;
+        assert_eq!(
+            (s.as_u16(), c["state"].as_str()),
+            (200, Some("counted")),
+            "{c}"
+        );
+        let counted: Vec<(String, String)> = raw(
+            &app,
+            "SELECT code_digest, content FROM code_conflicts WHERE state = 'counted'",
+        )
+        .await;
+        assert_eq!(counted.len(), 1);
+        assert!(counted[0].1.is_empty(), "{counted:?}");
+        assert_ne!(counted[0].0, code(round, respondents[0]).digest(CODE_KEY));
+
+        // A paper form keyed once and never agreed on keeps its code's digest beside its
+        // content only while the round takes ballots.
+        let late = members[45];
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/rounds/{round}/paper-entries")))
+            .bearer_auth(app.token(Role::Clerk))
+            .json(&json!({"code": code(round, late).as_str(), "nominations": [
+                {"unit_id": app.units[0].id.0, "indicators": ["cold"], "comment": "未核对"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let pending = "SELECT CAST(COUNT(*) AS TEXT), '' FROM paper_entries";
+        assert_eq!(raw::<(String, String)>(&app, pending).await[0].0, "1");
+        let (s, closed) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/rounds/{round}/transition"),
+            Some(json!({"to": "closed"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{closed}");
+        assert_eq!(raw::<(String, String)>(&app, pending).await[0].0, "0");
+        // Nothing left names a member's code beside a ballot's content.
+        let beside: Vec<(String, String)> = raw(
+            &app,
+            "SELECT x.state, x.content FROM code_conflicts x \
+             JOIN panel_sample s ON s.code_digest = x.code_digest WHERE x.state <> 'pending'",
+        )
+        .await;
+        assert!(beside.is_empty(), "{beside:?}");
     }
 );
