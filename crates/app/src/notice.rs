@@ -9,6 +9,7 @@ use crate::{
 use chrono::{Datelike, NaiveDate};
 use minping_domain::{
     Round, RoundId, RoundState,
+    receipt::printed_root,
     rules::{Rules, SanctionKind, SanctionState},
     settings::RoundSettings,
 };
@@ -91,14 +92,13 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
         .await?
         .ok_or(NoticeError::NotFound)?;
     // Counted ballots: those the stuffing scan holds out are not.
-    let held: u64 = app
-        .store()
-        .clusters(id)
-        .await?
-        .iter()
-        .map(minping_storage::StoredCluster::not_counted)
-        .sum();
-    let ballots = app.store().ballot_count(id).await?.saturating_sub(held);
+    let (_, receipts) = results::counted_receipts(app, id, results::Reader::Insider)
+        .await
+        .map_err(|e| match e {
+            results::ResultsError::Storage(e) => NoticeError::from(e),
+            _ => NoticeError::NotFound,
+        })?;
+    let ballots = receipts.len() as u64;
     let transitions = app.store().transitions(id).await?;
     let dated = |to: RoundState| {
         transitions
@@ -140,6 +140,7 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
             round: &round,
             number,
             ballots,
+            receipts_root: receipts.root(),
             date,
         },
         entries,
@@ -225,6 +226,8 @@ struct Circulated<'a> {
     number: usize,
     /// Ballots counted.
     ballots: u64,
+    /// The Merkle root of the counted receipts' hashes ([`CountedReceipts`]).
+    receipts_root: String,
     /// The notice's date.
     date: NaiveDate,
 }
@@ -316,6 +319,11 @@ fn compose(
     closing.push(
         "各单位要对照群众反映的问题，逐条制定整改措施，限期整改到位，并接受群众和暗访监督。".into(),
     );
+    // The commitment anyone can check a receipt against (`minping receipts verify`).
+    closing.push(format!(
+        "本轮计入统计的{ballots}份评议表的回执哈希清单已在评议网站公开，其默克尔根为：{}。参评群众可凭回执核验本人评议表已计入统计。",
+        printed_root(&c.receipts_root)
+    ));
     Notice {
         issuer: format!("{district}最难办事科室群众评议活动领导小组办公室"),
         number: format!("{district}评通〔{}〕{}号", c.round.period.year(), c.number),

@@ -5,7 +5,9 @@ use crate::{
     App,
     error::{ErrorKind, WorkflowError},
 };
-use minping_domain::{Ranking, Round, RoundId, RoundState, UnitId};
+use minping_domain::{
+    Ranking, Receipt, Round, RoundId, RoundState, UnitId, receipt::CountedReceipts,
+};
 use minping_storage::StorageError;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -202,4 +204,29 @@ pub async fn visible(app: &App, id: RoundId, reader: Reader) -> Result<Results, 
         return Err(ResultsError::Withheld);
     }
     of(app, &round).await?.ok_or(ResultsError::NotFound)
+}
+
+/// A round's counted receipts as published ([`CountedReceipts`]): everyone sees them once the
+/// round is published (they say nothing of the ranking, so even a round whose list is kept
+/// internal publishes them), insiders from finalization, when the 通报 that prints their root
+/// is drafted.
+pub async fn counted_receipts(
+    app: &App,
+    id: RoundId,
+    reader: Reader,
+) -> Result<(Round, CountedReceipts), ResultsError> {
+    let round = app.store().round(id).await?.ok_or(ResultsError::NotFound)?;
+    let visible = round.state == RoundState::Published
+        || (reader == Reader::Insider && round.state == RoundState::Finalized);
+    if !visible {
+        return Err(ResultsError::NotFound);
+    }
+    let receipts: Vec<Receipt> = app
+        .store()
+        .counted_receipts(id)
+        .await?
+        .into_iter()
+        .map(Receipt::from_stored)
+        .collect();
+    Ok((round, CountedReceipts::of(&receipts)))
 }

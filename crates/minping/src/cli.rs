@@ -58,6 +58,28 @@ pub enum Command {
     /// The directed panel (定向评议名单库): registry, verifiable draw.
     #[command(subcommand)]
     Panel(PanelCommand),
+    /// Published receipt lists (needs no data folder).
+    #[command(subcommand)]
+    Receipts(ReceiptsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReceiptsCommand {
+    /// Checks a round's published receipt list: that its hashes give the Merkle root it
+    /// states and, with `--root`, the root printed in the 通报; with `--receipt`, that your
+    /// receipt was counted. Exits non-zero if any check fails.
+    ///
+    /// Get the list with `curl -o receipts.json https://SITE/api/v1/rounds/ID/receipts`.
+    Verify {
+        /// The list as the site serves it (JSON), or `-` for standard input.
+        list: PathBuf,
+        /// The root printed in the 通报 (spaces and case do not matter).
+        #[arg(long)]
+        root: Option<String>,
+        /// A receipt to look for, as printed (e.g. `K7Q2-M9XP-4RTB`).
+        #[arg(long)]
+        receipt: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -193,9 +215,81 @@ async fn open(global: &Global) -> anyhow::Result<App> {
     App::open(config).await.context("cannot open the database")
 }
 
+/// A receipt list as `GET /api/v1/rounds/{id}/receipts` serves it.
+#[derive(serde::Deserialize)]
+struct PublishedList {
+    round_id: i64,
+    count: usize,
+    root: String,
+    hashes: Vec<String>,
+}
+
+/// `minping receipts verify`: each check printed as it passes; the first that fails ends it
+/// with an error.
+fn verify_receipts(
+    list: &std::path::Path,
+    root: Option<&str>,
+    receipt: Option<&str>,
+) -> anyhow::Result<()> {
+    use minping_domain::{
+        Receipt,
+        receipt::{CountedReceipts, normalize_root},
+    };
+    let text = if list == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(list).with_context(|| format!("cannot read {}", list.display()))?
+    };
+    let published: PublishedList = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a receipt list", list.display()))?;
+    let counted = CountedReceipts::from_hex(&published.hashes)?;
+    anyhow::ensure!(
+        counted.len() == published.count,
+        "the list states {} receipts but holds {}",
+        published.count,
+        counted.len()
+    );
+    let computed = counted.root();
+    anyhow::ensure!(
+        computed == normalize_root(&published.root),
+        "the {} hashes give the root {computed}, not the {} the list states",
+        counted.len(),
+        published.root
+    );
+    println!(
+        "round {}: {} counted receipts; their hashes give the stated root {computed}",
+        published.round_id,
+        counted.len()
+    );
+    if let Some(printed) = root {
+        anyhow::ensure!(
+            computed == normalize_root(printed),
+            "the list's root {computed} is not the root printed in the notice ({printed})"
+        );
+        println!("the root matches the one printed in the notice");
+    }
+    if let Some(typed) = receipt {
+        let r = Receipt::parse(typed).with_context(|| {
+            format!("`{typed}` is not a receipt (12 symbols, e.g. K7Q2-M9XP-4RTB)")
+        })?;
+        anyhow::ensure!(
+            counted.contains(&r),
+            "receipt {r} is not in the list: it was not counted in round {}",
+            published.round_id
+        );
+        println!("receipt {r} is in the list: it was counted");
+    }
+    Ok(())
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Receipts(ReceiptsCommand::Verify {
+            list,
+            root,
+            receipt,
+        }) => verify_receipts(&list, root.as_deref(), receipt.as_deref()),
         Command::Serve(args) => {
             let app = open(&cli.global).await?;
             serve(app, &args.listen, args.rate_limit, &args.trusted_proxies).await

@@ -67,6 +67,7 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(rounds::list_transitions))
         .routes(routes!(rounds::preview))
         .routes(routes!(results::get_results))
+        .routes(routes!(results::get_receipts))
         .routes(routes!(ballots::post_ballot))
         .routes(routes!(ballots::get_receipt))
         .routes(routes!(integrity::scan))

@@ -52,11 +52,50 @@ pub async fn get_results(
     user: CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ResultsBody>, ApiError> {
-    let reader = match user.0 {
+    Ok(Json(
+        results::visible(&state, RoundId(id), reader(&user))
+            .await?
+            .into(),
+    ))
+}
+
+/// A round's counted receipts: the hashes (SHA-256 of each receipt as printed), sorted, and
+/// the Merkle root over them (RFC 6962) that the 通报 prints.
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptListBody {
+    /// The round.
+    pub round_id: i64,
+    /// How many ballots were counted.
+    pub count: usize,
+    /// The Merkle root, hex.
+    pub root: String,
+    /// The counted receipts' hashes, hex, ascending.
+    pub hashes: Vec<String>,
+}
+
+/// The list of a published round's counted receipts (public): anyone can check that their
+/// receipt is in it and that it matches the root printed in the 通报 (`minping receipts
+/// verify`). The organizer and leaders also see it for a finalized round.
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/receipts", params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, body = ReceiptListBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_receipts(
+    State(state): State<Shared>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ReceiptListBody>, ApiError> {
+    let (round, list) = results::counted_receipts(&state, RoundId(id), reader(&user)).await?;
+    Ok(Json(ReceiptListBody {
+        round_id: round.id.0,
+        count: list.len(),
+        root: list.root(),
+        hashes: list.hex(),
+    }))
+}
+
+/// Who is reading: insiders see finalized rounds too.
+fn reader(user: &CurrentUser) -> Reader {
+    match &user.0 {
         Some(u) if role_bit(u.role) & ORGANIZER_OR_LEADER != 0 => Reader::Insider,
         _ => Reader::Public,
-    };
-    Ok(Json(
-        results::visible(&state, RoundId(id), reader).await?.into(),
-    ))
+    }
 }

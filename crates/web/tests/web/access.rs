@@ -41,6 +41,7 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/rounds/{id}/transitions", ORGANIZER),
     ("GET", "/api/v1/rounds/{id}/preview", ORGANIZER),
     ("GET", "/api/v1/rounds/{id}/results", Who::Public),
+    ("GET", "/api/v1/rounds/{id}/receipts", Who::Public),
     ("POST", "/api/v1/rounds/{id}/ballots", Who::Public),
     ("GET", "/api/v1/receipts/{receipt}", Who::Public),
     ("POST", "/api/v1/rounds/{id}/integrity/scan", ORGANIZER),
@@ -124,7 +125,7 @@ async fn fill(app: &TestApp, path: &str) -> String {
         app.units[1].id.0
     } else if path.ends_with("/ballot") || path.ends_with("/ballots") {
         app.open_round.0
-    } else if path.ends_with("/results") {
+    } else if path.ends_with("/results") || path.ends_with("/receipts") {
         app.published_round.0
     } else {
         app.closed_round.0
