@@ -180,7 +180,7 @@ pub(crate) async fn store(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReceiptStatus {
-    /// On disk; the round is still open.
+    /// On disk; the round is still open (a hold is told only once it has closed).
     Stored,
     /// Counted in the round's ranking (the round has closed).
     Counted,
@@ -200,10 +200,12 @@ pub async fn receipt_status(
         return Ok(None);
     };
     let round = app.round(state.round_id).await?;
-    let status = if state.held {
-        ReceiptStatus::Held
-    } else if round.state == RoundState::Open {
+    // While the round takes ballots, a hold is not told: a stuffer reading their receipts
+    // would learn which of their tries the scan catches, and adapt.
+    let status = if round.state == RoundState::Open {
         ReceiptStatus::Stored
+    } else if state.held {
+        ReceiptStatus::Held
     } else {
         ReceiptStatus::Counted
     };

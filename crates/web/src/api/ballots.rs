@@ -99,7 +99,8 @@ pub struct ReceiptStatusBody {
     pub receipt: String,
     /// The round.
     pub round_id: i64,
-    /// `stored` (round open), `counted` (round closed, counted) or `held` (held by the
+    /// `stored` (round open: a hold is not told before the close, so a stuffer cannot tune
+    /// their tries to the scan), `counted` (round closed, counted) or `held` (held by the
     /// stuffing scan, counted only if the organizer releases it).
     pub status: ReceiptStatus,
 }

@@ -15,7 +15,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use minping_app::{
-    org,
+    integrity, org,
     results::{self, ResultRow},
     rounds,
 };
@@ -394,9 +394,18 @@ struct RoundPage {
     ranking: Option<Vec<ResultRow>>,
     ranking_frozen: bool,
     indicators: Vec<super::public::IndicatorView>,
+    /// Ballots held by the stuffing scan and not yet reviewed.
+    unreviewed: u64,
 }
 
 impl RoundPage {
+    /// The warning about unreviewed holds, in the page's language.
+    fn unreviewed_warning(&self) -> String {
+        self.page
+            .t("quarantine.warning")
+            .replace("{n}", &self.unreviewed.to_string())
+    }
+
     fn count(&self, row: &ResultRow, code: &str) -> u64 {
         row.indicators.get(code).copied().unwrap_or(0)
     }
@@ -437,9 +446,11 @@ pub async fn round(
             (results::of(&state, &round).await?.map(|r| r.ranking), true)
         }
     };
+    let unreviewed = integrity::overview(&state, round.id).await?.unreviewed;
     let en = page.en();
     render(RoundPage {
         id,
+        unreviewed,
         title: round_title(&round, en),
         state: round.state.to_string(),
         next: round.state.next().map(|s| s.to_string()),

@@ -6,6 +6,7 @@ mod ballot;
 mod console;
 mod draws;
 mod entry;
+mod integrity;
 mod login;
 mod panel;
 mod public;
@@ -196,6 +197,24 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "POST",
             ORGANIZER,
             post(console::transition),
+        ),
+        (
+            "/console/rounds/{id}/quarantine",
+            "GET",
+            ORGANIZER,
+            get(integrity::show),
+        ),
+        (
+            "/console/rounds/{id}/quarantine/scan",
+            "POST",
+            ORGANIZER,
+            post(integrity::scan),
+        ),
+        (
+            "/console/rounds/{id}/quarantine/decide",
+            "POST",
+            ORGANIZER,
+            post(integrity::decide),
         ),
         (
             "/console/rounds/{id}/panel",

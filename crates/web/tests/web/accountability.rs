@@ -5,59 +5,7 @@ use crate::support;
 
 use minping_domain::{Role, report::ReportState};
 use serde_json::{Value, json};
-use support::{TestApp, form_token, pdf_text, text_of};
-
-async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
-    let r = client.get(app.url(path)).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-/// Posts a form taken from `page`, with its CSRF token; returns status, location and body.
-async fn post(
-    client: &reqwest::Client,
-    app: &TestApp,
-    page: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String, String) {
-    let token = form_token(page);
-    let mut all = vec![("_csrf", token.as_str())];
-    all.extend_from_slice(fields);
-    let r = client
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&all).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let location = r
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, location, r.text().await.unwrap())
-}
-
-/// A browser signed in as the test user of `role`.
-async fn signed_in(app: &TestApp, role: Role) -> reqwest::Client {
-    let c = support::client();
-    let (_, login) = get(&c, app, "/login").await;
-    let (status, _, _) = post(
-        &c,
-        app,
-        &login,
-        "/login",
-        &[
-            ("name", role.as_str()),
-            ("password", support::PASSWORD),
-            ("next", "/console"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 303, "{role:?} signs in");
-    c
-}
+use support::{TestApp, get, pdf_text, post, signed_in, text_of};
 
 both!(
     a_citizen_reports_anonymously_follows_it_and_investigators_move_it_to_substantiated,

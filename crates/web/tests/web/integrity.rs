@@ -180,7 +180,9 @@ both!(
             "{}",
             held[0]
         );
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
+        // While the round is open a receipt does not tell a hold: that would show a stuffer
+        // which of their tries the scan catches.
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
         assert_eq!(status_of(&app, &honest[0]).await["status"], "stored");
 
         // Closing scans again and keeps the hold; the ranking leaves held ballots out.
@@ -196,6 +198,7 @@ both!(
         assert_eq!(quarantine(&app).await.len(), 80);
         let before = nominations_of(&app, target).await;
         assert_eq!(status_of(&app, &honest[0]).await["status"], "counted");
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
 
         // The ranking cannot be frozen while held ballots await review.
         let (s, body) = api(
@@ -487,5 +490,180 @@ both!(
             page.contains("id=\"held\""),
             "the results page says ballots were held"
         );
+    }
+);
+
+both!(
+    a_round_publishes_its_counted_receipts_under_the_root_its_notice_prints,
+    |app: TestApp| async move {
+        let target = app.units[3].id.0;
+        let (honest, flood) = honest_and_flood(&app, 60, 40, target).await;
+        let round = app.open_round;
+        let transition = |to: &'static str| {
+            let app = &app;
+            async move {
+                api(
+                    app,
+                    Some(Role::Organizer),
+                    Method::POST,
+                    &format!("/api/v1/rounds/{round}/transition"),
+                    Some(json!({"to": to})),
+                )
+                .await
+            }
+        };
+        let list = |role: Option<Role>| {
+            let app = &app;
+            async move {
+                api(
+                    app,
+                    role,
+                    Method::GET,
+                    &format!("/api/v1/rounds/{round}/receipts"),
+                    None,
+                )
+                .await
+            }
+        };
+        assert_eq!(transition("closed").await.0, 200);
+        let held = quarantine(&app).await;
+        assert_eq!(held.len(), 40);
+        let cluster = held[0]["cluster"].as_str().unwrap().to_string();
+        let (s, _) = api(
+            &app,
+            Some(Role::Organizer),
+            Method::POST,
+            &format!("/api/v1/rounds/{round}/quarantine/keep"),
+            Some(json!({"cluster": cluster, "reason": "同一地址批量提交"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        // Nobody sees the list of a round still being counted.
+        assert_eq!(list(Some(Role::Organizer)).await.0, 404);
+        let (s, body) = transition("finalized").await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(list(None).await.0, 404, "not public before publication");
+        let (s, inside) = list(Some(Role::Organizer)).await;
+        assert_eq!(s, 200, "{inside}");
+
+        // Every counted receipt is in it, no held one; the root is the hashes' Merkle root.
+        let hashes: Vec<String> = inside["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_string())
+            .collect();
+        let counted = minping_domain::receipt::CountedReceipts::from_hex(&hashes).unwrap();
+        assert_eq!(counted.len(), 60);
+        assert_eq!(inside["count"], 60);
+        assert_eq!(inside["root"].as_str(), Some(counted.root().as_str()));
+        let parse = |r: &String| minping_domain::Receipt::parse(r).unwrap();
+        assert!(honest.iter().all(|r| counted.contains(&parse(r))));
+        assert!(!flood.iter().any(|r| counted.contains(&parse(r))));
+        let body = inside.to_string();
+        assert!(
+            !honest.iter().any(|r| body.contains(r.as_str())),
+            "the list holds hashes, never receipts"
+        );
+
+        // The 通报 prints the same root, and counts the same ballots.
+        let pdf = app
+            .client
+            .get(app.url(&format!("/api/v1/rounds/{round}/notice.pdf")))
+            .bearer_auth(app.token(Role::Organizer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pdf.status(), 200);
+        let text: String = support::pdf_text(&pdf.bytes().await.unwrap())
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(text.contains(&counted.root()), "{text}");
+        assert!(text.contains("有效评议表60份"), "{text}");
+
+        // Published, it is everyone's, and the same.
+        assert_eq!(transition("published").await.0, 200);
+        let (s, public) = list(None).await;
+        assert_eq!(s, 200);
+        assert_eq!(public, inside);
+    }
+);
+
+both!(
+    the_organizer_reviews_held_clusters_on_the_console_and_is_warned_before_freezing,
+    |app: TestApp| async move {
+        let target = app.units[3].id.0;
+        let (_, flood) = honest_and_flood(&app, 80, 40, target).await;
+        let round = app.open_round;
+        let browser = support::signed_in(&app, Role::Organizer).await;
+        let page = format!("/console/rounds/{round}/quarantine");
+
+        // A scan from the page finds the flood and says so.
+        let (status, html) = support::get(&browser, &app, &page).await;
+        assert_eq!(status, 200);
+        let (status, location, _) =
+            support::post(&browser, &app, &html, &format!("{page}/scan"), &[]).await;
+        assert_eq!(status, 303);
+        let (_, html) = support::get(&browser, &app, &location).await;
+        assert!(html.contains("40 张待审核"), "{html}");
+        assert!(html.contains("张选票中"), "findings are described in words");
+        let cluster = {
+            let at = html.find("name=\"cluster\" value=\"").unwrap() + 22;
+            html[at..at + 12].to_string()
+        };
+
+        // The round page warns while the holds await review.
+        let (_, round_page) =
+            support::get(&browser, &app, &format!("/console/rounds/{round}")).await;
+        assert!(
+            support::text_of(&round_page, "unreviewed-warning").contains("40"),
+            "{round_page}"
+        );
+
+        // A decision needs a reason and the CSRF token.
+        let (status, location, _) = support::post(
+            &browser,
+            &app,
+            &html,
+            &format!("{page}/decide"),
+            &[("cluster", &cluster), ("decision", "keep"), ("reason", " ")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, after) = support::get(&browser, &app, &location).await;
+        assert!(after.contains("role=\"alert\""), "{after}");
+        assert_eq!(quarantine(&app).await.len(), 40);
+        let forged = browser
+            .post(app.url(&format!("{page}/decide")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("cluster={cluster}&decision=release&reason=x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
+        assert_eq!(quarantine(&app).await.len(), 40);
+
+        let (status, location, _) = support::post(
+            &browser,
+            &app,
+            &html,
+            &format!("{page}/decide"),
+            &[
+                ("cluster", &cluster),
+                ("decision", "keep"),
+                ("reason", "同一地址批量提交"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, after) = support::get(&browser, &app, &location).await;
+        assert!(after.contains("已确认 40 张评议表不计入统计"), "{after}");
+        assert!(after.contains("同一地址批量提交") && after.contains("organizer"));
+        assert!(quarantine(&app).await.iter().all(|h| h["state"] == "kept"));
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
+        let (_, round_page) =
+            support::get(&browser, &app, &format!("/console/rounds/{round}")).await;
+        assert!(!round_page.contains("unreviewed-warning"));
     }
 );

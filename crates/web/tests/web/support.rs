@@ -326,3 +326,56 @@ async fn district(app: &App) -> (Vec<Unit>, [RoundId; 3]) {
     step(open.id, RoundState::Open).await;
     (units, [open.id, published.id, closed.id])
 }
+
+/// A page's status and body.
+pub async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let r = client.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Posts a form taken from `page`, with its CSRF token; returns status, location and body.
+pub async fn post(
+    client: &reqwest::Client,
+    app: &TestApp,
+    page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let token = form_token(page);
+    let mut all = vec![("_csrf", token.as_str())];
+    all.extend_from_slice(fields);
+    let r = client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&all).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// A browser signed in as the test user of `role`.
+pub async fn signed_in(app: &TestApp, role: Role) -> reqwest::Client {
+    let c = client();
+    let (_, login) = get(&c, app, "/login").await;
+    let (status, _, _) = post(
+        &c,
+        app,
+        &login,
+        "/login",
+        &[
+            ("name", role.as_str()),
+            ("password", PASSWORD),
+            ("next", "/console"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{role:?} signs in");
+    c
+}
