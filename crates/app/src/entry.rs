@@ -288,7 +288,8 @@ pub async fn key(
     match added {
         Ok(()) => {}
         Err(StorageError::Conflict(_)) => {
-            // Another entry or a decision came in between: say which.
+            // The round closed, or another entry or a decision came in between: say which.
+            open_round(app, round_id).await?;
             let refused = refusal(app, round_id, &form.key, clerk).await?;
             return Err(refused.unwrap_or(EntryError::AwaitingAdjudication));
         }

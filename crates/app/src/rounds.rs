@@ -47,6 +47,12 @@ pub enum RoundError {
     /// frozen only once every held cluster is released or kept out.
     #[error("{0} held ballots await review: release or keep out each cluster before finalizing")]
     UnreviewedHolds(u64),
+    /// Second uses of codes await the organizer's decision: until decided a conflict keeps
+    /// the code's digest beside its content, so the ranking is frozen only once none waits.
+    #[error(
+        "{0} conflicts (codes used twice) await a decision: count or dismiss each before finalizing"
+    )]
+    PendingConflicts(u64),
     /// Storage failed.
     #[error(transparent)]
     Storage(StorageError),
@@ -72,6 +78,7 @@ impl WorkflowError for RoundError {
             RoundError::AnotherRoundOpen(_) => "another_round_open",
             RoundError::NotClosed => "round_not_closed",
             RoundError::UnreviewedHolds(_) => "unreviewed_holds",
+            RoundError::PendingConflicts(_) => "pending_conflicts",
             RoundError::Storage(e) => e.code(),
         }
     }
@@ -84,7 +91,8 @@ impl WorkflowError for RoundError {
             | RoundError::InvalidTransition { .. }
             | RoundError::AnotherRoundOpen(_)
             | RoundError::NotClosed
-            | RoundError::UnreviewedHolds(_) => ErrorKind::Conflict,
+            | RoundError::UnreviewedHolds(_)
+            | RoundError::PendingConflicts(_) => ErrorKind::Conflict,
             RoundError::Storage(e) => e.kind(),
         }
     }
@@ -107,7 +115,9 @@ impl WorkflowError for RoundError {
             RoundError::InvalidTransition { from, to } => {
                 vec![("from", from.to_string()), ("to", to.to_string())]
             }
-            RoundError::UnreviewedHolds(n) => vec![("count", n.to_string())],
+            RoundError::UnreviewedHolds(n) | RoundError::PendingConflicts(n) => {
+                vec![("count", n.to_string())]
+            }
             RoundError::Storage(e) => e.params(),
             _ => Vec::new(),
         }
@@ -197,6 +207,15 @@ pub async fn advance(
             let unreviewed: u64 = store.clusters(id).await?.iter().map(|c| c.held).sum();
             if unreviewed > 0 {
                 return Err(RoundError::UnreviewedHolds(unreviewed));
+            }
+            let pending = store
+                .conflicts(id)
+                .await?
+                .iter()
+                .filter(|c| c.state == "pending")
+                .count() as u64;
+            if pending > 0 {
+                return Err(RoundError::PendingConflicts(pending));
             }
             let (method, ranking, counted) = rank(app, &round).await?;
             let proposals = accountability::propose(app, &round, &ranking).await?;

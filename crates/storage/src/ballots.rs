@@ -64,9 +64,11 @@ pub(crate) async fn insert_ballots<DB: Dialect>(
         .await?;
         if state.as_deref() == Some("open") {
             open.insert(id);
+            // Counting a kept conflict takes it too: a further use of the same code arriving
+            // meanwhile then sees the conflict counted and is refused, not queued again.
             let spends = batch
                 .iter()
-                .any(|b| b.round_id.0 == id && b.spend.is_some());
+                .any(|b| b.round_id.0 == id && (b.spend.is_some() || b.resolves.is_some()));
             if let (true, Some(lock)) = (spends, DB::SPEND_LOCK) {
                 sqlx::query(lock).bind(id).execute(&mut *tx).await?;
             }
@@ -145,6 +147,18 @@ async fn admit<DB: Dialect>(
             .fetch_optional(&mut **tx)
             .await?;
         if decided.is_some() {
+            return Ok(Err(BallotRejected::FormAlreadyDecided));
+        }
+        // The ballot now holds what the clerks keyed: their entries go, and taking them is
+        // what decides the form. An organizer's dismissal deleting them at the same moment
+        // holds their rows until it commits, and one of the two finds none left.
+        let taken = sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
+            .bind(nb.round_id.0)
+            .bind(&form.key)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if taken == 0 {
             return Ok(Err(BallotRejected::FormAlreadyDecided));
         }
     }
@@ -306,8 +320,7 @@ async fn write_rows<DB: Dialect>(
     Ok(())
 }
 
-/// Records a paper form's outcome and deletes its entries: the ballot (or the
-/// conflict queue) now holds what was keyed.
+/// Records a paper form's outcome (its entries went when it was admitted).
 ///
 /// A directed form counted into a ballot leaves no row: its key is the code's digest,
 /// and a row written in the ballot's transaction would pair the member with the ballot.
@@ -321,7 +334,7 @@ async fn decide_paper_form<DB: Dialect>(
         return Ok(());
     };
     if outcome == "counted" && nb.spend.is_some() {
-        return delete_paper_entries(tx, nb.round_id, &form.key).await;
+        return Ok(());
     }
     sqlx::query(
         "INSERT INTO paper_forms (round_id, form_key, outcome, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)",
@@ -333,19 +346,6 @@ async fn decide_paper_form<DB: Dialect>(
     .bind(form.at)
     .execute(&mut **tx)
     .await?;
-    delete_paper_entries(tx, nb.round_id, &form.key).await
-}
-
-async fn delete_paper_entries<DB: Dialect>(
-    tx: &mut Transaction<'_, DB>,
-    round: RoundId,
-    form_key: &str,
-) -> Result<()> {
-    sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
-        .bind(round.0)
-        .bind(form_key)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
@@ -428,8 +428,19 @@ pub(crate) async fn tallies<DB: Dialect>(
     indicators: usize,
 ) -> Result<Vec<Tally>> {
     // Every ballot, less the ones the integrity scan holds (few, so subtracting their
-    // tallies costs less than testing every nomination for a hold).
+    // tallies costs less than testing every nomination for a hold; none, and there is
+    // nothing to subtract).
     let all = tallies_where(pool, round, indicators, "1 = 1").await?;
+    let holds: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM ({}) h",
+        crate::integrity::HELD_IDS
+    )))
+    .bind(round.0)
+    .fetch_one(pool)
+    .await?;
+    if holds == 0 {
+        return Ok(all);
+    }
     let held = tallies_where(
         pool,
         round,

@@ -57,8 +57,9 @@ pub trait Dialect:
     const SHARE_LOCK: &'static str;
 
     /// Run (with the round's id as `$1`) by a ballot intake transaction before it spends a
-    /// code of that round: it rewrites the round's spent codes whole, and two such rewrites
-    /// must not interleave.
+    /// code of that round or counts one of its kept conflicts: it rewrites the round's spent
+    /// codes whole, and two such rewrites must not interleave, nor a further use of a code
+    /// with the counting of its conflict.
     ///
     /// PostgreSQL takes an advisory lock held to the end of the transaction (ballots of the
     /// open channel still commit side by side); SQLite has one writer at a time and needs
@@ -91,8 +92,13 @@ impl Dialect for Postgres {
     // the database can collide with it.
     const SPEND_LOCK: Option<&'static str> =
         Some("SELECT pg_advisory_xact_lock(1397770324, CAST($1 AS INTEGER))");
-    const COMPACT: &'static [&'static str] =
-        &["VACUUM (FULL) spent_codes, panel_sample, paper_entries, paper_forms, code_conflicts"];
+    // A reader holding one of these tables (a long dump) makes the rewrite give up after a
+    // few seconds rather than stall every query queued behind its lock.
+    const COMPACT: &'static [&'static str] = &[
+        "SET lock_timeout = '5s'",
+        "VACUUM (FULL) spent_codes, panel_sample, paper_entries, paper_forms, code_conflicts",
+        "RESET lock_timeout",
+    ];
 }
 
 mod sealed {

@@ -131,13 +131,21 @@ pub(crate) async fn transition_round<DB: Dialect>(
     Ok(())
 }
 
-/// Runs the dialect's [`Dialect::COMPACT`] statements. The close has committed already; a
-/// compaction that cannot run now (a long reader holds the log, the role does not own a
-/// table) is logged, and the next close runs it again.
+/// Runs the dialect's [`Dialect::COMPACT`] statements, in order, on one connection (each
+/// runs even if one before it failed: the last restores the session). The close has
+/// committed already; a compaction that cannot run now (a long reader holds a table or the
+/// log, the role does not own a table) is logged, and the next close runs it again.
 async fn compact<DB: Dialect>(pool: &Pool<DB>) {
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, "compaction after close did not run");
+            return;
+        }
+    };
     for statement in DB::COMPACT {
         // The simple protocol: `VACUUM` runs outside any transaction block.
-        if let Err(e) = sqlx::raw_sql(*statement).execute(pool).await {
+        if let Err(e) = sqlx::raw_sql(*statement).execute(&mut *conn).await {
             tracing::warn!(error = %e, statement, "compaction after close did not run");
         }
     }

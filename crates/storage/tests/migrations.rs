@@ -373,3 +373,66 @@ async fn answers_recorded_beside_the_sample_move_to_spent_codes_and_lose_their_d
         .unwrap();
     assert_eq!(forms, vec!["open-17".to_string()]);
 }
+
+#[tokio::test]
+async fn after_the_upgrade_on_postgres_no_sample_row_shares_a_transaction_with_a_ballot() {
+    let Some(url) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return;
+    };
+    let schema = format!("m_{:016x}", rand::random::<u64>());
+    let pool = schema_at(&url, &schema, 7).await;
+    // Before: the member's code was spent in the transaction that stored their ballot.
+    let (people, _) = BEFORE_SPENT_CODES
+        .split_once("INSERT INTO panel_sample")
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "{people}
+         INSERT INTO panel_sample (round_id, member_id, grp, code_digest, mail_status) VALUES
+             (2, 1, 'enterprise', 'digest-one', 'mailed'), (2, 2, 'individual', 'digest-two', 'mailed');"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(
+        "BEGIN;
+         INSERT INTO ballots (id, round_id, channel, receipt, received_on)
+             VALUES (77, 2, 'directed', 'DDDD-EEEE-FFFF', NULL);
+         UPDATE panel_sample SET responded_on = '2026-10-05', response = 'paper'
+             WHERE code_digest = 'digest-one';
+         COMMIT;",
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let linked = "SELECT COUNT(*) FROM panel_sample s JOIN ballots b \
+                  ON CAST(b.xmin AS TEXT) = CAST(s.xmin AS TEXT)";
+    let before: i64 = sqlx::query_scalar(linked).fetch_one(&pool).await.unwrap();
+    assert_eq!(before, 1, "the old intake left the link");
+    pool.close().await;
+
+    let store = PgStore::connect(&url, Some(&schema)).await.unwrap();
+    let pool = sqlx::PgPool::connect_with(
+        <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(&url)
+            .unwrap()
+            .options([("search_path", schema.as_str())]),
+    )
+    .await
+    .unwrap();
+    let outcome = tokio::spawn(async move {
+        let after: i64 = sqlx::query_scalar(linked).fetch_one(&pool).await.unwrap();
+        assert_eq!(after, 0, "the upgrade wrote the sample anew");
+        let sample = store.sample(RoundId(2)).await.unwrap();
+        assert_eq!(
+            sample.iter().map(|s| s.response).collect::<Vec<_>>(),
+            vec![Some(minping_storage::Response::Paper), None]
+        );
+    })
+    .await;
+    PgStore::drop_schema(&url, &schema).await.unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -19,3 +19,6 @@ ALTER TABLE panel_sample DROP COLUMN response;
 UPDATE code_conflicts SET content = '' WHERE state = 'counted';
 DELETE FROM paper_forms WHERE outcome = 'counted'
     AND form_key IN (SELECT code_digest FROM panel_sample);
+
+-- Entries of closed rounds never agreed on hold a code's digest beside what was keyed.
+DELETE FROM paper_entries WHERE round_id IN (SELECT id FROM rounds WHERE state <> 'open');

@@ -265,8 +265,8 @@ pub trait PanelStore: Send + Sync {
     async fn forms_awaiting_second_entry(&self, round: RoundId) -> Result<Vec<PaperEntry>>;
     /// What became of a form, if decided.
     async fn paper_outcome(&self, round: RoundId, form_key: &str) -> Result<Option<String>>;
-    /// Decides a form without a ballot (dismissed as unreadable, or its code's ballot went
-    /// to the conflict queue), deleting its entries.
+    /// Decides a disputed form without a ballot (dismissed as unreadable), taking its two
+    /// entries; a form whose entries are gone (counted or dismissed meanwhile) is a Conflict.
     async fn close_paper_form(
         &self,
         round: RoundId,

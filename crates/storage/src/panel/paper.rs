@@ -5,7 +5,10 @@
 //! same name.
 
 use super::PaperEntry;
-use crate::{Actor, Result, StorageError, dialect::Dialect};
+use crate::{
+    Actor, Result, StorageError,
+    dialect::{Dialect, RowsAffected},
+};
 use chrono::{DateTime, Utc};
 use minping_domain::{RoundId, UserId};
 use sqlx::{Pool, Row};
@@ -44,6 +47,20 @@ pub(super) async fn add_paper_entry<DB: Dialect>(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    // Read inside the transaction (and held on PostgreSQL): an entry keyed while the round
+    // closes either lands before the close purges the round's entries, or not at all.
+    let state: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT state FROM rounds WHERE id = $1{}",
+        DB::SHARE_LOCK
+    )))
+    .bind(round.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if state.as_deref() != Some("open") {
+        return Err(StorageError::Conflict(
+            "the round takes no more entries".into(),
+        ));
+    }
     let decided: Option<String> = sqlx::query_scalar(PAPER_OUTCOME)
         .bind(round.0)
         .bind(form_key)
@@ -159,6 +176,19 @@ pub(super) async fn close_paper_form<DB: Dialect>(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    // Taking the two entries decides the form: a ballot counting it at the same moment
+    // takes them too, and one of the two finds them gone.
+    let taken = sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
+        .bind(round.0)
+        .bind(form_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if taken < 2 {
+        return Err(StorageError::Conflict(
+            "this form is already decided".into(),
+        ));
+    }
     sqlx::query(
         "INSERT INTO paper_forms (round_id, form_key, outcome, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -175,11 +205,6 @@ pub(super) async fn close_paper_form<DB: Dialect>(
         }
         _ => StorageError::Database(e),
     })?;
-    sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
-        .bind(round.0)
-        .bind(form_key)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1089,3 +1089,61 @@ both!(
         assert!(beside.is_empty(), "{beside:?}");
     }
 );
+
+both!(
+    a_round_is_not_finalized_while_a_second_use_of_a_code_awaits_a_decision,
+    |app: TestApp| async move {
+        registry(&app, 10).await;
+        let round = app.open_round;
+        let drawn = draw(&app, round, 5, "pending").await;
+        let member = drawn["members"][0].as_i64().unwrap();
+        let c = code(round, member);
+        assert_eq!(directed(&app, round, c.as_str()).await.0, 201);
+        assert_eq!(directed(&app, round, c.as_str()).await.0, 409);
+        let transition = |to: &'static str| {
+            let app = &app;
+            async move {
+                api(
+                    app,
+                    reqwest::Method::POST,
+                    &format!("/api/v1/rounds/{round}/transition"),
+                    Some(json!({"to": to})),
+                )
+                .await
+            }
+        };
+        assert_eq!(transition("closed").await.0, 200);
+        // Pending, the conflict keeps the code's digest beside its content: the ranking
+        // waits for the organizer's decision.
+        let (s, body) = transition("finalized").await;
+        assert_eq!(
+            (s.as_u16(), body["error"]["code"].as_str()),
+            (409, Some("pending_conflicts")),
+            "{body}"
+        );
+        let (_, conflicts) = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/rounds/{round}/conflicts"),
+            None,
+        )
+        .await;
+        let id = conflicts[0]["id"].as_i64().unwrap();
+        let (s, _) = api(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/conflicts/{id}/resolve"),
+            Some(json!({"count": false, "reason": "同一人重复提交"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(transition("finalized").await.0, 200);
+        let linked: Vec<(String, String)> = raw(
+            &app,
+            "SELECT x.state, x.content FROM code_conflicts x \
+             JOIN panel_sample s ON s.code_digest = x.code_digest",
+        )
+        .await;
+        assert!(linked.is_empty(), "{linked:?}");
+    }
+);
