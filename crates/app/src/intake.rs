@@ -180,11 +180,11 @@ pub(crate) async fn store(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReceiptStatus {
-    /// On disk; the round is still open (a hold is told only once it has closed).
+    /// On disk; the round's ranking is not frozen yet (a hold is told only from then).
     Stored,
-    /// Counted in the round's ranking (the round has closed).
+    /// Counted in the round's frozen ranking.
     Counted,
-    /// Held by the stuffing scan: not counted unless the organizer releases it.
+    /// Held by the stuffing scan and kept out of the frozen ranking by the organizer.
     Held,
 }
 
@@ -200,9 +200,13 @@ pub async fn receipt_status(
         return Ok(None);
     };
     let round = app.round(state.round_id).await?;
-    // While the round takes ballots, a hold is not told: a stuffer reading their receipts
-    // would learn which of their tries the scan catches, and adapt.
-    let status = if round.state == RoundState::Open {
+    // Until the ranking is frozen, a hold is not told: while the round is open a stuffer
+    // reading their receipts would learn which tries the scan catches, and adapt; after the
+    // close a scan or a review can still change it, and "counted" must not turn into "held".
+    let status = if matches!(
+        round.state,
+        RoundState::Draft | RoundState::Open | RoundState::Closed
+    ) {
         ReceiptStatus::Stored
     } else if state.held {
         ReceiptStatus::Held

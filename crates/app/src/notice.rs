@@ -321,7 +321,7 @@ fn compose(
     );
     // The commitment anyone can check a receipt against (`minping receipts verify`).
     closing.push(format!(
-        "本轮计入统计的{ballots}份评议表的回执哈希清单已在评议网站公开，其默克尔根为：{}。参评群众可凭回执核验本人评议表已计入统计。",
+        "本轮计入统计的{ballots}份评议表的回执哈希清单随评议结果在评议网站公布，其默克尔根为：{}。参评群众可凭回执核验本人评议表已计入统计。",
         printed_root(&c.receipts_root)
     ));
     Notice {

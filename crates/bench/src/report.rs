@@ -254,7 +254,9 @@ impl Report {
              A ballot's id is random, so that neither the id nor the order of rows tells when it \
              came (a directed ballot must not be joinable to the day its code was spent). Each \
              ballot therefore lands at a random place in every B-tree it enters: its row, the \
-             receipt index, the round index and one entry per nomination. Each of those dirties a \
+             receipt index, the round index, one entry per nomination and, for an open-channel \
+             ballot, its row of keyed signals for the stuffing scan (`intake_signals`, with its \
+             round index). Each of those dirties a \
              page of its own, which is copied whole into the write-ahead log and flushed at \
              commit, so the work per ballot is a few dozen kilobytes of log, not its few hundred \
              bytes. The writer trace in the notes shows a writer busy nearly all the time: intake \

@@ -66,16 +66,17 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum ReceiptsCommand {
     /// Checks a round's published receipt list: that its hashes give the Merkle root it
-    /// states and, with `--root`, the root printed in the 通报; with `--receipt`, that your
-    /// receipt was counted. Exits non-zero if any check fails.
+    /// states and the root printed in the 通报; with `--receipt`, that your receipt was
+    /// counted. Exits non-zero if any check fails.
     ///
     /// Get the list with `curl -o receipts.json https://SITE/api/v1/rounds/ID/receipts`.
     Verify {
         /// The list as the site serves it (JSON), or `-` for standard input.
         list: PathBuf,
-        /// The root printed in the 通报 (spaces and case do not matter).
+        /// The root printed in the 通报 (spaces and case do not matter): a list checked only
+        /// against itself proves nothing, anyone can make one.
         #[arg(long)]
-        root: Option<String>,
+        root: String,
         /// A receipt to look for, as printed (e.g. `K7Q2-M9XP-4RTB`).
         #[arg(long)]
         receipt: Option<String>,
@@ -228,7 +229,7 @@ struct PublishedList {
 /// with an error.
 fn verify_receipts(
     list: &std::path::Path,
-    root: Option<&str>,
+    printed: &str,
     receipt: Option<&str>,
 ) -> anyhow::Result<()> {
     use minping_domain::{
@@ -261,13 +262,11 @@ fn verify_receipts(
         published.round_id,
         counted.len()
     );
-    if let Some(printed) = root {
-        anyhow::ensure!(
-            computed == normalize_root(printed),
-            "the list's root {computed} is not the root printed in the notice ({printed})"
-        );
-        println!("the root matches the one printed in the notice");
-    }
+    anyhow::ensure!(
+        computed == normalize_root(printed),
+        "the list's root {computed} is not the root printed in the notice ({printed})"
+    );
+    println!("the root matches the one printed in the notice");
     if let Some(typed) = receipt {
         let r = Receipt::parse(typed).with_context(|| {
             format!("`{typed}` is not a receipt (12 symbols, e.g. K7Q2-M9XP-4RTB)")
@@ -289,7 +288,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             list,
             root,
             receipt,
-        }) => verify_receipts(&list, root.as_deref(), receipt.as_deref()),
+        }) => verify_receipts(&list, &root, receipt.as_deref()),
         Command::Serve(args) => {
             let app = open(&cli.global).await?;
             serve(app, &args.listen, args.rate_limit, &args.trusted_proxies).await

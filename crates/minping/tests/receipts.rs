@@ -45,10 +45,10 @@ fn a_published_list_verifies_and_any_tampering_is_caught() {
 
     // A receipt that was not counted.
     let stranger = Receipt::generate(&mut rng);
-    let (ok, out) = verify(&list, &["--receipt", stranger.as_str()]);
+    let (ok, out) = verify(&list, &["--root", &printed, "--receipt", stranger.as_str()]);
     assert!(!ok && out.contains("not in the list"), "{out}");
     // Not a receipt at all.
-    let (ok, out) = verify(&list, &["--receipt", "hello"]);
+    let (ok, out) = verify(&list, &["--root", &printed, "--receipt", "hello"]);
     assert!(!ok && out.contains("not a receipt"), "{out}");
     // The notice printed another root.
     let other = CountedReceipts::of(&receipts[1..]).root();
@@ -57,23 +57,26 @@ fn a_published_list_verifies_and_any_tampering_is_caught() {
     // A hash dropped from the list, with its count and root left alone.
     let mut dropped = list.clone();
     dropped["hashes"].as_array_mut().unwrap().remove(10);
-    let (ok, out) = verify(&dropped, &[]);
+    let (ok, out) = verify(&dropped, &["--root", &printed]);
     assert!(!ok && out.contains("holds 299"), "{out}");
     // ... or with the count fixed too: the root no longer matches.
     dropped["count"] = json!(299);
-    let (ok, out) = verify(&dropped, &[]);
+    let (ok, out) = verify(&dropped, &["--root", &printed]);
     assert!(!ok && out.contains("give the root"), "{out}");
     // A hash swapped for another.
     let mut swapped = list.clone();
     swapped["hashes"][0] = json!("00".repeat(32));
-    let (ok, out) = verify(&swapped, &[]);
+    let (ok, out) = verify(&swapped, &["--root", &printed]);
     assert!(!ok && out.contains("give the root"), "{out}");
     // Reordered.
     let mut reordered = list.clone();
     reordered["hashes"].as_array_mut().unwrap().swap(5, 6);
-    let (ok, out) = verify(&reordered, &[]);
+    let (ok, out) = verify(&reordered, &["--root", &printed]);
     assert!(!ok && out.contains("ascending order"), "{out}");
     // Not a list.
-    let (ok, out) = verify(&json!({"hello": 1}), &[]);
+    let (ok, out) = verify(&json!({"hello": 1}), &["--root", &printed]);
+    // Without the printed root there is nothing to check the list against.
+    let (ok_without_root, _) = verify(&list, &[]);
+    assert!(!ok_without_root);
     assert!(!ok && out.contains("is not a receipt list"), "{out}");
 }

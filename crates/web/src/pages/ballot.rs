@@ -241,7 +241,7 @@ pub async fn submit(
     let typed = Typed::from_pairs(pairs);
     let draft = typed.draft();
     match intake::submit(&state, round.id, draft.clone(), &client).await {
-        Ok(receipt) => Ok(Redirect::to(&format!("/receipts/{receipt}")).into_response()),
+        Ok(receipt) => Ok(to_fresh_receipt(&receipt)),
         Err(intake::IntakeError::Invalid(e)) => {
             let unit = e.unit_id().or_else(|| {
                 e.index()
@@ -336,6 +336,38 @@ async fn receipt_page(state: &Shared, page: Page, typed: &str) -> Result<Respons
     Ok(response)
 }
 
+/// The cookie carrying a new receipt to `/receipts/new`, the page after a ballot.
+const FRESH_RECEIPT: &str = "minping_receipt";
+
+/// After a ballot: to the page showing its receipt, which travels in a short-lived cookie
+/// scoped to that page, never in an address. An address with the receipt would be written
+/// in access logs next to the sender's address and the time, and the receipt finds the
+/// ballot.
+fn to_fresh_receipt(receipt: &minping_domain::Receipt) -> Response {
+    let mut response = Redirect::to("/receipts/new").into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+        "{FRESH_RECEIPT}={receipt}; Path=/receipts/new; HttpOnly; SameSite=Strict; Max-Age=900"
+    )) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The page after a ballot: its receipt, from the cookie [`to_fresh_receipt`] set (an empty
+/// lookup box once it has expired).
+pub async fn fresh_receipt(
+    State(state): State<Shared>,
+    page: Page,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let typed = crate::csrf::cookie(&headers, FRESH_RECEIPT)
+        .unwrap_or_default()
+        .to_string();
+    receipt_page(&state, page, &typed).await
+}
+
 /// A receipt's status: stored, counted or held; never the ballot's content.
 pub async fn receipt(
     State(state): State<Shared>,
@@ -352,14 +384,20 @@ pub struct Lookup {
     r: String,
 }
 
-/// The receipt lookup page; a well-formed receipt goes to its own page.
+/// The receipt lookup page (`?r=` for links made before lookups were posted).
 pub async fn lookup(
     State(state): State<Shared>,
     page: Page,
     axum::extract::Query(q): axum::extract::Query<Lookup>,
 ) -> Result<Response, PageError> {
-    if let Some(r) = minping_domain::Receipt::parse(&q.r) {
-        return Ok(Redirect::to(&format!("/receipts/{r}")).into_response());
-    }
+    receipt_page(&state, page, &q.r).await
+}
+
+/// A lookup from the box: posted, so the receipt is in no address (and no access log).
+pub async fn lookup_posted(
+    State(state): State<Shared>,
+    page: Page,
+    CsrfForm(q): CsrfForm<Lookup>,
+) -> Result<Response, PageError> {
     receipt_page(&state, page, &q.r).await
 }

@@ -67,6 +67,18 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             get(ballot::receipt),
         ),
         ("/receipts", "GET", Access::Public, get(ballot::lookup)),
+        (
+            "/receipts",
+            "POST",
+            Access::Public,
+            post(ballot::lookup_posted),
+        ),
+        (
+            "/receipts/new",
+            "GET",
+            Access::Public,
+            get(ballot::fresh_receipt),
+        ),
         ("/login", "GET", Access::Public, get(login::form)),
         ("/login", "POST", Access::Public, post(login::submit)),
         ("/logout", "POST", Access::Public, post(login::logout)),

@@ -197,8 +197,9 @@ both!(
         assert_eq!(s, 200);
         assert_eq!(quarantine(&app).await.len(), 80);
         let before = nominations_of(&app, target).await;
-        assert_eq!(status_of(&app, &honest[0]).await["status"], "counted");
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
+        // Nor after the close, while review can still change it.
+        assert_eq!(status_of(&app, &honest[0]).await["status"], "stored");
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
 
         // The ranking cannot be frozen while held ballots await review.
         let (s, body) = api(
@@ -244,7 +245,6 @@ both!(
         assert_eq!(s, 200, "{body}");
         assert_eq!(body["ballots"], 80);
         assert!(quarantine(&app).await.is_empty());
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "counted");
         assert_eq!(nominations_of(&app, target).await, before + 80);
 
         // A released ballot is not held again by a later scan.
@@ -270,6 +270,19 @@ both!(
             ),
             ("release", 80, "organizer")
         );
+
+        // Frozen, the receipts tell: the released flood was counted like the rest.
+        let (s, _) = api(
+            &app,
+            Some(Role::Organizer),
+            Method::POST,
+            &format!("/api/v1/rounds/{}/transition", app.open_round),
+            Some(json!({"to": "finalized"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "counted");
+        assert_eq!(status_of(&app, &honest[0]).await["status"], "counted");
     }
 );
 
@@ -337,19 +350,20 @@ both!(
             (s, answer["receipt"].as_str()),
             (StatusCode::OK, Some(receipt.as_str()))
         );
-        // The page neither shows the unit nor the comment; the lookup box finds it.
+        // The page neither shows the unit nor the comment; the lookup box finds it, posted
+        // so the receipt is in no address.
+        let browser = support::client();
+        let (_, lookup) = support::get(&browser, &app, "/receipts").await;
+        assert!(lookup.contains("method=\"post\" action=\"/receipts\""));
+        let (status, _, posted) =
+            support::post(&browser, &app, &lookup, "/receipts", &[("r", &typed)]).await;
+        assert_eq!(status, 200);
+        assert!(posted.contains(&receipt) && !posted.contains(comment));
         for path in [
             format!("/receipts/{receipt}"),
             format!("/receipts?r={}", typed.replace(' ', "+")),
         ] {
             let r = support::client().get(app.url(&path)).send().await.unwrap();
-            let r = if r.status().is_redirection() {
-                let to = r.headers()["location"].to_str().unwrap().to_string();
-                assert_eq!(to, format!("/receipts/{receipt}"));
-                support::client().get(app.url(&to)).send().await.unwrap()
-            } else {
-                r
-            };
             assert_eq!(r.status(), 200);
             assert_eq!(r.headers()["referrer-policy"], "no-referrer");
             let page = r.text().await.unwrap();
@@ -441,8 +455,9 @@ both!(
             "{body}"
         );
         assert!(quarantine(&app).await.iter().all(|h| h["state"] == "kept"));
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
         assert_eq!(step("finalized").await.0, 200);
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
         // Frozen: no decision may change the count any more.
         let (s, body) = api(
             &app,

@@ -87,14 +87,27 @@ both!(
             .await
             .unwrap();
         assert_eq!(r.status(), 303);
+        // The receipt is in no address (an access log would tie it to the sender): the
+        // page after the form reads it from a cookie scoped to that page.
         let location = r.headers()["location"].to_str().unwrap().to_string();
-        let receipt = location.strip_prefix("/receipts/").unwrap();
-        let stored = app.store.ballot_by_receipt(receipt).await.unwrap().unwrap();
+        assert_eq!(location, "/receipts/new");
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(
+            cookie.contains("Path=/receipts/new") && cookie.contains("HttpOnly"),
+            "{cookie}"
+        );
+        let (_, page) = get(&app, &c, &location).await;
+        let receipt = support::text_of(&page, "receipt");
+        let stored = app
+            .store
+            .ballot_by_receipt(&receipt)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.ballot.nominations.len(), 2);
         assert_eq!(stored.ballot.exposure.len(), 1);
-        let (_, page) = get(&app, &c, &location).await;
         // The receipt page says the form is stored, and nothing of what it said.
-        assert!(page.contains(receipt) && page.contains("已收到"), "{page}");
+        assert!(page.contains(&receipt) && page.contains("已收到"), "{page}");
         assert!(
             !page.contains("冷、贪") && !page.contains("企业注册科"),
             "{page}"
