@@ -9,7 +9,9 @@
 //!    [`Params::comment_distance`] bits), and the same shape (as many units named, the same
 //!    indicators ticked, the same kind of comment) whatever the units.
 //! 2. A group is suspect for a unit when (a) at least `min_count` of its ballots name that
-//!    unit, (b) at least [`Params::min_share`] of the group names it, (c) the odds that a
+//!    unit (for near-identical comments, from as many different addresses: a household
+//!    copying one comment is one voice, and one address sending a template is the address
+//!    axis's to find), (b) at least [`Params::min_share`] of the group names it, (c) the odds that a
 //!    ballot of the group names the unit are at least [`Params::min_ratio`] times the odds
 //!    for the round's other ballots,
 //!    (d) the group's value is at least as many times as common among the ballots naming
@@ -236,7 +238,12 @@ pub fn scan(observed: &[Observed], population: &Population, params: &Params) -> 
             }
             for (unit, naming) in naming_in(observed, &members) {
                 let count = naming.len() as u64;
-                if count >= min && count as f64 >= params.min_share * members.len() as f64 {
+                let voices = if axis == Axis::Comment {
+                    addresses(observed, &naming)
+                } else {
+                    count
+                };
+                if voices >= min && count as f64 >= params.min_share * members.len() as f64 {
                     candidates.push((key, unit, naming, members.len() as u64));
                 }
             }
@@ -431,6 +438,14 @@ fn groups(
     let mut out: Vec<(u64, Vec<usize>)> = by.into_iter().filter(|(_, m)| m.len() > 1).collect();
     out.sort_unstable_by_key(|(k, _)| *k);
     out
+}
+
+/// How many different client addresses these ballots came from.
+fn addresses(observed: &[Observed], members: &[usize]) -> u64 {
+    let mut seen: Vec<i64> = members.iter().map(|&i| observed[i].signals.addr).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len() as u64
 }
 
 /// The units named within a group, each with the group's members naming it.
@@ -703,5 +718,39 @@ mod tests {
         let held: usize = clusters.iter().map(|c| c.ballots.len()).sum();
         assert!((200..=203).contains(&held), "{held}: {clusters:?}");
         assert!(clusters[0].findings.iter().any(|f| f.axis == "network"));
+    }
+
+    #[test]
+    fn near_identical_comments_count_by_the_addresses_they_come_from() {
+        let comment = |n: usize| {
+            Some(format!(
+                "窗口工作人员态度冷淡不理人，{n}月3号去的，希望改进作风。"
+            ))
+        };
+        let mut rng = StdRng::seed_from_u64(5);
+        let honest_round = honest(&mut rng, 1000);
+        // Two households, three people each, copy one comment about a rare unit: two voices.
+        let mut sent = honest_round.clone();
+        for (h, n) in [(1, 4), (2, 5)] {
+            for k in 0..3 {
+                sent.push((
+                    client(format!("203.0.113.{h}"), ["A", "B", "C"][k]),
+                    ballot(&[58], 2, comment(n)),
+                ));
+            }
+        }
+        assert!(run(&sent).is_empty(), "{:?}", run(&sent));
+        // Twelve addresses sending the template for the same unit are a campaign.
+        let mut sent = honest_round;
+        for i in 0..12 {
+            sent.push((
+                client(format!("198.18.{i}.7"), ["A", "B", "C", "D"][i % 4]),
+                ballot(&[58], 2, comment(i % 2 + 4)),
+            ));
+        }
+        let clusters = run(&sent);
+        assert_eq!(clusters.len(), 1, "{clusters:?}");
+        assert_eq!(clusters[0].ballots.len(), 12);
+        assert!(clusters[0].findings.iter().any(|f| f.axis == "comment"));
     }
 }
