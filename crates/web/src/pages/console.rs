@@ -418,11 +418,7 @@ pub async fn round(
     Path(id): Path<i64>,
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
-    let round = state
-        .store()
-        .round(RoundId(id))
-        .await?
-        .ok_or_else(PageError::not_found)?;
+    let round = state.round(RoundId(id)).await?;
     let tz = state.settings().tz();
     let transitions = state
         .store()

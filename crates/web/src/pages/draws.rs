@@ -71,11 +71,7 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
-    let round = state
-        .store()
-        .round(RoundId(id))
-        .await?
-        .ok_or_else(PageError::not_found)?;
+    let round = state.round(RoundId(id)).await?;
     let frozen = state.store().frame(round.id).await?;
     let response = draws::response(&state, round.id).await?;
     let mut strata: Vec<Stratum> = response

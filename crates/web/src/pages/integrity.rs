@@ -70,11 +70,7 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
-    let round = state
-        .store()
-        .round(RoundId(id))
-        .await?
-        .ok_or_else(PageError::not_found)?;
+    let round = state.round(RoundId(id)).await?;
     let overview = integrity::overview(&state, round.id).await?;
     let names: HashMap<_, _> = state
         .store()

@@ -186,14 +186,7 @@ both!(
         assert_eq!(status_of(&app, &honest[0]).await["status"], "stored");
 
         // Closing scans again and keeps the hold; the ranking leaves held ballots out.
-        let (s, _) = api(
-            &app,
-            Some(Role::Organizer),
-            Method::POST,
-            &format!("/api/v1/rounds/{}/transition", app.open_round),
-            Some(json!({"to": "closed"})),
-        )
-        .await;
+        let (s, _) = support::transition(&app, app.open_round, "closed").await;
         assert_eq!(s, 200);
         assert_eq!(quarantine(&app).await.len(), 80);
         let before = nominations_of(&app, target).await;
@@ -202,14 +195,7 @@ both!(
         assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
 
         // The ranking cannot be frozen while held ballots await review.
-        let (s, body) = api(
-            &app,
-            Some(Role::Organizer),
-            Method::POST,
-            &format!("/api/v1/rounds/{}/transition", app.open_round),
-            Some(json!({"to": "finalized"})),
-        )
-        .await;
+        let (s, body) = support::transition(&app, app.open_round, "finalized").await;
         assert_eq!(
             (s, body["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("unreviewed_holds")),
@@ -272,14 +258,7 @@ both!(
         );
 
         // Frozen, the receipts tell: the released flood was counted like the rest.
-        let (s, _) = api(
-            &app,
-            Some(Role::Organizer),
-            Method::POST,
-            &format!("/api/v1/rounds/{}/transition", app.open_round),
-            Some(json!({"to": "finalized"})),
-        )
-        .await;
+        let (s, _) = support::transition(&app, app.open_round, "finalized").await;
         assert_eq!(s, 200);
         assert_eq!(status_of(&app, &flood[0]).await["status"], "counted");
         assert_eq!(status_of(&app, &honest[0]).await["status"], "counted");
@@ -424,19 +403,7 @@ both!(
         let target = app.units[2].id.0;
         let (_, flood) = honest_and_flood(&app, 120, 60, target).await;
         let round = app.open_round;
-        let step = |to: &'static str| {
-            let app = &app;
-            async move {
-                api(
-                    app,
-                    Some(Role::Organizer),
-                    Method::POST,
-                    &format!("/api/v1/rounds/{round}/transition"),
-                    Some(json!({"to": to})),
-                )
-                .await
-            }
-        };
+        let step = |to: &'static str| support::transition(&app, round, to);
         assert_eq!(step("closed").await.0, 200);
         let held = quarantine(&app).await;
         assert_eq!(held.len(), 60);
@@ -514,19 +481,7 @@ both!(
         let target = app.units[3].id.0;
         let (honest, flood) = honest_and_flood(&app, 60, 40, target).await;
         let round = app.open_round;
-        let transition = |to: &'static str| {
-            let app = &app;
-            async move {
-                api(
-                    app,
-                    Some(Role::Organizer),
-                    Method::POST,
-                    &format!("/api/v1/rounds/{round}/transition"),
-                    Some(json!({"to": to})),
-                )
-                .await
-            }
-        };
+        let transition = |to: &'static str| support::transition(&app, round, to);
         let list = |role: Option<Role>| {
             let app = &app;
             async move {

@@ -1026,21 +1026,9 @@ both!(
         // nor the content (the ballot holds that now).
         let (s, _) = directed(&app, round, code(round, respondents[0]).as_str()).await;
         assert_eq!(s, 409);
-        let (_, conflicts) = api(
-            &app,
-            reqwest::Method::GET,
-            &format!("/api/v1/rounds/{round}/conflicts"),
-            None,
-        )
-        .await;
-        let id = conflicts[0]["id"].as_i64().unwrap();
-        let (s, c) = api(
-            &app,
-            reqwest::Method::POST,
-            &format!("/api/v1/conflicts/{id}/resolve"),
-            Some(json!({"count": true, "reason": "第一份为他人代填，本人确认第二份"})),
-        )
-        .await;
+        let (s, c) =
+            support::resolve_first_conflict(&app, round, true, "第一份为他人代填，本人确认第二份")
+                .await;
         assert_eq!(
             (s.as_u16(), c["state"].as_str()),
             (200, Some("counted")),
@@ -1070,13 +1058,7 @@ both!(
         assert_eq!(r.status(), 201);
         let pending = "SELECT CAST(COUNT(*) AS TEXT), '' FROM paper_entries";
         assert_eq!(raw::<(String, String)>(&app, pending).await[0].0, "1");
-        let (s, closed) = api(
-            &app,
-            reqwest::Method::POST,
-            &format!("/api/v1/rounds/{round}/transition"),
-            Some(json!({"to": "closed"})),
-        )
-        .await;
+        let (s, closed) = support::transition(&app, round, "closed").await;
         assert_eq!(s, 200, "{closed}");
         assert_eq!(raw::<(String, String)>(&app, pending).await[0].0, "0");
         // Nothing left names a member's code beside a ballot's content.
@@ -1100,18 +1082,7 @@ both!(
         let c = code(round, member);
         assert_eq!(directed(&app, round, c.as_str()).await.0, 201);
         assert_eq!(directed(&app, round, c.as_str()).await.0, 409);
-        let transition = |to: &'static str| {
-            let app = &app;
-            async move {
-                api(
-                    app,
-                    reqwest::Method::POST,
-                    &format!("/api/v1/rounds/{round}/transition"),
-                    Some(json!({"to": to})),
-                )
-                .await
-            }
-        };
+        let transition = |to: &'static str| support::transition(&app, round, to);
         assert_eq!(transition("closed").await.0, 200);
         // Pending, the conflict keeps the code's digest beside its content: the ranking
         // waits for the organizer's decision.
@@ -1121,21 +1092,7 @@ both!(
             (409, Some("pending_conflicts")),
             "{body}"
         );
-        let (_, conflicts) = api(
-            &app,
-            reqwest::Method::GET,
-            &format!("/api/v1/rounds/{round}/conflicts"),
-            None,
-        )
-        .await;
-        let id = conflicts[0]["id"].as_i64().unwrap();
-        let (s, _) = api(
-            &app,
-            reqwest::Method::POST,
-            &format!("/api/v1/conflicts/{id}/resolve"),
-            Some(json!({"count": false, "reason": "同一人重复提交"})),
-        )
-        .await;
+        let (s, _) = support::resolve_first_conflict(&app, round, false, "同一人重复提交").await;
         assert_eq!(s, 200);
         assert_eq!(transition("finalized").await.0, 200);
         let linked: Vec<(String, String)> = raw(

@@ -215,6 +215,49 @@ pub async fn api(
     (status, serde_json::from_str(&text).unwrap_or_default())
 }
 
+/// Moves a round to its next state `to`, as the organizer; the status and the answer.
+pub async fn transition(
+    app: &TestApp,
+    round: RoundId,
+    to: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    api(
+        app,
+        Some(Role::Organizer),
+        reqwest::Method::POST,
+        &format!("/api/v1/rounds/{round}/transition"),
+        Some(serde_json::json!({ "to": to })),
+    )
+    .await
+}
+
+/// Resolves the round's first listed conflict as the organizer (counting it or not, with a
+/// reason); the status and the answer.
+pub async fn resolve_first_conflict(
+    app: &TestApp,
+    round: RoundId,
+    count: bool,
+    reason: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let (_, conflicts) = api(
+        app,
+        Some(Role::Organizer),
+        reqwest::Method::GET,
+        &format!("/api/v1/rounds/{round}/conflicts"),
+        None,
+    )
+    .await;
+    let id = conflicts[0]["id"].as_i64().expect("a conflict");
+    api(
+        app,
+        Some(Role::Organizer),
+        reqwest::Method::POST,
+        &format!("/api/v1/conflicts/{id}/resolve"),
+        Some(serde_json::json!({ "count": count, "reason": reason })),
+    )
+    .await
+}
+
 /// The CSRF token of the first form on a page.
 pub fn form_token(html: &str) -> String {
     let at = html
