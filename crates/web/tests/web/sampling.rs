@@ -90,10 +90,15 @@ fn code(round: RoundId, member: i64) -> OneTimeCode {
 
 async fn directed(app: &TestApp, round: RoundId, code: &str) -> (StatusCode, Value) {
     let body = json!({"channel": "directed", "code": code, "nominations": [{"unit_id": app.units[0].id.0, "indicators": ["lazy", "greedy"], "comment": "窗口经常无人"}]});
+    send_ballot(app, round, &body).await
+}
+
+/// Sends a ballot (JSON) to the round's intake; the status and the answer.
+async fn send_ballot(app: &TestApp, round: RoundId, body: &Value) -> (StatusCode, Value) {
     let r = app
         .client
         .post(app.url(&format!("/api/v1/rounds/{round}/ballots")))
-        .json(&body)
+        .json(body)
         .send()
         .await
         .unwrap();
@@ -886,15 +891,7 @@ both!(
             } else {
                 let mut body = content.clone();
                 body["channel"] = json!("directed");
-                let r = app
-                    .client
-                    .post(app.url(&format!("/api/v1/rounds/{round}/ballots")))
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = r.status();
-                let body: Value = r.json().await.unwrap();
+                let (status, body) = send_ballot(&app, round, &body).await;
                 assert_eq!(status, 201, "{body}");
                 body["receipt"].as_str().unwrap().to_string()
             };
