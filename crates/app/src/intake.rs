@@ -180,11 +180,11 @@ pub(crate) async fn store(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReceiptStatus {
-    /// On disk; the round's ranking is not frozen yet (a hold is told only from then).
+    /// On disk; the round is still open.
     Stored,
-    /// Counted in the round's frozen ranking.
+    /// Counted in the round's ranking (the round has closed).
     Counted,
-    /// Held by the stuffing scan and kept out of the frozen ranking by the organizer.
+    /// Held by the stuffing scan: not counted unless the organizer releases it.
     Held,
 }
 
@@ -200,16 +200,14 @@ pub async fn receipt_status(
         return Ok(None);
     };
     let round = app.round(state.round_id).await?;
-    // Until the ranking is frozen, a hold is not told: while the round is open a stuffer
-    // reading their receipts would learn which tries the scan catches, and adapt; after the
-    // close a scan or a review can still change it, and "counted" must not turn into "held".
-    let status = if matches!(
-        round.state,
-        RoundState::Draft | RoundState::Open | RoundState::Closed
-    ) {
-        ReceiptStatus::Stored
-    } else if state.held {
+    // A hold is told as soon as the scan makes it, as the receipt contract says: the sender
+    // of a genuine ballot caught in a cluster learns it can still be released, and the
+    // organizer's review, not the sender's guessing, decides. (A stuffer learns which tries
+    // were caught; the scan's thresholds are public on /method anyway.)
+    let status = if state.held {
         ReceiptStatus::Held
+    } else if round.state == RoundState::Open {
+        ReceiptStatus::Stored
     } else {
         ReceiptStatus::Counted
     };

@@ -99,9 +99,8 @@ pub struct ReceiptStatusBody {
     pub receipt: String,
     /// The round.
     pub round_id: i64,
-    /// `stored` (the ranking is not frozen yet: a hold is not told before, so a stuffer
-    /// cannot tune their tries to the scan), then `counted` or `held` (left out of the frozen
-    /// ranking by the stuffing scan and the organizer's review).
+    /// `stored` (round open), `counted` (round closed, counted) or `held` (held by the
+    /// stuffing scan, counted only if the organizer releases it).
     pub status: ReceiptStatus,
 }
 

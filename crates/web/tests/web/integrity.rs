@@ -180,9 +180,7 @@ both!(
             "{}",
             held[0]
         );
-        // While the round is open a receipt does not tell a hold: that would show a stuffer
-        // which of their tries the scan catches.
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
         assert_eq!(status_of(&app, &honest[0]).await["status"], "stored");
 
         // Closing scans again and keeps the hold; the ranking leaves held ballots out.
@@ -190,9 +188,8 @@ both!(
         assert_eq!(s, 200);
         assert_eq!(quarantine(&app).await.len(), 80);
         let before = nominations_of(&app, target).await;
-        // Nor after the close, while review can still change it.
-        assert_eq!(status_of(&app, &honest[0]).await["status"], "stored");
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
+        assert_eq!(status_of(&app, &honest[0]).await["status"], "counted");
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
 
         // The ranking cannot be frozen while held ballots await review.
         let (s, body) = support::transition(&app, app.open_round, "finalized").await;
@@ -422,7 +419,7 @@ both!(
             "{body}"
         );
         assert!(quarantine(&app).await.iter().all(|h| h["state"] == "kept"));
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
         assert_eq!(step("finalized").await.0, 200);
         assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
         // Frozen: no decision may change the count any more.
@@ -631,7 +628,7 @@ both!(
         assert!(after.contains("已确认 40 张评议表不计入统计"), "{after}");
         assert!(after.contains("同一地址批量提交") && after.contains("organizer"));
         assert!(quarantine(&app).await.iter().all(|h| h["state"] == "kept"));
-        assert_eq!(status_of(&app, &flood[0]).await["status"], "stored");
+        assert_eq!(status_of(&app, &flood[0]).await["status"], "held");
         let (_, round_page) =
             support::get(&browser, &app, &format!("/console/rounds/{round}")).await;
         assert!(!round_page.contains("unreviewed-warning"));
