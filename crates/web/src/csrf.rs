@@ -77,8 +77,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let expected = cookie(req.headers(), COOKIE).map(String::from);
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                PageError::new(e.status(), "表单过大 · Form too large")
+            } else {
+                PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")
+            }
         })?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
             PageError::new(StatusCode::BAD_REQUEST, "表单无法读取 · Unreadable form")

@@ -58,7 +58,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "/rounds/{id}/ballot",
             "POST",
             Access::Public,
-            post(ballot::submit),
+            post(ballot::submit).layer(axum::extract::DefaultBodyLimit::max(ballot::BODY_LIMIT)),
         ),
         (
             "/receipts/{receipt}",

@@ -298,3 +298,42 @@ both!(
         assert_eq!(status, 200);
     }
 );
+
+both!(
+    an_outsize_ballot_form_is_refused_before_it_is_read_and_a_large_one_answered_with_its_error,
+    |app: TestApp| async move {
+        let c = support::client();
+        let path = format!("/rounds/{}/ballot", app.open_round);
+        let (_, form) = get(&app, &c, &path).await;
+        let token = form_token(&form);
+        let before = app.store.ballot_count(app.open_round).await.unwrap();
+        // Distinct unit keys, as in the form that once took 28 s of server time to refuse.
+        let body = |units: usize| {
+            let mut b = format!("_csrf={token}");
+            for i in 0..units {
+                b.push_str(&format!("&u{}=cold", 1_000_000 + i));
+            }
+            b
+        };
+        let post = |body: String| {
+            c.post(app.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        let big = body(90_000);
+        assert!(big.len() > 1_200_000, "{}", big.len());
+        assert_eq!(post(big).await.unwrap().status(), 413);
+        // Under the limit, thousands of units are answered with the form and its error.
+        let many = body(12_000);
+        assert!(many.len() < 256 * 1024, "{}", many.len());
+        let r = post(many).await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("role=\"alert\""), "{html}");
+        assert_eq!(
+            app.store.ballot_count(app.open_round).await.unwrap(),
+            before
+        );
+    }
+);
