@@ -26,10 +26,16 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths, so the sign-in page cannot be used to send people elsewhere.
+/// Only same-site paths, so the sign-in page cannot be used to send people elsewhere: a
+/// path of plain URL characters that does not start with `//`. Browsers drop tabs and line
+/// breaks from an address and read a backslash as `/`, so `/<TAB>/evil.example` would be
+/// another site: no such character is let through at all.
 fn safe_next(next: Option<&str>) -> String {
+    let path_char = |c: char| c.is_ascii_alphanumeric() || "-._~/?=&%+,:@".contains(c);
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.chars().all(path_char) => {
+            n.to_string()
+        }
         _ => "/console".to_string(),
     }
 }
@@ -91,4 +97,37 @@ pub async fn logout(
         PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
     })?;
     Ok(Redirect::to("/").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_same_site_path_or_the_console() {
+        for ok in [
+            "/console",
+            "/console/rounds/3?error=x",
+            "/reports/track",
+            "/",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/ /evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/控制台",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/console", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/console");
+    }
 }
