@@ -92,7 +92,16 @@ impl Config {
     /// Reads the configuration of the data folder `data` (created if missing), writing each
     /// file's defaults first if it is absent.
     pub fn load(data: &Path, database_url: Option<&str>) -> Result<Self, ConfigError> {
-        std::fs::create_dir_all(data).map_err(|source| ConfigError::Io {
+        // A new data folder is its owner's only: it holds the code key, the database and
+        // the panel's personal data.
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            folder.mode(0o700);
+        }
+        folder.create(data).map_err(|source| ConfigError::Io {
             path: data.to_path_buf(),
             source,
         })?;
@@ -189,6 +198,8 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o077, 0, "the key is readable by its owner only");
+            let folder = std::fs::metadata(&data).unwrap().permissions().mode();
+            assert_eq!(folder & 0o077, 0, "the data folder is its owner's only");
         }
         let again = Config::load(&data, Some("postgres://x")).unwrap();
         assert!(again.code_key == config.code_key, "the key is kept");

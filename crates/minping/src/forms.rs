@@ -41,7 +41,8 @@ pub async fn write(
     let mut written = Vec::new();
     for (name, bytes) in files {
         let path = out.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::write_owner_only(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
     Ok(Written {
@@ -113,6 +114,12 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(written.forms, 3);
+        #[cfg(unix)]
+        for file in &written.files {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{}: {mode:o}", file.display());
+        }
         assert_eq!(
             seen.lock().unwrap().last(),
             Some(&(3, 3)),

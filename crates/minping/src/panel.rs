@@ -34,7 +34,7 @@ pub async fn import(app: &App, path: &Path, dry_run: bool) -> anyhow::Result<Imp
                 .with_context(|| format!("cannot remove {}", rejected.display()))?;
         }
     } else {
-        std::fs::write(&rejected, report.rejected_table().to_csv())
+        crate::write_owner_only(&rejected, &report.rejected_table().to_csv())
             .with_context(|| format!("cannot write {}", rejected.display()))?;
     }
     Ok(report)
@@ -75,7 +75,8 @@ pub async fn export(app: &App, path: &Path) -> anyhow::Result<usize> {
     } else {
         table.to_csv()
     };
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::write_owner_only(path, &bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(table.rows.len())
 }
 

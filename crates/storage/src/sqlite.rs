@@ -13,6 +13,9 @@ impl SqliteStore {
                 crate::StorageError::Conflict(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
+        create_owner_only(path).map_err(|e| {
+            crate::StorageError::Conflict(format!("cannot create {}: {e}", path.display()))
+        })?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -146,5 +149,43 @@ mod tests {
         let old = SqliteStore::open(&old).await.unwrap();
         assert_eq!(autocheckpoint(&old.pool).await, (4096, 16 * 1024));
         assert_eq!(autocheckpoint(&old.intake).await, (4096, 64 * 1024));
+    }
+}
+
+/// Creates the database file, readable by its owner only, unless it exists. SQLite gives its
+/// write-ahead log and shared-memory files the database file's permissions.
+fn create_owner_only(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod permissions {
+    use crate::SqliteStore;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test]
+    async fn a_new_database_and_its_log_are_their_owners_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("minping.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        for file in ["minping.db", "minping.db-wal"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{file}: {mode:o}");
+        }
+        drop(store);
     }
 }
