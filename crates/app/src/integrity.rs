@@ -181,6 +181,17 @@ pub struct Overview {
     pub release_changes_top_n: bool,
 }
 
+/// Ballots the scan holds in a round that await the organizer's review.
+pub async fn unreviewed(app: &App, round_id: RoundId) -> Result<u64, StorageError> {
+    Ok(app
+        .store()
+        .clusters(round_id)
+        .await?
+        .iter()
+        .map(|c| c.held)
+        .sum())
+}
+
 /// The round's clusters, decisions and what the holds change.
 pub async fn overview(app: &App, round_id: RoundId) -> Result<Overview, IntegrityError> {
     let round = app.round(round_id).await.map_err(round_error)?;

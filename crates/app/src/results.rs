@@ -193,14 +193,8 @@ pub async fn public_rounds(app: &App) -> Result<Vec<Round>, StorageError> {
 /// A round's results as `reader` may see them: a published round for everyone (unless its
 /// rules keep the list internal), a finalized one for insiders too.
 pub async fn visible(app: &App, id: RoundId, reader: Reader) -> Result<Results, ResultsError> {
-    let round = app.store().round(id).await?.ok_or(ResultsError::NotFound)?;
-    let insider = reader == Reader::Insider;
-    let visible =
-        round.state == RoundState::Published || (insider && round.state == RoundState::Finalized);
-    if !visible {
-        return Err(ResultsError::NotFound);
-    }
-    if !insider && !app.rules_of(id).await?.publication.publish_top_n {
+    let round = evaluated_round(app, id, reader).await?;
+    if reader == Reader::Public && !app.rules_of(id).await?.publication.publish_top_n {
         return Err(ResultsError::Withheld);
     }
     of(app, &round).await?.ok_or(ResultsError::NotFound)
@@ -215,12 +209,7 @@ pub async fn counted_receipts(
     id: RoundId,
     reader: Reader,
 ) -> Result<(Round, CountedReceipts), ResultsError> {
-    let round = app.store().round(id).await?.ok_or(ResultsError::NotFound)?;
-    let visible = round.state == RoundState::Published
-        || (reader == Reader::Insider && round.state == RoundState::Finalized);
-    if !visible {
-        return Err(ResultsError::NotFound);
-    }
+    let round = evaluated_round(app, id, reader).await?;
     let receipts: Vec<Receipt> = app
         .store()
         .counted_receipts(id)
@@ -229,4 +218,17 @@ pub async fn counted_receipts(
         .map(Receipt::from_stored)
         .collect();
     Ok((round, CountedReceipts::of(&receipts)))
+}
+
+/// A round whose evaluation `reader` may see: published for everyone, finalized for insiders
+/// too; to anyone else it does not exist.
+async fn evaluated_round(app: &App, id: RoundId, reader: Reader) -> Result<Round, ResultsError> {
+    let round = app.store().round(id).await?.ok_or(ResultsError::NotFound)?;
+    let visible = round.state == RoundState::Published
+        || (reader == Reader::Insider && round.state == RoundState::Finalized);
+    if visible {
+        Ok(round)
+    } else {
+        Err(ResultsError::NotFound)
+    }
 }

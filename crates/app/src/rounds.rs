@@ -204,7 +204,7 @@ pub async fn advance(
             }
         }
         RoundState::Finalized => {
-            let unreviewed: u64 = store.clusters(id).await?.iter().map(|c| c.held).sum();
+            let unreviewed = crate::integrity::unreviewed(app, id).await?;
             if unreviewed > 0 {
                 return Err(RoundError::UnreviewedHolds(unreviewed));
             }

@@ -442,7 +442,7 @@ pub async fn round(
             (results::of(&state, &round).await?.map(|r| r.ranking), true)
         }
     };
-    let unreviewed = integrity::overview(&state, round.id).await?.unreviewed;
+    let unreviewed = integrity::unreviewed(&state, round.id).await?;
     let en = page.en();
     render(RoundPage {
         id,

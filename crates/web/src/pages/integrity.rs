@@ -52,10 +52,9 @@ struct QuarantinePage {
     flash: Flash,
     id: i64,
     title: String,
-    /// Whether decisions can still be taken (the ranking is not frozen).
-    open_to_review: bool,
-    /// Whether a scan can run (the round takes or has just stopped taking ballots).
-    scannable: bool,
+    /// Whether the round can still be scanned and its clusters decided (it is open or
+    /// closed: the ranking is not frozen).
+    reviewable: bool,
     unreviewed: u64,
     held: u64,
     release_changes_top_n: bool,
@@ -122,8 +121,7 @@ pub async fn show(
     render(QuarantinePage {
         id,
         title: round_title(&round, en),
-        open_to_review: matches!(round.state, RoundState::Open | RoundState::Closed),
-        scannable: matches!(round.state, RoundState::Open | RoundState::Closed),
+        reviewable: matches!(round.state, RoundState::Open | RoundState::Closed),
         unreviewed: overview.unreviewed,
         held: overview.held,
         release_changes_top_n: overview.release_changes_top_n,

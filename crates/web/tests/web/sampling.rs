@@ -604,33 +604,16 @@ both!(
 async fn columns(app: &TestApp, tables: &[&str]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for t in tables {
-        let names: Vec<String> = match &app.pg {
-            None => {
-                let pool = sqlx::SqlitePool::connect(&format!(
-                    "sqlite://{}",
-                    app.dir.path().join("minping.db").display()
-                ))
-                .await
-                .unwrap();
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT name FROM pragma_table_info('{t}')"
-                )))
-                .fetch_all(&pool)
-                .await
-                .unwrap()
-            }
-            Some((url, schema)) => {
-                let pool = sqlx::PgPool::connect(url).await.unwrap();
-                sqlx::query_scalar("SELECT column_name::TEXT FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2")
-                    .bind(schema)
-                    .bind(t)
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap()
-            }
+        let sql = match &app.pg {
+            None => format!("SELECT name, '' FROM pragma_table_info('{t}')"),
+            Some(_) => format!(
+                "SELECT CAST(column_name AS TEXT), '' FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = '{t}'"
+            ),
         };
+        let names: Vec<(String, String)> = raw(app, &sql).await;
         assert!(!names.is_empty(), "{t} has columns");
-        out.extend(names.into_iter().map(|c| (t.to_string(), c)));
+        out.extend(names.into_iter().map(|(c, _)| (t.to_string(), c)));
     }
     out
 }
