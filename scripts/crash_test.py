@@ -95,7 +95,7 @@ class Server:
         t0 = time.monotonic()
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            self.args("serve", "--listen", f"{HOST}:{self.port}", "--rate-limit", "off"),
+            self.args("serve", "--demo", "--secure-cookies", "off", "--listen", f"{HOST}:{self.port}", "--rate-limit", "off"),
             stdout=logf,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},

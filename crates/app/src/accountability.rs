@@ -108,10 +108,13 @@ pub(crate) async fn propose(
             &frozen.ranking,
         ));
     }
-    let posts = store.posts().await?;
-    let retired = store
-        .units()
-        .await?
+    // The organisation as the round closed (later edits cannot move a proposal onto someone
+    // else); as it stands for a round closed before snapshots were kept.
+    let (units, posts) = match store.org_snapshot(round.id).await? {
+        Some(snapshot) => (snapshot.units, snapshot.posts),
+        None => (store.units().await?, store.posts().await?),
+    };
+    let retired = units
         .into_iter()
         .filter_map(|u| Some((u.id, u.retired_on.filter(|_| !u.active)?)))
         .collect();
@@ -128,19 +131,39 @@ pub(crate) async fn propose(
 }
 
 /// Confirms (and records as executed) or rejects a proposed sanction, with who, when, why.
-/// A confirmed removal (免职) ends the person's post: on the later of the publication day and
-/// today, or at publication if the round is not published yet.
+/// A confirmation names the decision document it rests on (`decision_ref`, e.g. the
+/// 区委常委会 meeting). A confirmed removal (免职) ends the person's post: on the later of
+/// the publication day and today, or at publication if the round is not published yet.
 pub async fn decide(
     app: &App,
     id: i64,
     confirm: bool,
     reason: &str,
+    decision_ref: Option<&str>,
     actor: &Actor,
 ) -> Result<Sanction, SanctionError> {
     let reason = checked_name("reason", reason)?;
+    let decision_ref = match decision_ref.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Some(checked_name("decision_ref", d)?),
+        None if confirm => {
+            return Err(NameError {
+                field: "decision_ref",
+            }
+            .into());
+        }
+        None => None,
+    };
     Ok(app
         .store()
-        .decide_sanction(id, confirm, actor, &reason, app.now(), app.today())
+        .decide_sanction(
+            id,
+            confirm,
+            actor,
+            &reason,
+            decision_ref.as_deref(),
+            app.now(),
+            app.today(),
+        )
         .await?)
 }
 
@@ -150,6 +173,7 @@ pub async fn decide_as_typed(
     id: i64,
     decision: &str,
     reason: &str,
+    decision_ref: Option<&str>,
     actor: &Actor,
 ) -> Result<Sanction, SanctionError> {
     let confirm = match decision {
@@ -157,7 +181,7 @@ pub async fn decide_as_typed(
         "reject" => false,
         _ => return Err(SanctionError::UnknownDecision),
     };
-    decide(app, id, confirm, reason, actor).await
+    decide(app, id, confirm, reason, decision_ref, actor).await
 }
 
 /// A person up for promotion (拟提拔) checked against the promotion calendar, and the check

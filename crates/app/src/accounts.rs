@@ -9,10 +9,16 @@ use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
     password_hash::{SaltString, rand_core::OsRng},
 };
+use chrono::{DateTime, Utc};
 use minping_domain::{Role, UnitId, UserId};
-use minping_storage::{StorageError, User};
+use minping_storage::{Actor, StorageError, TokenInfo, User};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::{
+    collections::HashMap,
+    sync::{Mutex, OnceLock},
+    time::{Duration, Instant},
+};
 
 /// The shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -41,6 +47,12 @@ pub enum AccountError {
     /// No account of that name.
     #[error("no account named `{0}`")]
     NoSuchAccount(String),
+    /// No token of the account with that id.
+    #[error("no such token")]
+    NoSuchToken,
+    /// The account is disabled.
+    #[error("the account `{0}` is disabled")]
+    Disabled(String),
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -55,7 +67,8 @@ impl WorkflowError for AccountError {
             AccountError::UnitNotAllowed => "unit_not_allowed",
             AccountError::UnknownUnit(_) => "unknown_unit",
             AccountError::NameTaken(_) => "name_taken",
-            AccountError::NoSuchAccount(_) => "not_found",
+            AccountError::NoSuchAccount(_) | AccountError::NoSuchToken => "not_found",
+            AccountError::Disabled(_) => "disabled",
             AccountError::Storage(e) => e.code(),
         }
     }
@@ -63,7 +76,8 @@ impl WorkflowError for AccountError {
     fn kind(&self) -> ErrorKind {
         match self {
             AccountError::NameTaken(_) => ErrorKind::Conflict,
-            AccountError::NoSuchAccount(_) => ErrorKind::NotFound,
+            AccountError::NoSuchAccount(_) | AccountError::NoSuchToken => ErrorKind::NotFound,
+            AccountError::Disabled(_) => ErrorKind::Conflict,
             AccountError::Storage(e) => e.kind(),
             _ => ErrorKind::Invalid,
         }
@@ -88,6 +102,18 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// How long an API token works, from the day it is issued.
+pub const TOKEN_DAYS: i64 = 90;
+
+/// Failed sign-ins to an account name before each further one waits.
+const FREE_FAILURES: u32 = 5;
+
+/// The longest wait between sign-in attempts to one account name.
+const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+
+/// How many account names the backoff remembers; the oldest are forgotten first.
+const BACKOFF_NAMES: usize = 10_000;
+
 /// A new API token and the hash to store for it.
 fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
@@ -102,6 +128,13 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+fn checked_password(password: &str) -> Result<(), AccountError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::WeakPassword);
+    }
+    Ok(())
+}
+
 /// Creates an account after checking the name, the password and, for a unit account, the
 /// unit.
 pub async fn add_user(
@@ -110,14 +143,13 @@ pub async fn add_user(
     role: Role,
     password: &str,
     unit: Option<UnitId>,
+    actor: &Actor,
 ) -> Result<User, AccountError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(AccountError::InvalidName);
     }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AccountError::WeakPassword);
-    }
+    checked_password(password)?;
     match (role, unit) {
         (Role::Unit, None) => return Err(AccountError::UnitRequired),
         (Role::Unit, Some(u)) if !app.store().units().await?.iter().any(|x| x.id == u) => {
@@ -126,8 +158,9 @@ pub async fn add_user(
         (r, Some(_)) if r != Role::Unit => return Err(AccountError::UnitNotAllowed),
         _ => {}
     }
+    let hash = hash_off_thread(password.to_string()).await;
     app.store()
-        .create_user(name, role, unit, &hash_password(password))
+        .create_user(name, role, unit, &hash, actor, app.now())
         .await
         .map_err(|e| match e {
             StorageError::Conflict(_) => AccountError::NameTaken(name.to_string()),
@@ -135,33 +168,225 @@ pub async fn add_user(
         })
 }
 
-/// Issues a new API token for the account `name`; only its hash is stored, so the token is
-/// shown this once.
-pub async fn issue_token(app: &App, name: &str) -> Result<String, AccountError> {
-    let user = app
-        .store()
-        .user_by_name(name)
+async fn named(app: &App, name: &str) -> Result<User, AccountError> {
+    app.store()
+        .user_by_name(name.trim())
         .await?
-        .ok_or_else(|| AccountError::NoSuchAccount(name.to_string()))?;
+        .ok_or_else(|| AccountError::NoSuchAccount(name.trim().to_string()))
+}
+
+/// Issues a new API token for the account `name`, working for [`TOKEN_DAYS`]; only its
+/// hash is stored, so the token is shown this once.
+pub async fn issue_token(app: &App, name: &str, actor: &Actor) -> Result<Issued, AccountError> {
+    let user = named(app, name).await?;
+    if user.disabled_at.is_some() {
+        return Err(AccountError::Disabled(user.name));
+    }
     let (token, hash) = new_token();
-    app.store().add_token(user.id, &hash, app.now()).await?;
-    Ok(token)
+    let now = app.now();
+    let expires_at = now + chrono::Duration::days(TOKEN_DAYS);
+    app.store()
+        .add_token(user.id, &hash, expires_at, actor, now)
+        .await?;
+    Ok(Issued { token, expires_at })
 }
 
-/// The account a name and password sign in to, if they match one.
-pub async fn sign_in(app: &App, name: &str, password: &str) -> Result<Option<User>, StorageError> {
+/// A token just issued: shown once.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The token itself.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The tokens of the account `name`, or of every account.
+pub async fn tokens(app: &App, name: Option<&str>) -> Result<Vec<TokenInfo>, AccountError> {
+    let user = match name {
+        Some(n) => Some(named(app, n).await?.id),
+        None => None,
+    };
+    Ok(app.store().tokens(user).await?)
+}
+
+/// Revokes one token of the account `name` (by the id its list shows) or all of them;
+/// they answer 401 from this moment. Returns how many.
+pub async fn revoke_tokens(
+    app: &App,
+    name: &str,
+    token: Option<&str>,
+    actor: &Actor,
+) -> Result<u64, AccountError> {
+    let user = named(app, name).await?;
+    if token.is_some_and(|t| t.len() < 8) {
+        return Err(AccountError::NoSuchToken);
+    }
+    app.store()
+        .revoke_tokens(user.id, token, actor, app.now())
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => AccountError::NoSuchToken,
+            e => e.into(),
+        })
+}
+
+/// Disables the account `name` (its sessions and tokens stop working at once) or enables it
+/// again.
+pub async fn set_disabled(
+    app: &App,
+    name: &str,
+    disabled: bool,
+    actor: &Actor,
+) -> Result<(), AccountError> {
+    let user = named(app, name).await?;
+    Ok(app
+        .store()
+        .set_user_disabled(user.id, disabled, actor, app.now())
+        .await?)
+}
+
+/// Sets a new password for the account `name`.
+pub async fn set_password(
+    app: &App,
+    name: &str,
+    password: &str,
+    actor: &Actor,
+) -> Result<(), AccountError> {
+    checked_password(password)?;
+    let user = named(app, name).await?;
+    let hash = hash_off_thread(password.to_string()).await;
+    Ok(app
+        .store()
+        .set_password(user.id, &hash, actor, app.now())
+        .await?)
+}
+
+/// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU, which would
+/// stall every request sharing an async worker.
+async fn hash_off_thread(password: String) -> String {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .expect("argon2 hashing does not panic")
+}
+
+/// A hash of no one's password, verified against when a name is unknown so that an unknown
+/// name costs as long as a known one.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("no account has this password"))
+}
+
+/// The answer to a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// The name and password match an enabled account.
+    Accepted(User),
+    /// They do not (or the account is disabled: the answer does not say which).
+    Refused,
+    /// Too many failures for this name: try again after this many seconds.
+    Wait(u64),
+}
+
+/// Failed sign-ins per account name: after [`FREE_FAILURES`], each attempt must wait twice as
+/// long as the last, up to [`MAX_BACKOFF`]. Kept in memory, per node.
+#[derive(Default)]
+pub struct Backoff {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Backoff {
+    fn key(name: &str) -> String {
+        name.trim().to_lowercase()
+    }
+
+    /// How long `name` must still wait, if at all.
+    fn wait(&self, name: &str) -> Option<Duration> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let (n, last) = *map.get(&Self::key(name))?;
+        let over = n.checked_sub(FREE_FAILURES)?;
+        let delay = Duration::from_secs(1u64 << over.min(10)).min(MAX_BACKOFF);
+        delay.checked_sub(last.elapsed())
+    }
+
+    fn failed(&self, name: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= BACKOFF_NAMES
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
+        }
+        let entry = map.entry(Self::key(name)).or_insert((0, Instant::now()));
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = Instant::now();
+    }
+
+    fn succeeded(&self, name: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&Self::key(name));
+    }
+}
+
+/// Signs in by name and password. Every attempt verifies one argon2 hash on the blocking
+/// pool, a dummy one for an unknown name, so the answer's timing does not tell which names
+/// exist; repeated failures for one name back off.
+pub async fn sign_in(app: &App, name: &str, password: &str) -> Result<SignIn, StorageError> {
+    if let Some(wait) = app.backoff().wait(name) {
+        return Ok(SignIn::Wait(wait.as_secs().max(1)));
+    }
     let user = app.store().user_by_name(name.trim()).await?;
-    Ok(user.filter(|u| verify_password(password, &u.password_hash)))
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let password = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    match user {
+        Some(u) if matches && u.disabled_at.is_none() => {
+            app.backoff().succeeded(name);
+            Ok(SignIn::Accepted(u))
+        }
+        _ => {
+            app.backoff().failed(name);
+            Ok(SignIn::Refused)
+        }
+    }
 }
 
-/// The account an API token belongs to.
+/// The enabled accounts whose password is `password` (the demo's, say), by name.
+pub async fn with_password(app: &App, password: &str) -> Result<Vec<String>, StorageError> {
+    let users = app.store().users().await?;
+    let password = password.to_string();
+    Ok(tokio::task::spawn_blocking(move || {
+        users
+            .into_iter()
+            .filter(|u| u.disabled_at.is_none() && verify_password(&password, &u.password_hash))
+            .map(|u| u.name)
+            .collect()
+    })
+    .await
+    .unwrap_or_default())
+}
+
+/// The enabled account an unexpired API token belongs to.
 pub async fn by_token(app: &App, token: &str) -> Result<Option<User>, StorageError> {
-    app.store().user_by_token(&token_hash(token)).await
+    Ok(app
+        .store()
+        .user_by_token(&token_hash(token), app.now())
+        .await?
+        .filter(|u| u.disabled_at.is_none()))
 }
 
-/// The account of a session.
+/// The account of a session, unless it has been disabled since (its sessions end at once).
 pub async fn by_id(app: &App, id: UserId) -> Result<Option<User>, StorageError> {
-    app.store().user(id).await
+    Ok(app
+        .store()
+        .user(id)
+        .await?
+        .filter(|u| u.disabled_at.is_none()))
 }
 
 #[cfg(test)]
@@ -184,5 +409,26 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(token_hash(&a), ha);
         assert!(!ha.contains(&a));
+    }
+}
+
+#[cfg(test)]
+mod backoff_tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_are_free_then_each_waits() {
+        let b = Backoff::default();
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(b.wait("Organizer"), None);
+            b.failed("organizer");
+        }
+        // The sixth attempt may still go (the wait starts with the failure over the limit).
+        b.failed(" ORGANIZER ");
+        let wait = b.wait("organizer").expect("a wait after six failures");
+        assert!(wait <= Duration::from_secs(2));
+        assert_eq!(b.wait("someone else"), None);
+        b.succeeded("organizer");
+        assert_eq!(b.wait("organizer"), None);
     }
 }

@@ -33,6 +33,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     evaluated: RwLock<Option<(Instant, Arc<HashSet<UnitId>>)>>,
     open_rounds: RwLock<Option<(Instant, Arc<Round>)>>,
+    backoff: crate::accounts::Backoff,
+    evidence: crate::evidence::EvidenceFiles,
 }
 
 impl App {
@@ -47,6 +49,10 @@ impl App {
     /// current runtime. The clock is the system's.
     pub fn new(store: Arc<dyn Storage>, config: Config) -> Self {
         Self {
+            evidence: crate::evidence::EvidenceFiles::new(
+                &config.data,
+                config.settings.evidence.clone(),
+            ),
             writer: BallotWriter::spawn(store.clone()),
             store,
             settings: config.settings,
@@ -55,6 +61,7 @@ impl App {
             clock: Arc::new(SystemClock),
             evaluated: RwLock::new(None),
             open_rounds: RwLock::new(None),
+            backoff: Default::default(),
         }
     }
 
@@ -81,6 +88,22 @@ impl App {
 
     pub(crate) fn code_key(&self) -> &[u8] {
         self.code_key.as_bytes()
+    }
+
+    /// A MAC of `message` for `purpose` under the deployment's key (see
+    /// [`minping_domain::code::signed`]): the same on every node sharing the data folder's
+    /// key, unknown to anyone without it.
+    pub fn sign(&self, purpose: &str, message: &[u8]) -> String {
+        minping_domain::code::signed(self.code_key(), purpose, message)
+    }
+
+    /// Where reports' evidence files are kept.
+    pub fn evidence(&self) -> &crate::evidence::EvidenceFiles {
+        &self.evidence
+    }
+
+    pub(crate) fn backoff(&self) -> &crate::accounts::Backoff {
+        &self.backoff
     }
 
     pub(crate) fn writer(&self) -> &BallotWriter {

@@ -151,7 +151,7 @@ pub async fn resolve(
     )
     .resolving(Resolution {
         conflict_id: id,
-        by: actor.name.clone(),
+        by: actor.clone(),
         reason,
         at: app.now(),
         tag,

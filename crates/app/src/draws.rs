@@ -50,6 +50,11 @@ pub enum DrawError {
     /// A mailing status that is not one.
     #[error("status must be mailed, undeliverable or refused")]
     UnknownMailStatus,
+    /// A reprint of the codes is pending (see [`crate::forms::FormsError::ReprintPending`]).
+    #[error(
+        "a reprint of this round's codes is pending: the list of members who have not answered waits until it is printed or refused"
+    )]
+    ReprintPending,
     /// Storage failed, or the stored frame is unreadable.
     #[error(transparent)]
     Storage(StorageError),
@@ -77,6 +82,7 @@ impl WorkflowError for DrawError {
             DrawError::NotDrawn => "not_drawn",
             DrawError::InvalidFrame(_) => "invalid_frame",
             DrawError::UnknownMailStatus => "unknown_status",
+            DrawError::ReprintPending => "reprint_pending",
             DrawError::Storage(e) => e.code(),
         }
     }
@@ -92,7 +98,8 @@ impl WorkflowError for DrawError {
             | DrawError::EmptyFrame
             | DrawError::FrameNotFrozen
             | DrawError::AlreadyDrawn
-            | DrawError::NotDrawn => ErrorKind::Conflict,
+            | DrawError::NotDrawn
+            | DrawError::ReprintPending => ErrorKind::Conflict,
             DrawError::Storage(e) => e.kind(),
         }
     }
@@ -120,6 +127,7 @@ pub async fn freeze(
     app: &App,
     round: RoundId,
     sample_size: Option<usize>,
+    actor: &Actor,
 ) -> Result<FrozenFrame, DrawError> {
     let sample_size = sample_size.unwrap_or(app.settings().panel.sample_size);
     let r = app.round(round).await?;
@@ -149,6 +157,7 @@ pub async fn freeze(
             &frame.to_text(),
             &frame.hash(),
             sample_size as i64,
+            actor,
             app.now(),
         )
         .await?;
@@ -344,9 +353,20 @@ pub fn response_rate(c: &StratumCounts) -> Option<f64> {
 }
 
 /// Drawn members who have not answered and whose form was not returned undeliverable or
-/// refused, in the post office's order: the list for a reminder mailing.
-pub async fn nonrespondents(app: &App, round: RoundId) -> Result<Vec<SampleRow>, DrawError> {
-    Ok(app
+/// refused, in the post office's order: the list for a reminder mailing. Refused while a
+/// reprint of the codes is pending; every reading is logged.
+pub async fn nonrespondents(
+    app: &App,
+    round: RoundId,
+    actor: &Actor,
+) -> Result<Vec<SampleRow>, DrawError> {
+    crate::forms::no_pending_reprint(app, round)
+        .await
+        .map_err(|e| match e {
+            crate::forms::FormsError::Storage(e) => DrawError::Storage(e),
+            _ => DrawError::ReprintPending,
+        })?;
+    let rows: Vec<SampleRow> = app
         .store()
         .sample(round)
         .await?
@@ -354,7 +374,14 @@ pub async fn nonrespondents(app: &App, round: RoundId) -> Result<Vec<SampleRow>,
         .filter(|s| {
             s.response.is_none() && matches!(s.mail_status, MailStatus::Drawn | MailStatus::Mailed)
         })
-        .collect())
+        .collect();
+    let change = minping_storage::Change::new(
+        "panel.nonrespondents",
+        format!("round:{round}"),
+        serde_json::json!({ "members": rows.len() }),
+    );
+    app.store().record_action(actor, app.now(), &change).await?;
+    Ok(rows)
 }
 
 /// Records what became of some mailings (`mailed`, `undeliverable` or `refused`): for the
@@ -365,6 +392,7 @@ pub async fn record_mailing(
     members: &[i64],
     all_drawn: bool,
     status: &str,
+    actor: &Actor,
 ) -> Result<usize, DrawError> {
     let status = MailStatus::parse(status)
         .filter(|s| *s != MailStatus::Drawn)
@@ -380,6 +408,8 @@ pub async fn record_mailing(
                 .map(|s| s.member.id),
         );
     }
-    app.store().set_mail_status(round, &members, status).await?;
+    app.store()
+        .set_mail_status(round, &members, status, actor, app.now())
+        .await?;
     Ok(members.len())
 }

@@ -240,12 +240,17 @@ async fn count(
     round: RoundId,
     ballot: Ballot,
     key: &str,
-    decided_by: &str,
+    decided_by: &User,
+    adjudicated: bool,
 ) -> Result<Outcome, EntryError> {
     let form = PaperForm {
         key: key.to_string(),
-        decided_by: decided_by.to_string(),
+        decided_by: Actor {
+            user_id: Some(decided_by.id),
+            name: decided_by.name.clone(),
+        },
         at: app.now(),
+        adjudicated,
     };
     match intake::store(app, round, ballot, Response::Paper, Some(form), None).await {
         Ok(receipt) => Ok(Outcome::Counted(receipt)),
@@ -305,7 +310,7 @@ pub async fn key(
     if !agree {
         return Ok(Outcome::Disputed);
     }
-    count(app, round_id, ballot, &form.key, &clerk.name).await
+    count(app, round_id, ballot, &form.key, clerk, false).await
 }
 
 /// A form whose entries disagree, for the organizer.
@@ -415,7 +420,7 @@ pub async fn adjudicate(
         }
     };
     let ballot = checked(app, &round, &form, draft).await?;
-    count(app, round_id, ballot, key, &organizer.name).await
+    count(app, round_id, ballot, key, organizer, true).await
 }
 
 /// The organizer's decision on a disputed form: `count` it as `draft` says (see

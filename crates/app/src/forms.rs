@@ -8,7 +8,8 @@ use crate::{
 };
 use minping_domain::{RoundId, code::OneTimeCode, panel::import::Table};
 use minping_pdf::{AgencyUnits, FormContent, IndicatorText, Recipient, Renderer};
-use minping_storage::{MailStatus, SampleRow, StorageError};
+use minping_storage::{Actor, Change, MailStatus, Reprint, SampleRow, StorageError};
+use serde_json::json;
 
 /// Why forms could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,25 @@ pub enum FormsError {
     /// Typesetting failed.
     #[error("typesetting failed: {0}")]
     Typesetting(String),
+    /// The forms were mailed: printing the codes again needs a reprint a second organizer
+    /// approved.
+    #[error(
+        "the forms were mailed: reprinting them needs a reprint approved by a second organizer"
+    )]
+    ReprintNotApproved,
+    /// A reprint is asked for or approved and not printed yet: lists of who has not
+    /// answered wait until it is.
+    #[error(
+        "a reprint of this round's codes is pending: the list of members who have not answered waits until it is printed or refused"
+    )]
+    ReprintPending,
+    /// The reprint was asked by the organizer deciding it, decided already, or another is
+    /// open.
+    #[error("{0}")]
+    Reprint(String),
+    /// A reason that is empty or too long.
+    #[error(transparent)]
+    Reason(#[from] crate::error::NameError),
     /// Storage failed.
     #[error(transparent)]
     Storage(StorageError),
@@ -46,6 +66,10 @@ impl WorkflowError for FormsError {
             FormsError::NotDrawn => "not_drawn",
             FormsError::Unprintable(_) => "unprintable",
             FormsError::Typesetting(_) => "internal",
+            FormsError::ReprintNotApproved => "reprint_not_approved",
+            FormsError::ReprintPending => "reprint_pending",
+            FormsError::Reprint(_) => "reprint_refused",
+            FormsError::Reason(e) => e.code(),
             FormsError::Storage(e) => e.code(),
         }
     }
@@ -56,13 +80,17 @@ impl WorkflowError for FormsError {
             FormsError::NotDrawn => ErrorKind::Conflict,
             FormsError::Unprintable(_) => ErrorKind::Invalid,
             FormsError::Typesetting(_) => ErrorKind::Internal,
+            FormsError::ReprintNotApproved
+            | FormsError::ReprintPending
+            | FormsError::Reprint(_) => ErrorKind::Conflict,
+            FormsError::Reason(_) => ErrorKind::Invalid,
             FormsError::Storage(e) => e.kind(),
         }
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
         match self {
-            FormsError::Unprintable(m) => vec![("detail", m.clone())],
+            FormsError::Unprintable(m) | FormsError::Reprint(m) => vec![("detail", m.clone())],
             _ => Vec::new(),
         }
     }
@@ -134,19 +162,41 @@ async fn drawn(app: &App, round: RoundId) -> Result<Vec<SampleRow>, FormsError> 
     Ok(sample)
 }
 
+/// Whether any of a round's forms has been mailed: from then on its codes are out, and
+/// printing them again is a reprint.
+fn mailed(sample: &[SampleRow]) -> bool {
+    sample.iter().any(|s| s.mail_status != MailStatus::Drawn)
+}
+
 /// The merged PDF of a round's personalised forms, in the post office's order, typeset off
 /// the async threads; `progress(done, total)` follows it. Members whose details the form
 /// font cannot print are named, and nothing is typeset.
+///
+/// Every printing is logged. Once the forms are mailed, printing them again (every code
+/// anew) needs a reprint approved by a second organizer ([`ask_reprint`],
+/// [`decide_reprint`]), which this printing uses up.
 pub async fn personalised(
     app: &App,
     round: RoundId,
+    actor: &Actor,
     progress: impl Fn(usize, usize) + Send + 'static,
 ) -> Result<Vec<u8>, FormsError> {
     let sample = drawn(app, round).await?;
+    let reprint = mailed(&sample);
+    if reprint
+        && !app
+            .store()
+            .reprints(round)
+            .await?
+            .iter()
+            .any(|r| r.state == "approved")
+    {
+        return Err(FormsError::ReprintNotApproved);
+    }
     let content = content(app, round).await?;
     let people = recipients(app, round, &sample);
     let ids: Vec<i64> = sample.iter().map(|s| s.member.id).collect();
-    tokio::task::spawn_blocking(move || {
+    let pdf = tokio::task::spawn_blocking(move || {
         let renderer = Renderer::new();
         let unprintable: Vec<String> = people
             .iter()
@@ -165,7 +215,81 @@ pub async fn personalised(
             .map_err(|e| FormsError::Typesetting(e.to_string()))
     })
     .await
-    .map_err(|e| FormsError::Typesetting(e.to_string()))?
+    .map_err(|e| FormsError::Typesetting(e.to_string()))??;
+    // Logged once typeset, and only then handed out: of two printings racing for one
+    // approval, one gets the forms.
+    if reprint {
+        app.store()
+            .use_reprint(round, actor, app.now())
+            .await
+            .map_err(|e| match e {
+                StorageError::Conflict(_) => FormsError::ReprintNotApproved,
+                e => e.into(),
+            })?;
+    } else {
+        let change = Change::new(
+            "forms.print",
+            format!("round:{round}"),
+            json!({ "forms": sample.len() }),
+        );
+        app.store().record_action(actor, app.now(), &change).await?;
+    }
+    Ok(pdf)
+}
+
+/// Refuses a list of who has not answered while a reprint is asked for or approved and not
+/// printed: with fresh codes in hand, that list says whose ballots nobody would miss.
+pub(crate) async fn no_pending_reprint(app: &App, round: RoundId) -> Result<(), FormsError> {
+    let pending = app
+        .store()
+        .reprints(round)
+        .await?
+        .iter()
+        .any(|r| r.state == "pending" || r.state == "approved");
+    if pending {
+        return Err(FormsError::ReprintPending);
+    }
+    Ok(())
+}
+
+/// Asks to reprint a round's codes after mailing (forms lost in the post, a misprint); a
+/// second organizer approves.
+pub async fn ask_reprint(
+    app: &App,
+    round: RoundId,
+    reason: &str,
+    actor: &Actor,
+) -> Result<i64, FormsError> {
+    let reason = crate::error::checked_name("reason", reason)?;
+    drawn(app, round).await?;
+    app.store()
+        .ask_reprint(round, &reason, actor, app.now())
+        .await
+        .map_err(|e| match e {
+            StorageError::Conflict(m) => FormsError::Reprint(m),
+            e => e.into(),
+        })
+}
+
+/// Approves or refuses a reprint: only an organizer other than the one who asked.
+pub async fn decide_reprint(
+    app: &App,
+    id: i64,
+    approve: bool,
+    actor: &Actor,
+) -> Result<(), FormsError> {
+    app.store()
+        .decide_reprint(id, approve, actor, app.now())
+        .await
+        .map_err(|e| match e {
+            StorageError::Conflict(m) => FormsError::Reprint(m),
+            e => e.into(),
+        })
+}
+
+/// A round's reprint requests, newest first.
+pub async fn reprints(app: &App, round: RoundId) -> Result<Vec<Reprint>, FormsError> {
+    Ok(app.store().reprints(round).await?)
 }
 
 /// The open-channel form of a round, sized for half a newspaper page.
@@ -184,9 +308,19 @@ pub async fn mailing_list(
     app: &App,
     round: RoundId,
     pending_only: bool,
+    actor: &Actor,
 ) -> Result<Table, FormsError> {
     let settings = app.settings();
     let sample = drawn(app, round).await?;
+    if pending_only {
+        no_pending_reprint(app, round).await?;
+    }
+    let change = Change::new(
+        "mailing.list",
+        format!("round:{round}"),
+        json!({ "pending_only": pending_only }),
+    );
+    app.store().record_action(actor, app.now(), &change).await?;
     let rows = sample
         .iter()
         .filter(|s| {

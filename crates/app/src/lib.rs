@@ -10,12 +10,15 @@ mod app;
 
 pub mod accountability;
 pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod conflicts;
 pub mod draws;
 pub mod entry;
 pub mod error;
+pub mod evidence;
+pub mod files;
 pub mod forms;
 pub mod intake;
 pub mod integrity;

@@ -134,6 +134,11 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
         .filter(|r| r.period.year() == round.period.year() && r.period <= round.period)
         .count();
     let removals = removals(app, id).await?;
+    // The log's head as the round was published (the current head before that).
+    let audit_head = match app.store().published_head(id).await? {
+        Some(head) => head,
+        None => app.store().audit_head().await?,
+    };
     Ok(compose(
         &app.settings().district,
         &Circulated {
@@ -141,6 +146,7 @@ pub async fn notice(app: &App, id: RoundId) -> Result<Notice, NoticeError> {
             number,
             ballots,
             receipts_root: receipts.root(),
+            audit_head,
             date,
         },
         entries,
@@ -228,6 +234,8 @@ struct Circulated<'a> {
     ballots: u64,
     /// The Merkle root of the counted receipts' hashes ([`CountedReceipts`]).
     receipts_root: String,
+    /// The audit log's head when the round was published.
+    audit_head: minping_domain::audit::Head,
     /// The notice's date.
     date: NaiveDate,
 }
@@ -323,6 +331,13 @@ fn compose(
     closing.push(format!(
         "本轮计入统计的{ballots}份评议表的回执哈希清单随评议结果在评议网站公布，其默克尔根为：{}。参评群众可凭回执核验本人评议表已计入统计。",
         printed_root(&c.receipts_root)
+    ));
+    // The commitment to the log of staff actions (`minping audit verify`): a later rewrite
+    // of the log no longer contains this head.
+    closing.push(format!(
+        "本轮评议结果公布时，评议系统审计日志共记录工作人员操作{}项，链头哈希为：{}。保存此值者可据以发现日志此后的任何改写。",
+        c.audit_head.seq,
+        printed_root(&c.audit_head.hash)
     ));
     Notice {
         issuer: format!("{district}最难办事科室群众评议活动领导小组办公室"),

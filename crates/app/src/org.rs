@@ -7,7 +7,7 @@ use crate::{
 };
 use chrono::NaiveDate;
 use minping_domain::{Agency, AgencyId, Person, PersonId, Post, PostRole, Unit, UnitId};
-use minping_storage::StorageError;
+use minping_storage::{Actor, StorageError};
 
 /// Why a change to the organisation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +94,10 @@ impl WorkflowError for OrgError {
 }
 
 /// Adds an agency; names are unique.
-pub async fn create_agency(app: &App, name: &str) -> Result<Agency, OrgError> {
+pub async fn create_agency(app: &App, name: &str, actor: &Actor) -> Result<Agency, OrgError> {
     Ok(app
         .store()
-        .create_agency(&checked_name("name", name)?)
+        .create_agency(&checked_name("name", name)?, actor, app.now())
         .await?)
 }
 
@@ -107,6 +107,7 @@ pub async fn create_unit(
     agency: AgencyId,
     name: &str,
     kind: Option<&str>,
+    actor: &Actor,
 ) -> Result<Unit, OrgError> {
     let name = checked_name("name", name)?;
     let kind = kind
@@ -116,7 +117,7 @@ pub async fn create_unit(
     let kind = checked_name("kind", kind)?;
     let unit = app
         .store()
-        .create_unit(agency, &name, &kind)
+        .create_unit(agency, &name, &kind, actor, app.now())
         .await
         .map_err(|e| match e {
             StorageError::NotFound => OrgError::UnknownAgency,
@@ -128,19 +129,24 @@ pub async fn create_unit(
 
 /// Retires a unit from today (it is no longer evaluated; its history and the consequences of
 /// the rounds it was listed in stay) or brings it back.
-pub async fn set_unit_active(app: &App, unit: UnitId, active: bool) -> Result<(), OrgError> {
+pub async fn set_unit_active(
+    app: &App,
+    unit: UnitId,
+    active: bool,
+    actor: &Actor,
+) -> Result<(), OrgError> {
     app.store()
-        .set_unit_active(unit, active, app.today())
+        .set_unit_active(unit, active, app.today(), actor, app.now())
         .await?;
     app.units_changed();
     Ok(())
 }
 
 /// Adds a person.
-pub async fn create_person(app: &App, name: &str) -> Result<Person, OrgError> {
+pub async fn create_person(app: &App, name: &str, actor: &Actor) -> Result<Person, OrgError> {
     Ok(app
         .store()
-        .create_person(&checked_name("name", name)?)
+        .create_person(&checked_name("name", name)?, actor, app.now())
         .await?)
 }
 
@@ -152,10 +158,11 @@ pub async fn assign_post(
     unit: UnitId,
     role: &str,
     start: &str,
+    actor: &Actor,
 ) -> Result<Post, OrgError> {
     let role = PostRole::parse(role).ok_or(OrgError::UnknownPostRole)?;
     let start: NaiveDate = start.trim().parse().map_err(|_| OrgError::BadDate)?;
-    assign_post_from(app, person, unit, role, start).await
+    assign_post_from(app, person, unit, role, start, actor).await
 }
 
 /// [`assign_post`] with the role and the day already read.
@@ -165,9 +172,10 @@ pub async fn assign_post_from(
     unit: UnitId,
     role: PostRole,
     start: NaiveDate,
+    actor: &Actor,
 ) -> Result<Post, OrgError> {
     app.store()
-        .assign_post(person, unit, role, start)
+        .assign_post(person, unit, role, start, actor, app.now())
         .await
         .map_err(|e| match e {
             StorageError::NotFound => OrgError::UnknownPersonOrUnit,

@@ -12,7 +12,7 @@ use minping_domain::{
     panel::import::{self, FileError, ImportReport, SheetRow, Table},
     settings::PanelSettings,
 };
-use minping_storage::{Member, MemberFilter, StorageError};
+use minping_storage::{Actor, Member, MemberFilter, StorageError};
 use std::collections::HashSet;
 
 /// Members per page, in the console and the API.
@@ -106,6 +106,7 @@ pub async fn import_rows(
     app: &App,
     rows: Vec<SheetRow>,
     dry_run: bool,
+    actor: &Actor,
 ) -> Result<ImportReport, PanelError> {
     let settings = app.settings();
     let checked = import::check(rows, app.today(), |g| settings.panel.group_code(g));
@@ -126,7 +127,7 @@ pub async fn import_rows(
         Vec::new()
     } else {
         store
-            .add_members(&checked.members())
+            .add_members(&checked.members(), actor, app.now())
             .await?
             .iter()
             .map(Option::is_some)
@@ -141,11 +142,12 @@ pub async fn import_request(
     app: &App,
     rows: Vec<SheetRow>,
     dry_run: bool,
+    actor: &Actor,
 ) -> Result<ImportReport, PanelError> {
     if rows.len() > MAX_ROWS {
         return Err(PanelError::TooManyRows);
     }
-    import_rows(app, rows, dry_run).await
+    import_rows(app, rows, dry_run, actor).await
 }
 
 /// Reads a registry file (CSV in UTF-8 or GBK, or XLSX) and imports it row by row; a file
@@ -154,9 +156,10 @@ pub async fn import_file(
     app: &App,
     bytes: &[u8],
     dry_run: bool,
+    actor: &Actor,
 ) -> Result<ImportReport, PanelError> {
     let rows = import::read_sheet(bytes)?;
-    import_rows(app, rows, dry_run).await
+    import_rows(app, rows, dry_run, actor).await
 }
 
 /// Why a member left the panel.
@@ -214,7 +217,13 @@ pub fn leave_reason_text(stored: &str, en: bool) -> String {
 
 /// Takes a member off the panel today; the member stays in the registry, inactive, with
 /// the day and the reason (`moved`, `asked` or `other`; `other` needs a note).
-pub async fn deactivate(app: &App, id: i64, reason: &str, note: &str) -> Result<(), PanelError> {
+pub async fn deactivate(
+    app: &App,
+    id: i64,
+    reason: &str,
+    note: &str,
+    actor: &Actor,
+) -> Result<(), PanelError> {
     let reason = LeaveReason::parse(reason)?;
     let note = note.trim();
     if reason == LeaveReason::Other && note.is_empty() {
@@ -229,7 +238,7 @@ pub async fn deactivate(app: &App, id: i64, reason: &str, note: &str) -> Result<
         format!("{}: {note}", reason.code())
     };
     app.store()
-        .deactivate_member(id, app.today(), &stored)
+        .deactivate_member(id, app.today(), &stored, actor, app.now())
         .await?;
     Ok(())
 }

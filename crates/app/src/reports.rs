@@ -36,6 +36,17 @@ pub enum ReportError {
     /// Substantiating without the disciplinary action.
     #[error("record the disciplinary action taken for a substantiated report")]
     ActionRequired,
+    /// This client has sent as much evidence as it may this hour.
+    #[error(
+        "you have sent as much evidence as one address may in an hour; send the report without files, or try later"
+    )]
+    EvidenceQuota,
+    /// There is no room for the evidence files now (see [`crate::evidence`]).
+    #[error("there is no room for more evidence now; send the report without files, or try later")]
+    EvidenceFull,
+    /// The one substantiating took the report in or opened it: a second person decides.
+    #[error("a report is substantiated by someone other than who took it in or opened it")]
+    SecondPersonRequired,
     /// The workflow does not allow this step.
     #[error("a {from} report cannot become {to}")]
     InvalidTransition {
@@ -67,6 +78,9 @@ impl WorkflowError for ReportError {
             ReportError::UnknownState(_) => "unknown_state",
             ReportError::Reason(e) => e.code(),
             ReportError::ActionRequired => "action_required",
+            ReportError::SecondPersonRequired => "second_person_required",
+            ReportError::EvidenceFull => "evidence_full",
+            ReportError::EvidenceQuota => "evidence_quota",
             ReportError::InvalidTransition { .. } => "invalid_transition",
             ReportError::Storage(e) => e.code(),
         }
@@ -79,8 +93,12 @@ impl WorkflowError for ReportError {
             | ReportError::UnknownSource
             | ReportError::UnknownState(_)
             | ReportError::Reason(_)
-            | ReportError::ActionRequired => ErrorKind::Invalid,
-            ReportError::InvalidTransition { .. } => ErrorKind::Conflict,
+            | ReportError::ActionRequired
+            | ReportError::EvidenceFull
+            | ReportError::EvidenceQuota => ErrorKind::Invalid,
+            ReportError::InvalidTransition { .. } | ReportError::SecondPersonRequired => {
+                ErrorKind::Conflict
+            }
             ReportError::Storage(e) => e.kind(),
         }
     }
@@ -94,6 +112,7 @@ impl WorkflowError for ReportError {
             }
             ReportError::Reason(e) => e.field(),
             ReportError::ActionRequired => Some("action".into()),
+            ReportError::EvidenceFull | ReportError::EvidenceQuota => Some("evidence".into()),
             _ => None,
         }
     }
@@ -134,15 +153,18 @@ pub fn staff_source(typed: &str) -> Result<ReportSource, ReportError> {
 }
 
 /// Checks and stores a report from any channel with its checked evidence files, all in one
-/// transaction.
+/// transaction; `taken_by` is the staff member who keys in a hotline, letter or visit
+/// report (none for the public's own).
 pub async fn file(
     app: &App,
     draft: ReportDraft,
     evidence: &[NewEvidence],
     source: ReportSource,
+    taken_by: Option<&Actor>,
 ) -> Result<Filed, ReportError> {
     let units = app.evaluated_units().await?;
     let report: NewReport = draft.parse(app.today(), |u| units.contains(&u))?;
+    keep_evidence(app, evidence).await?;
     let code = OneTimeCode::generate(&mut rand::thread_rng());
     let id = app
         .store()
@@ -152,12 +174,39 @@ pub async fn file(
             source,
             &code.digest(app.code_key()),
             app.today(),
+            taken_by,
             app.now(),
         )
         .await?;
     Ok(Filed {
         tracking_code: code.printed(),
         id,
+    })
+}
+
+/// Writes evidence files to the evidence folder if there is room for them (a file written
+/// for a report that then fails to store stays, unreferenced and harmless: the next report
+/// with the same content finds it).
+async fn keep_evidence(app: &App, evidence: &[NewEvidence]) -> Result<(), ReportError> {
+    let adding: u64 = evidence.iter().map(|e| e.bytes().len() as u64).sum();
+    if adding == 0 {
+        return Ok(());
+    }
+    let stored = u64::try_from(app.store().evidence_bytes().await?).unwrap_or(0);
+    let files = app.evidence().clone();
+    let evidence = evidence.to_vec();
+    tokio::task::spawn_blocking(move || {
+        files.room_for(stored, adding)?;
+        files.keep(&evidence)
+    })
+    .await
+    .map_err(|e| ReportError::Storage(StorageError::Corrupt(e.to_string())))?
+    .map_err(|e| match e {
+        crate::evidence::EvidenceError::Full => ReportError::EvidenceFull,
+        crate::evidence::EvidenceError::Io(io) => {
+            tracing::error!(error = %io, "evidence file could not be written");
+            ReportError::EvidenceFull
+        }
     })
 }
 
@@ -222,6 +271,9 @@ pub async fn step(
             to,
         });
     }
+    if to == ReportState::Substantiated && had_a_hand(app, &report, actor).await? {
+        return Err(ReportError::SecondPersonRequired);
+    }
     app.store()
         .transition_report(
             id,
@@ -237,14 +289,55 @@ pub async fn step(
     Ok(to)
 }
 
+/// Whether `actor` took the report in or moved it before: substantiating a report puts its
+/// unit at rank 1, so it takes a second person. (The workflow's order makes this check
+/// sound: a report is opened, in a committed step, before it can be substantiated.)
+async fn had_a_hand(
+    app: &App,
+    report: &minping_storage::Report,
+    actor: &Actor,
+) -> Result<bool, ReportError> {
+    let same = |user: Option<minping_domain::UserId>, name: &str| match (user, actor.user_id) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => name == actor.name,
+        _ => false,
+    };
+    if report.taken_by.is_some() && same(report.taken_by, "") {
+        return Ok(true);
+    }
+    Ok(app
+        .store()
+        .report_events(report.id)
+        .await?
+        .iter()
+        .any(|e| same(e.user_id, &e.actor)))
+}
+
 /// One evidence file of a report, with what it is.
 pub async fn evidence_file(
     app: &App,
     report: i64,
     evidence: i64,
 ) -> Result<(EvidenceMeta, Vec<u8>), ReportError> {
-    app.store()
+    let (meta, bytes) = app
+        .store()
         .evidence_file(report, evidence)
         .await?
-        .ok_or(ReportError::NotFound)
+        .ok_or(ReportError::NotFound)?;
+    if !meta.in_file {
+        return Ok((meta, bytes));
+    }
+    let files = app.evidence().clone();
+    let sha = meta.sha256.clone();
+    let read = tokio::task::spawn_blocking(move || files.read(&sha))
+        .await
+        .map_err(|e| ReportError::Storage(StorageError::Corrupt(e.to_string())))?;
+    match read {
+        Ok(Some(bytes)) => Ok((meta, bytes)),
+        Ok(None) => Err(ReportError::Storage(StorageError::Corrupt(format!(
+            "evidence file {} is missing or altered",
+            meta.sha256
+        )))),
+        Err(e) => Err(ReportError::Storage(StorageError::Corrupt(e.to_string()))),
+    }
 }

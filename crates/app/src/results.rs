@@ -71,13 +71,12 @@ pub async fn rows(
     round: &Round,
     ranking: &Ranking,
 ) -> Result<Vec<ResultRow>, StorageError> {
-    let units: HashMap<UnitId, _> = app
-        .store()
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    // The units as the round closed: a later rename or retirement does not rewrite it.
+    let units = match app.store().org_snapshot(round.id).await? {
+        Some(snapshot) => snapshot.units,
+        None => app.store().units().await?,
+    };
+    let units: HashMap<UnitId, _> = units.into_iter().map(|u| (u.id, u)).collect();
     Ok(ranking
         .entries
         .iter()

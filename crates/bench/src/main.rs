@@ -269,6 +269,9 @@ fn serve_minping(
         .env("NO_COLOR", "1")
         .args([
             "serve",
+            "--demo",
+            "--secure-cookies",
+            "off",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--rate-limit",
@@ -328,6 +331,66 @@ impl WriterStats {
 }
 
 /// The open round and the active units of a running server.
+/// A ballot form of 2 MiB: one distinct `u<id>` key after another, as a hostile client
+/// would send to make the server sort them out.
+fn oversize_form(units: &[i64]) -> String {
+    let mut form = String::with_capacity(2 << 20);
+    let mut i = 0usize;
+    while form.len() < 2 << 20 {
+        let id = units[i % units.len()] + (i / units.len()) as i64 * 1000;
+        form.push_str(&format!("u{id}=cold&"));
+        i += 1;
+    }
+    form
+}
+
+/// Status and seconds of answering 2 MiB ballots, one at a time: the page's form and the
+/// API's JSON.
+async fn oversize_answers(
+    base: &str,
+    round: i64,
+    units: &[i64],
+) -> anyhow::Result<Vec<(String, u16, f64)>> {
+    let client = reqwest::Client::new();
+    let form = oversize_form(units);
+    let nominations: Vec<serde_json::Value> = (0..60_000)
+        .map(|i| serde_json::json!({"unit_id": units[i % units.len()], "indicators": ["cold"]}))
+        .collect();
+    let json = serde_json::json!({"channel": "open", "nominations": nominations}).to_string();
+    let mut out = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = client
+            .post(format!("{base}/rounds/{round}/ballot"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        let _ = r.bytes().await;
+        out.push((
+            format!("form of {} KiB", form.len() / 1024),
+            status,
+            t.elapsed().as_secs_f64(),
+        ));
+        let t = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v1/rounds/{round}/ballots"))
+            .header("content-type", "application/json")
+            .body(json.clone())
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        let _ = r.bytes().await;
+        out.push((
+            format!("JSON of {} KiB", json.len() / 1024),
+            status,
+            t.elapsed().as_secs_f64(),
+        ));
+    }
+    Ok(out)
+}
+
 async fn open_round_and_units(base: &str) -> anyhow::Result<(i64, Vec<i64>)> {
     let client = reqwest::Client::new();
     let rounds: serde_json::Value = client
@@ -464,6 +527,42 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let bodies = ballot_bodies(&units, 500, 11);
     let sqlite = load(&server, round, &bodies, &args, work.path()).await?;
     report.intake("minping on SQLite", &sqlite, ceiling_rps);
+    // Hostile bodies: how fast a 2 MiB ballot is refused, and what eight of them sent over
+    // and over do to everyone else's intake (measured against the run just made).
+    eprintln!("==> 2 MiB ballots beside the intake load");
+    let refused = oversize_answers(&server.base, round, &units).await?;
+    report.oversize(&refused);
+    let flooded = {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let senders: Vec<_> = (0..8)
+            .map(|_| {
+                let (base, units, stop) = (server.base.clone(), units.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let form = oversize_form(&units);
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let _ = client
+                            .post(format!("{base}/rounds/{round}/ballot"))
+                            .header("content-type", "application/x-www-form-urlencoded")
+                            .body(form.clone())
+                            .send()
+                            .await;
+                    }
+                })
+            })
+            .collect();
+        let flooded = load(&server, round, &bodies, &args, work.path()).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for s in senders {
+            let _ = s.await;
+        }
+        flooded?
+    };
+    report.intake_beside(
+        "minping on SQLite, eight 2 MiB ballots sent over and over",
+        &flooded,
+        &sqlite,
+    );
     drop(server);
     report.note(WriterStats::read(&log)?.note("SQLite", sqlite.wall));
 

@@ -30,12 +30,24 @@ pub async fn ranking_bench(
         user_id: None,
         name: "bench".into(),
     };
-    let agency = store.create_agency("基准局").await?;
+    let agency = store
+        .create_agency(
+            "基准局",
+            &minping_storage::Actor::system(),
+            chrono::Utc::now(),
+        )
+        .await?;
     let mut units = Vec::new();
     for i in 0..106 {
         units.push(
             store
-                .create_unit(agency.id, &format!("科室{i}"), "科室")
+                .create_unit(
+                    agency.id,
+                    &format!("科室{i}"),
+                    "科室",
+                    &minping_storage::Actor::system(),
+                    chrono::Utc::now(),
+                )
                 .await?
                 .id,
         );

@@ -121,6 +121,50 @@ impl Report {
         }
     }
 
+    /// How 2 MiB ballots were answered: the status and the slowest answer per kind.
+    pub fn oversize(&mut self, answers: &[(String, u16, f64)]) {
+        let mut kinds: Vec<&str> = answers.iter().map(|(k, _, _)| k.as_str()).collect();
+        kinds.dedup();
+        kinds.sort();
+        kinds.dedup();
+        for kind in kinds {
+            let of: Vec<&(String, u16, f64)> =
+                answers.iter().filter(|(k, _, _)| k == kind).collect();
+            let secs: Vec<f64> = of.iter().map(|(_, _, s)| *s).collect();
+            let statuses: Vec<u16> = of.iter().map(|(_, s, _)| *s).collect();
+            let all_4xx = statuses.iter().all(|s| (400..500).contains(s));
+            let worst = secs.iter().cloned().fold(0.0, f64::max);
+            self.figures.push(Figure {
+                what: format!("a 2 MiB ballot ({kind}) refused"),
+                value: format!(
+                    "{:?} in ≤ {:.1} ms (median {:.1} ms)",
+                    statuses.first().unwrap_or(&0),
+                    worst * 1000.0,
+                    median(&secs) * 1000.0
+                ),
+                target: "4xx, well under 1 s".into(),
+                met: Some(all_4xx && worst < 0.25),
+            });
+        }
+    }
+
+    /// Intake measured while something else runs, against the same server's intake alone.
+    pub fn intake_beside(&mut self, label: &str, m: &Intake, alone: &Intake) {
+        let ratio = median(&m.rps) / median(&alone.rps);
+        let p99 = median(&m.p99_ms) / median(&alone.p99_ms);
+        self.figures.push(Figure {
+            what: format!("intake: {label}"),
+            value: format!(
+                "{} ({ratio:.2}× alone) · p50 {} · p99 {} ({p99:.2}× alone)",
+                spread(&m.rps, "req/s", 0),
+                spread(&m.p50_ms, "ms", 2),
+                spread(&m.p99_ms, "ms", 2)
+            ),
+            target: "about as alone".into(),
+            met: Some(ratio >= 0.8),
+        });
+    }
+
     /// Resident memory of the servers, idle and under the intake load.
     pub fn memory(&mut self, ceiling: &Intake, sqlite: &Intake, pg: &Intake) {
         for (label, m) in [

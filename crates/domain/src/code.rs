@@ -130,6 +130,17 @@ impl OneTimeCode {
     }
 }
 
+/// A keyed MAC (HMAC-SHA256, hex) of `message` for one `purpose`, under the deployment's
+/// key: what the server signs and checks without storing (form tokens, say). The purpose
+/// keeps a MAC made for one use from passing for another.
+pub fn signed(key: &[u8], purpose: &str, message: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(purpose.as_bytes());
+    mac.update(b"\0");
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// What a resolved code conflict keeps instead of the code's digest: a keyed tag of it. A
 /// later use of the code is recognized (and refused: one conflict per code is decided,
 /// never more), but without the key the tag joins no panel member, so the kept ballot's

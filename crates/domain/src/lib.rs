@@ -1,6 +1,7 @@
 //! The pure domain of minping (民评): what a unit, a round, a ballot and a ranking are,
 //! and the rules that govern them. Nothing here does IO; storage and the web call in.
 
+pub mod audit;
 pub mod ballot;
 pub mod code;
 pub mod ids;
@@ -22,7 +23,7 @@ pub mod statistics;
 pub use ballot::{Ballot, BallotDraft, BallotError, Channel, Nomination, NominationDraft};
 pub use ids::{AgencyId, PersonId, RoundId, UnitId, UserId};
 pub use indicator::{Indicator, IndicatorMask, IndicatorSet};
-pub use org::{Agency, Person, Post, PostRole, Unit};
+pub use org::{Agency, OrgSnapshot, Person, Post, PostRole, Unit};
 pub use period::{Period, PeriodError};
 pub use ranking::{Method, Override, RankedUnit, Ranking, Tally};
 pub use receipt::Receipt;

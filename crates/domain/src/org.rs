@@ -15,7 +15,7 @@ pub struct Agency {
 }
 
 /// An evaluated unit (科室). A retired unit keeps its history but takes no nominations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unit {
     /// Its id.
     pub id: UnitId,
@@ -72,7 +72,7 @@ impl PostRole {
 }
 
 /// A person's post at a unit from `start` until `end` (exclusive; open when `None`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Post {
     /// Its id.
     pub id: i64,
@@ -95,4 +95,14 @@ impl Post {
     pub fn held_on(&self, date: NaiveDate) -> bool {
         self.start <= date && self.end.is_none_or(|end| date < end)
     }
+}
+
+/// The organisation as a round uses it, frozen when the round closes: its ranking names
+/// these units and its sanctions fall on these posts, whatever is edited later.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrgSnapshot {
+    /// Every unit, retired ones too, as they stood.
+    pub units: Vec<Unit>,
+    /// Every post, current and past, as recorded.
+    pub posts: Vec<Post>,
 }

@@ -29,6 +29,32 @@ pub struct Settings {
     /// of these blocks, the client is the rightmost address in the header that is not
     /// itself a trusted proxy. Empty: the peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How much room reports' evidence files may take.
+    pub evidence: EvidenceSettings,
+}
+
+/// Limits on reports' evidence files (kept in the data folder's `evidence/`), so that no
+/// one can fill the disk that ballots are written to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceSettings {
+    /// The most all evidence files may take together, in MiB.
+    pub max_total_mib: u64,
+    /// The free space the data folder's disk always keeps (for ballots, the database and
+    /// its log), in MiB: evidence that would leave less is refused.
+    pub free_space_floor_mib: u64,
+    /// The most evidence one client address may send in an hour, in MiB.
+    pub per_client_mib_per_hour: u64,
+}
+
+impl Default for EvidenceSettings {
+    fn default() -> Self {
+        Self {
+            max_total_mib: 10 * 1024,
+            free_space_floor_mib: 2 * 1024,
+            per_client_mib_per_hour: 60,
+        }
+    }
 }
 
 /// The directed panel's groups (strata) and draw defaults.
@@ -149,6 +175,7 @@ impl Default for Settings {
             panel: PanelSettings::default(),
             indicators: IndicatorSet::default_five(),
             trusted_proxies: Vec::new(),
+            evidence: EvidenceSettings::default(),
         }
     }
 }
@@ -283,6 +310,16 @@ top_n = 10
 # results show each unit's nominations per channel, so anyone can recompute with 1.0.
 directed = 1.0
 open = 0.5
+
+[evidence]
+# Reports' evidence files are kept in the data folder's `evidence/` (not in the database).
+# The most they may take together, in MiB.
+max_total_mib = 10240
+# Free space the data folder's disk always keeps for ballots and the database, in MiB:
+# evidence that would leave less is refused (the report can still be sent without it).
+free_space_floor_mib = 2048
+# The most evidence one client address may send in an hour, in MiB.
+per_client_mib_per_hour = 60
 
 [panel]
 # How many members of the directed panel (定向评议名单库) each round draws.

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `user add`, `user token`.
+//! The command line: `serve`, `demo`, `user`, `token`, `audit`, `forms`, `panel`,
+//! `receipts`.
 
 use crate::demo;
 use anyhow::{Context, bail};
@@ -44,6 +45,12 @@ pub enum Command {
     /// Manage staff accounts (works while the server runs on the same data).
     #[command(subcommand)]
     User(UserCommand),
+    /// List and revoke API tokens (works while the server runs on the same data).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The audit log of staff actions.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write the personalised PDF forms of a round's drawn sample (post office order), the
     /// mailing list (CSV, XLSX) and the open-channel newspaper form. Works while the server
     /// runs on the same data.
@@ -156,6 +163,14 @@ pub struct ServeArgs {
     /// repeatable, and added to `trusted_proxies` in minping.toml.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `Secure` cookies and HSTS: the site is reached over HTTPS (behind a reverse proxy
+    /// that ends TLS). `off` only to try it out on plain HTTP.
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub secure_cookies: Switch,
+    /// Declares this data folder a demo: its accounts may keep the demo password. Without
+    /// it, `serve` refuses to start while any account has it.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// On or off.
@@ -187,7 +202,9 @@ pub struct DemoArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
-    /// Create a staff account.
+    /// Create a staff account. The password is read from standard input (one line) when it
+    /// is not a terminal, else asked for twice without echo; never an argument, which the
+    /// process list and the shell history would keep.
     Add {
         /// Sign-in name.
         #[arg(long)]
@@ -195,19 +212,64 @@ pub enum UserCommand {
         /// organizer, clerk, investigator, inspector, unit or leader.
         #[arg(long)]
         role: Role,
-        /// Password (at least 8 characters).
-        #[arg(long)]
-        password: String,
         /// For a unit account: the id of the unit it speaks for.
         #[arg(long)]
         unit: Option<i64>,
     },
-    /// Print a new API token for an account (use as `Authorization: Bearer <token>`).
+    /// Set a new password for an account (read as for `user add`).
+    Passwd {
+        /// Sign-in name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Disable an account: its sessions and API tokens stop working at once.
+    Disable {
+        /// Sign-in name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// Sign-in name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Print a new API token for an account (use as `Authorization: Bearer <token>`); it
+    /// works for 90 days.
     Token {
         /// Sign-in name.
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// List API tokens (never the tokens themselves: the start of their hash, the account,
+    /// when issued and when they expire).
+    List {
+        /// Only this account's.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Revoke an account's API tokens (all of them, or the one `--id` names): they answer
+    /// 401 at once.
+    Revoke {
+        /// Sign-in name.
+        #[arg(long)]
+        name: String,
+        /// The token's id as `token list` shows it.
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Walk the audit log's hash chain and check every round's published head against it.
+    /// Exits 0 printing the chain's length and head when intact; otherwise non-zero,
+    /// naming the first event that was edited, removed or reordered.
+    Verify,
 }
 
 /// Reads the data folder's configuration and opens its database.
@@ -291,7 +353,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => verify_receipts(&list, &root, receipt.as_deref()),
         Command::Serve(args) => {
             let app = open(&cli.global).await?;
-            serve(app, &args.listen, args.rate_limit, &args.trusted_proxies).await
+            if !args.demo {
+                let demo_accounts = accounts::with_password(&app, demo::DEMO_PASSWORD).await?;
+                if !demo_accounts.is_empty() {
+                    bail!(
+                        "these accounts still have the demo password: {}. Give each a new one \
+                         (`minping user passwd --name NAME`) or disable it (`minping user disable \
+                         --name NAME`); to serve a demo, pass --demo",
+                        demo_accounts.join(", ")
+                    );
+                }
+            }
+            serve(
+                app,
+                &args.listen,
+                args.rate_limit,
+                &args.trusted_proxies,
+                args.secure_cookies == Switch::On,
+            )
+            .await
         }
         Command::Demo(args) => {
             let (app, seeded) = demo::open(
@@ -319,28 +399,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let password = demo::DEMO_PASSWORD;
             println!("Demo organizer sign-in: name `organizer`, password `{password}`");
             println!(
-                "(also clerk, investigator, inspector, leader and unit accounts with the same password)"
+                "(also clerk, investigator, investigator2, inspector, leader and unit accounts with the same password)"
             );
             if args.no_serve {
                 return Ok(());
             }
-            serve(app, &args.listen, args.rate_limit, &args.trusted_proxies).await
+            // The demo runs on plain HTTP on this machine.
+            serve(
+                app,
+                &args.listen,
+                args.rate_limit,
+                &args.trusted_proxies,
+                false,
+            )
+            .await
         }
-        Command::User(UserCommand::Add {
-            name,
-            role,
-            password,
-            unit,
-        }) => {
+        Command::User(command) => {
             let app = open(&cli.global).await?;
-            accounts::add_user(&app, &name, role, &password, unit.map(UnitId)).await?;
-            println!("created {role} account `{name}`");
-            Ok(())
+            user_command(&app, command).await
         }
-        Command::User(UserCommand::Token { name }) => {
+        Command::Token(command) => {
             let app = open(&cli.global).await?;
-            println!("{}", accounts::issue_token(&app, &name).await?);
-            Ok(())
+            token_command(&app, command).await
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let app = open(&cli.global).await?;
+            audit_verify(&app).await
         }
         Command::Forms { round, out } => {
             let app = open(&cli.global).await?;
@@ -354,6 +438,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &app,
                 minping_domain::RoundId(round),
                 &out,
+                &command_line_actor(),
                 move |done, total| {
                     progress.set_length(total as u64);
                     progress.set_position(done as u64);
@@ -374,15 +459,127 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Who acts from the command line, for the audit log: the operating-system account.
+fn command_line_actor() -> minping_storage::Actor {
+    let os_user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    minping_storage::Actor {
+        user_id: None,
+        name: format!("command line ({os_user})"),
+    }
+}
+
+/// A password from standard input (its first line) when that is not a terminal, else asked
+/// for twice on the terminal without echo.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        anyhow::ensure!(!password.is_empty(), "no password on standard input");
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Password again: ")?;
+    anyhow::ensure!(first == again, "the two passwords differ");
+    Ok(first)
+}
+
+async fn user_command(app: &App, command: UserCommand) -> anyhow::Result<()> {
+    let actor = command_line_actor();
+    match command {
+        UserCommand::Add { name, role, unit } => {
+            let password = read_password()?;
+            accounts::add_user(app, &name, role, &password, unit.map(UnitId), &actor).await?;
+            println!("created {role} account `{name}`");
+        }
+        UserCommand::Passwd { name } => {
+            let password = read_password()?;
+            accounts::set_password(app, &name, &password, &actor).await?;
+            println!("password of `{name}` changed");
+        }
+        UserCommand::Disable { name } => {
+            accounts::set_disabled(app, &name, true, &actor).await?;
+            println!("`{name}` disabled: its sessions and tokens no longer work");
+        }
+        UserCommand::Enable { name } => {
+            accounts::set_disabled(app, &name, false, &actor).await?;
+            println!("`{name}` enabled");
+        }
+        UserCommand::Token { name } => {
+            let issued = accounts::issue_token(app, &name, &actor).await?;
+            eprintln!(
+                "token for `{name}`, valid until {} (shown this once):",
+                issued.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            println!("{}", issued.token);
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(app: &App, command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::List { name } => {
+            let tokens = accounts::tokens(app, name.as_deref()).await?;
+            if tokens.is_empty() {
+                println!("no tokens");
+            }
+            let now = app.now();
+            for t in tokens {
+                println!(
+                    "{}  {:<20}  issued {}  {} {}",
+                    t.id,
+                    t.user,
+                    t.created_at.format("%Y-%m-%d"),
+                    if t.expires_at > now {
+                        "expires"
+                    } else {
+                        "expired"
+                    },
+                    t.expires_at.format("%Y-%m-%d"),
+                );
+            }
+        }
+        TokenCommand::Revoke { name, id } => {
+            let n =
+                accounts::revoke_tokens(app, &name, id.as_deref(), &command_line_actor()).await?;
+            println!("revoked {n} token(s) of `{name}`");
+        }
+    }
+    Ok(())
+}
+
+async fn audit_verify(app: &App) -> anyhow::Result<()> {
+    match minping_app::audit::verify(app).await? {
+        Ok(verified) => {
+            println!(
+                "audit log intact: {} events, head {}",
+                verified.len,
+                verified.head.printed()
+            );
+            println!("head hash: {}", verified.head.hash);
+            for (round, head) in &verified.published {
+                println!(
+                    "round {round}: published head {} found in the log",
+                    head.printed()
+                );
+            }
+            Ok(())
+        }
+        Err(broken) => bail!("audit log broken: {broken}"),
+    }
+}
+
 async fn panel_command(app: &App, command: PanelCommand) -> anyhow::Result<()> {
     use minping_domain::RoundId;
-    let actor = minping_storage::Actor {
-        user_id: None,
-        name: "minping panel (command line)".into(),
-    };
+    let actor = command_line_actor();
     match command {
         PanelCommand::Import { file, dry_run } => {
-            let report = crate::panel::import(app, &file, dry_run).await?;
+            let report = crate::panel::import(app, &file, dry_run, &actor).await?;
             crate::panel::print_report(&report, &file);
         }
         PanelCommand::Export { file } => {
@@ -390,7 +587,7 @@ async fn panel_command(app: &App, command: PanelCommand) -> anyhow::Result<()> {
             println!("wrote {} members to {}", n, file.display());
         }
         PanelCommand::Freeze { round, size } => {
-            let frozen = draws::freeze(app, RoundId(round), size).await?;
+            let frozen = draws::freeze(app, RoundId(round), size, &actor).await?;
             println!(
                 "frozen: {} eligible members, sample of {}",
                 frozen.frame.lines().count(),
@@ -402,7 +599,7 @@ async fn panel_command(app: &App, command: PanelCommand) -> anyhow::Result<()> {
         PanelCommand::Draw { round, seed, size } => {
             let round = RoundId(round);
             if app.store().frame(round).await?.is_none() {
-                let frozen = draws::freeze(app, round, size).await?;
+                let frozen = draws::freeze(app, round, size, &actor).await?;
                 println!(
                     "frame frozen now (SHA-256 {}); a seed announced after this moment makes the draw verifiable",
                     frozen.frame_hash
@@ -466,9 +663,11 @@ async fn serve(
     listen: &str,
     limits: Switch,
     trusted_proxies: &[ipnet::IpNet],
+    secure_cookies: bool,
 ) -> anyhow::Result<()> {
-    let mut state =
-        AppState::new(app, format!("http://{listen}")).trusting(trusted_proxies.iter().copied());
+    let mut state = AppState::new(app, format!("http://{listen}"))
+        .trusting(trusted_proxies.iter().copied())
+        .with_secure_cookies(secure_cookies);
     if limits == Switch::Off {
         state = state.without_rate_limit();
     }

@@ -21,14 +21,17 @@ pub async fn write(
     app: &App,
     round: RoundId,
     out: &Path,
+    actor: &minping_storage::Actor,
     progress: impl Fn(usize, usize) + Send + 'static,
 ) -> anyhow::Result<Written> {
-    let mailing = forms::mailing_list(app, round, false).await.map_err(|e| {
-        anyhow::anyhow!(
-            "{e}: run `minping panel draw --round {round} --seed …` first if nothing was drawn"
-        )
-    })?;
-    let pdf = forms::personalised(app, round, progress).await?;
+    let mailing = forms::mailing_list(app, round, false, actor)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}: run `minping panel draw --round {round} --seed …` first if nothing was drawn"
+            )
+        })?;
+    let pdf = forms::personalised(app, round, actor, progress).await?;
     let open = forms::open_channel(app, round).await?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let xlsx = mailing.to_xlsx("邮寄名单")?;
@@ -74,11 +77,14 @@ mod tests {
         let app = App::open(Config::load(dir.path(), None).unwrap())
             .await
             .unwrap();
-        let agency: AgencyId = org::create_agency(&app, "区民政局").await.unwrap().id;
-        org::create_unit(&app, agency, "殡仪馆", None)
+        let agency: AgencyId = org::create_agency(&app, "区民政局", &Actor::system())
+            .await
+            .unwrap()
+            .id;
+        org::create_unit(&app, agency, "殡仪馆", None, &Actor::system())
             .await
             .unwrap();
-        org::create_unit(&app, agency, "婚姻登记处", None)
+        org::create_unit(&app, agency, "婚姻登记处", None, &Actor::system())
             .await
             .unwrap();
         let round = rounds::create(&app, "2026Q4", &Actor::system())
@@ -98,9 +104,14 @@ mod tests {
                 added_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             })
             .collect();
-        app.store().add_members(&members).await.unwrap();
+        app.store()
+            .add_members(&members, &Actor::system(), app.now())
+            .await
+            .unwrap();
         let key = b"forms test key 16".to_vec();
-        draws::freeze(&app, round.id, Some(3)).await.unwrap();
+        draws::freeze(&app, round.id, Some(3), &Actor::system())
+            .await
+            .unwrap();
         draws::draw_sample(&app, round.id, "7", &Actor::system())
             .await
             .unwrap();
@@ -108,9 +119,13 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let out = dir.path().join("out");
         let progress = seen.clone();
-        let written = write(&app, round.id, &out, move |done, total| {
-            progress.lock().unwrap().push((done, total))
-        })
+        let written = write(
+            &app,
+            round.id,
+            &out,
+            &Actor::system(),
+            move |done, total| progress.lock().unwrap().push((done, total)),
+        )
         .await
         .unwrap();
         assert_eq!(written.forms, 3);

@@ -5,24 +5,4 @@ pub mod demo;
 pub mod forms;
 pub mod panel;
 
-/// Writes a file of personal data (codes, names, addresses) readable by its owner only,
-/// replacing any earlier one.
-pub(crate) fn write_owner_only(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    // A file that existed keeps its mode on open: narrow it too.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(bytes)?;
-    file.sync_all()
-}
+pub(crate) use minping_app::files::write_owner_only;

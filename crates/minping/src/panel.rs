@@ -21,9 +21,14 @@ pub fn rejected_path(file: &Path) -> PathBuf {
 
 /// Imports a CSV or XLSX file row by row (or, with `dry_run`, only checks it) and writes
 /// the refused rows next to it; an unreadable file is an error and imports nothing.
-pub async fn import(app: &App, path: &Path, dry_run: bool) -> anyhow::Result<ImportReport> {
+pub async fn import(
+    app: &App,
+    path: &Path,
+    dry_run: bool,
+    actor: &minping_storage::Actor,
+) -> anyhow::Result<ImportReport> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let report = panel::import_file(app, &bytes, dry_run)
+    let report = panel::import_file(app, &bytes, dry_run, actor)
         .await
         .with_context(|| format!("{} cannot be imported", path.display()))?;
     let rejected = rejected_path(path);
@@ -106,12 +111,16 @@ mod tests {
         let all = MemberFilter::default();
         let count = || app.store().member_count(&all);
 
-        let dry = import(&app, &file, true).await.unwrap();
+        let dry = import(&app, &file, true, &minping_storage::Actor::system())
+            .await
+            .unwrap();
         assert!(dry.dry_run);
         assert_eq!(dry.imported, 2);
         assert_eq!(count().await.unwrap(), 0, "a dry run stores nothing");
 
-        let report = import(&app, &file, false).await.unwrap();
+        let report = import(&app, &file, false, &minping_storage::Actor::system())
+            .await
+            .unwrap();
         assert_eq!(report.imported, 2);
         let rows: Vec<usize> = report.rejected.iter().map(|r| r.row).collect();
         assert_eq!(rows, [3, 5]);
@@ -123,7 +132,9 @@ mod tests {
         assert_eq!(again.len(), 2);
         assert_eq!(again[0].draft.name, "王芳");
 
-        let twice = import(&app, &file, false).await.unwrap();
+        let twice = import(&app, &file, false, &minping_storage::Actor::system())
+            .await
+            .unwrap();
         assert_eq!(twice.imported, 0);
         assert_eq!(
             twice.rejected.len(),
@@ -137,7 +148,9 @@ mod tests {
         let exported = read_sheet(&std::fs::read(&out).unwrap()).unwrap();
         assert_eq!(exported[0].draft.name, "李明");
         assert_eq!(exported[1].draft.phone, "023-71412345");
-        let back = import(&app, &out, false).await.unwrap();
+        let back = import(&app, &out, false, &minping_storage::Actor::system())
+            .await
+            .unwrap();
         assert_eq!(
             (back.imported, back.rejected.len()),
             (0, 2),
@@ -151,10 +164,14 @@ mod tests {
         let app = app(dir.path()).await;
         let file = dir.path().join("empty.csv");
         std::fs::write(&file, "").unwrap();
-        let e = import(&app, &file, false).await.unwrap_err();
+        let e = import(&app, &file, false, &minping_storage::Actor::system())
+            .await
+            .unwrap_err();
         assert!(format!("{e:#}").contains("文件为空"), "{e:#}");
         std::fs::write(&file, "姓名,电话\n李明,13808380001\n").unwrap();
-        let e = import(&app, &file, false).await.unwrap_err();
+        let e = import(&app, &file, false, &minping_storage::Actor::system())
+            .await
+            .unwrap_err();
         assert!(format!("{e:#}").contains("类别、地址、邮编"), "{e:#}");
     }
 }

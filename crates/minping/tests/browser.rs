@@ -329,12 +329,19 @@ async fn submit_and_read_receipt(client: &Client) -> String {
         .await
         .expect("the submit button");
     click(client, &button).await;
-    let receipt = client
+    let receipt = match client
         .wait()
         .at_most(WAIT)
         .for_element(Locator::Css("strong#receipt"))
         .await
-        .expect("the receipt page after submitting");
+    {
+        Ok(receipt) => receipt,
+        Err(e) => {
+            let url = client.current_url().await.map(|u| u.to_string());
+            let page = client.source().await.unwrap_or_default();
+            panic!("the receipt page after submitting: {e}; at {url:?}:\n{page}");
+        }
+    };
     let receipt = receipt
         .text()
         .await

@@ -89,13 +89,13 @@ fn holders(posts: &[Post], unit: UnitId, role: PostRole, day: NaiveDate) -> BTre
 ///
 /// The round's own post-holders are those on its finalization day (sanctions are proposed
 /// then, and move to the publication day when published); earlier rounds count from their
-/// publication days.
+/// publication days. Posts are as the round recorded them when it closed: one recorded
+/// later, even dated earlier, does not move a proposal.
 async fn recompute(store: &dyn Storage) -> BTreeMap<(String, i64, i64, String), usize> {
-    let posts = store.posts().await.unwrap();
     let mut published = store.rounds().await.unwrap();
     published.retain(|r| r.state == RoundState::Published);
     published.reverse();
-    // (period, finalized on, published on, ranks, N)
+    // (posts as at close, period, finalized on, published on, ranks, N)
     let mut history = Vec::new();
     for r in &published {
         let frozen = store.frozen_ranking(r.id).await.unwrap().unwrap();
@@ -105,7 +105,9 @@ async fn recompute(store: &dyn Storage) -> BTreeMap<(String, i64, i64, String), 
             .iter()
             .map(|e| (e.unit_id, e.rank))
             .collect();
+        let posts = store.org_snapshot(r.id).await.unwrap().unwrap().posts;
         history.push((
+            posts,
             r.period.to_string(),
             day_of(store, r.id, RoundState::Finalized).await,
             day_of(store, r.id, RoundState::Published).await,
@@ -119,10 +121,11 @@ async fn recompute(store: &dyn Storage) -> BTreeMap<(String, i64, i64, String), 
             .entry((round.to_string(), person.0, unit.0, kind.to_string()))
             .or_default() += 1;
     };
-    for (k, (period, finalized, _, ranks, n)) in history.iter().enumerate() {
+    for (k, (posts, period, finalized, _, ranks, n)) in history.iter().enumerate() {
+        let posts = posts.as_slice();
         for (&unit, &rank) in ranks.iter().filter(|(_, r)| **r <= *n) {
-            let heads = holders(&posts, unit, PostRole::Head, *finalized);
-            let leaders = holders(&posts, unit, PostRole::SupervisingLeader, *finalized);
+            let heads = holders(posts, unit, PostRole::Head, *finalized);
+            let leaders = holders(posts, unit, PostRole::SupervisingLeader, *finalized);
             for &l in &leaders {
                 add(period, l, unit, "reminder_talk");
             }
@@ -135,7 +138,7 @@ async fn recompute(store: &dyn Storage) -> BTreeMap<(String, i64, i64, String), 
             // Consecutive runs: listed (rank ≤ N) and in the top 3, with each round's date.
             let run = |within: &dyn Fn(u32, u32) -> bool| {
                 let mut dates = vec![*finalized];
-                for (_, _, published, earlier, n) in history[..k].iter().rev() {
+                for (_, _, _, published, earlier, n) in history[..k].iter().rev() {
                     match earlier.get(&unit) {
                         Some(&r) if within(r, *n) => dates.push(*published),
                         _ => break,
@@ -144,10 +147,10 @@ async fn recompute(store: &dyn Storage) -> BTreeMap<(String, i64, i64, String), 
                 dates
             };
             let through = |role: PostRole, dates: &[NaiveDate]| -> BTreeSet<PersonId> {
-                let mut who = holders(&posts, unit, role, dates[0]);
+                let mut who = holders(posts, unit, role, dates[0]);
                 for d in &dates[1..] {
                     who = who
-                        .intersection(&holders(&posts, unit, role, *d))
+                        .intersection(&holders(posts, unit, role, *d))
                         .copied()
                         .collect();
                 }
@@ -389,9 +392,16 @@ async fn the_demo_district_is_a_realistic_reproducible_history_that_carries_the_
         .await
         .unwrap();
     let app = App::new(Arc::new(reopened), config);
-    let token = minping_app::accounts::issue_token(&app, "organizer")
-        .await
-        .unwrap();
+    // Every staff action of the district's history is in the audit log, whose chain holds,
+    // with each published round's head found in it.
+    let verified = minping_app::audit::verify(&app).await.unwrap().unwrap();
+    assert!(verified.len > 1000, "{} events", verified.len);
+    assert_eq!(verified.published.len(), 20);
+    let token =
+        minping_app::accounts::issue_token(&app, "organizer", &minping_storage::Actor::system())
+            .await
+            .unwrap()
+            .token;
     let state = Arc::new(AppState::new(app, "http://127.0.0.1".into()).without_background_scan());
     let server = Application::build(state.clone(), "127.0.0.1:0")
         .await

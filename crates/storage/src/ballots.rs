@@ -6,10 +6,13 @@
 
 use crate::{
     BallotRejected, NewBallot, Result, StoredBallot,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sql::{MAX_BINDS, corrupt},
 };
+use chrono::{DateTime, Utc};
 use minping_domain::{Ballot, Channel, IndicatorMask, Nomination, RoundId, Tally, UnitId};
+use serde_json::json;
 use sqlx::{Pool, Row, Transaction};
 use std::collections::BTreeSet;
 
@@ -98,6 +101,12 @@ pub(crate) async fn insert_ballots<DB: Dialect>(
     for round in spending {
         rewrite_spent_codes(&mut tx, RoundId(round)).await?;
     }
+    // The staff decisions among them, last (see `crate::audit`).
+    for (nb, outcome) in batch.iter().zip(&outcomes) {
+        for (actor, at, change) in decisions(nb, outcome) {
+            record::<DB>(&mut tx, actor, at, &change).await?;
+        }
+    }
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -170,7 +179,7 @@ async fn admit<DB: Dialect>(
             "UPDATE code_conflicts SET state = 'counted', resolved_by = $1, resolved_at = $2, reason = $3, \
              code_digest = $6, content = '' WHERE id = $4 AND round_id = $5 AND state = 'pending'",
         )
-        .bind(&r.by)
+        .bind(&r.by.name)
         .bind(r.at)
         .bind(&r.reason)
         .bind(r.conflict_id)
@@ -320,6 +329,53 @@ async fn write_rows<DB: Dialect>(
     Ok(())
 }
 
+/// What the audit log keeps of the staff decisions a stored ballot carries: a counted
+/// conflict, an adjudicated paper form. A directed form is named by its round only: its key
+/// is the code's digest, which beside this ballot's transaction would pair member and
+/// ballot.
+fn decisions<'a>(
+    nb: &'a NewBallot,
+    outcome: &std::result::Result<(), BallotRejected>,
+) -> Vec<(&'a crate::Actor, DateTime<Utc>, Change)> {
+    let mut changes = Vec::new();
+    if let (Some(r), Ok(())) = (&nb.resolves, outcome) {
+        changes.push((
+            &r.by,
+            r.at,
+            Change::new(
+                "conflict.count",
+                format!("conflict:{}", r.conflict_id),
+                json!({ "round_id": nb.round_id.0, "reason": r.reason }),
+            ),
+        ));
+    }
+    let kept = matches!(outcome, Ok(()) | Err(BallotRejected::CodeAlreadyUsed));
+    if let (Some(form), true) = (&nb.paper_form, kept)
+        && form.adjudicated
+    {
+        let outcome = if outcome.is_ok() {
+            "counted"
+        } else {
+            "conflict"
+        };
+        let change = if nb.spend.is_some() {
+            Change::new(
+                "paper.adjudicate",
+                format!("round:{}", nb.round_id.0),
+                json!({ "channel": "directed", "outcome": outcome }),
+            )
+        } else {
+            Change::new(
+                "paper.adjudicate",
+                format!("paper_form:{}:{}", nb.round_id.0, form.key),
+                json!({ "channel": "open", "outcome": outcome }),
+            )
+        };
+        changes.push((&form.decided_by, form.at, change));
+    }
+    changes
+}
+
 /// Records a paper form's outcome (its entries went when it was admitted).
 ///
 /// A directed form counted into a ballot leaves no row: its key is the code's digest,
@@ -342,7 +398,7 @@ async fn decide_paper_form<DB: Dialect>(
     .bind(nb.round_id.0)
     .bind(&form.key)
     .bind(outcome)
-    .bind(&form.decided_by)
+    .bind(&form.decided_by.name)
     .bind(form.at)
     .execute(&mut **tx)
     .await?;

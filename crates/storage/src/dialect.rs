@@ -48,6 +48,11 @@ pub trait Dialect:
     /// wait (`busy_timeout`) instead.
     const BEGIN_WRITE: &'static str;
 
+    /// How a transaction that only reads, and must read every table as of one moment,
+    /// begins. SQLite's deferred transaction reads one snapshot of the write-ahead log from
+    /// its first read; PostgreSQL takes a new snapshot per statement unless asked.
+    const BEGIN_SNAPSHOT: &'static str;
+
     /// Appended to the read of a round's state during ballot intake.
     ///
     /// On PostgreSQL `FOR SHARE` holds the round's row until the ballots commit, so closing
@@ -79,6 +84,7 @@ pub trait Dialect:
 impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
     const SHARE_LOCK: &'static str = "";
     const SPEND_LOCK: Option<&'static str> = None;
     const COMPACT: &'static [&'static str] = &["PRAGMA wal_checkpoint(TRUNCATE)"];
@@ -87,6 +93,7 @@ impl Dialect for Sqlite {
 impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const BEGIN_WRITE: &'static str = "BEGIN";
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     const SHARE_LOCK: &'static str = " FOR SHARE";
     // The two-key form: the first key names what is locked, so no other advisory lock of
     // the database can collide with it.

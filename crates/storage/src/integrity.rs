@@ -216,6 +216,15 @@ impl<DB: Dialect> IntegrityStore for Store<DB> {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            let change = crate::audit::Change::new(
+                match decision {
+                    Decision::Keep => "quarantine.keep",
+                    Decision::Release => "quarantine.release",
+                },
+                format!("round:{round}"),
+                serde_json::json!({ "cluster": cluster, "ballots": n, "reason": reason }),
+            );
+            crate::audit::record::<DB>(&mut tx, actor, at, &change).await?;
         }
         tx.commit().await?;
         Ok(n)

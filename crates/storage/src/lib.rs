@@ -8,6 +8,7 @@
 //! driver's [`Dialect`].
 
 mod accounts;
+mod audit;
 mod ballots;
 mod dialect;
 mod integrity;
@@ -26,19 +27,21 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::integrity::signals::Signals;
 use minping_domain::{
-    Agency, AgencyId, Ballot, Method, Period, Person, PersonId, Post, PostRole, Ranking, Receipt,
-    Role, Round, RoundId, RoundState, Tally, Transition, Unit, UnitId, UserId,
+    Agency, AgencyId, Ballot, Method, OrgSnapshot, Period, Person, PersonId, Post, PostRole,
+    Ranking, Receipt, Role, Round, RoundId, RoundState, Tally, Transition, Unit, UnitId, UserId,
     settings::RoundSettings,
 };
 use std::{path::Path, sync::Arc};
 
+pub use accounts::TokenInfo;
+pub use audit::{AuditFilter, AuditStore, Change, stored_time};
 pub use dialect::Dialect;
 pub use integrity::{
     Decision, DecisionRecord, HeldBallot, IntegrityStore, ReceiptState, StoredCluster,
 };
 pub use panel::{
-    Conflict, FrozenFrame, MailStatus, Member, MemberFilter, PanelStore, PaperEntry, SampleRow,
-    StratumCounts,
+    Conflict, FrozenFrame, MailStatus, Member, MemberFilter, PanelStore, PaperEntry, Reprint,
+    SampleRow, StratumCounts,
 };
 pub use reports::{EvidenceMeta, Report, ReportEvent, ReportStore};
 pub use sanctions::{PromotionCheck, Sanction, SanctionStore};
@@ -126,7 +129,7 @@ pub struct Resolution {
     /// The conflict's id.
     pub conflict_id: i64,
     /// Who counted it.
-    pub by: String,
+    pub by: Actor,
     /// Why.
     pub reason: String,
     /// When.
@@ -141,9 +144,12 @@ pub struct PaperForm {
     /// The code's digest, or the open form's number.
     pub key: String,
     /// Who decided it (the second clerk, or the adjudicating organizer).
-    pub decided_by: String,
+    pub decided_by: Actor,
     /// When.
     pub at: DateTime<Utc>,
+    /// Whether an organizer decided it between two entries that disagreed (logged), rather
+    /// than two clerks agreeing.
+    pub adjudicated: bool,
 }
 
 impl NewBallot {
@@ -274,6 +280,8 @@ pub struct User {
     pub unit_id: Option<UnitId>,
     /// The argon2 hash of the password (PHC string).
     pub password_hash: String,
+    /// When the account was disabled; a disabled account signs in to nothing.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// What finalizing a round stores, all at once.
@@ -301,24 +309,38 @@ pub struct FrozenRanking {
 /// Everything minping needs from a database.
 #[async_trait]
 pub trait Storage:
-    PanelStore + ReportStore + SanctionStore + IntegrityStore + Send + Sync + 'static
+    PanelStore + ReportStore + SanctionStore + IntegrityStore + AuditStore + Send + Sync + 'static
 {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
     /// Adds an agency; names are unique.
-    async fn create_agency(&self, name: &str) -> Result<Agency>;
+    async fn create_agency(&self, name: &str, actor: &Actor, at: DateTime<Utc>) -> Result<Agency>;
     /// All agencies by name.
     async fn agencies(&self) -> Result<Vec<Agency>>;
     /// Adds a unit to an agency; names are unique within an agency.
-    async fn create_unit(&self, agency: AgencyId, name: &str, kind: &str) -> Result<Unit>;
+    async fn create_unit(
+        &self,
+        agency: AgencyId,
+        name: &str,
+        kind: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Unit>;
     /// All units, retired ones too, by agency then name.
     async fn units(&self) -> Result<Vec<Unit>>;
     /// Retires a unit on `on` (or brings it back); its history stays.
-    async fn set_unit_active(&self, unit: UnitId, active: bool, on: NaiveDate) -> Result<()>;
+    async fn set_unit_active(
+        &self,
+        unit: UnitId,
+        active: bool,
+        on: NaiveDate,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
 
     /// Adds a person.
-    async fn create_person(&self, name: &str) -> Result<Person>;
+    async fn create_person(&self, name: &str, actor: &Actor, at: DateTime<Utc>) -> Result<Person>;
     /// All people by name.
     async fn people(&self) -> Result<Vec<Person>>;
     /// Gives a person a post from `start`, ending on that day whoever held it before.
@@ -328,6 +350,8 @@ pub trait Storage:
         unit: UnitId,
         role: PostRole,
         start: NaiveDate,
+        actor: &Actor,
+        at: DateTime<Utc>,
     ) -> Result<Post>;
     /// Every post, current and past, by unit, role and start.
     async fn posts(&self) -> Result<Vec<Post>>;
@@ -383,6 +407,10 @@ pub trait Storage:
     async fn transitions(&self, id: RoundId) -> Result<Vec<Transition>>;
     /// The frozen ranking of a finalized or published round.
     async fn frozen_ranking(&self, id: RoundId) -> Result<Option<FrozenRanking>>;
+    /// The organisation as it stood when the round closed; `None` before it closes.
+    async fn org_snapshot(&self, id: RoundId) -> Result<Option<OrgSnapshot>>;
+    /// The audit log's head recorded when the round was published.
+    async fn published_head(&self, id: RoundId) -> Result<Option<minping_domain::audit::Head>>;
 
     /// Stores a batch of ballots in one transaction; a ballot for a round that is not open
     /// is rejected, the others stored. Returns one outcome per ballot, in order.
@@ -410,15 +438,52 @@ pub trait Storage:
         role: Role,
         unit: Option<UnitId>,
         password_hash: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
     ) -> Result<User>;
     /// A user by sign-in name.
     async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
     /// A user by id.
     async fn user(&self, id: UserId) -> Result<Option<User>>;
-    /// Stores the hash of a new API token for a user.
-    async fn add_token(&self, user: UserId, token_hash: &str, at: DateTime<Utc>) -> Result<()>;
-    /// The user an API token (by hash) belongs to.
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>>;
+    /// Every account, by name.
+    async fn users(&self) -> Result<Vec<User>>;
+    /// Disables an account (or enables it again).
+    async fn set_user_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Replaces an account's password hash.
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Stores the hash of a new API token for a user, working until `expires`.
+    async fn add_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires: DateTime<Utc>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The tokens of one user, or of everyone, by user name and age.
+    async fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenInfo>>;
+    /// Revokes one of a user's tokens (by the id listed) or all of them; returns how many.
+    async fn revoke_tokens(
+        &self,
+        user: UserId,
+        token: Option<&str>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<u64>;
+    /// The user an API token (by hash) belongs to, unless the token has expired at `now`.
+    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
 
     /// Loads a session record unless it has expired.
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<String>>;

@@ -4,12 +4,16 @@
 //! name.
 
 use crate::{
-    Result, StorageError,
+    Actor, Result, StorageError,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sql::{conflict_or, corrupt},
 };
-use chrono::NaiveDate;
-use minping_domain::{Agency, AgencyId, Person, PersonId, Post, PostRole, Unit, UnitId};
+use chrono::{DateTime, NaiveDate, Utc};
+use minping_domain::{
+    Agency, AgencyId, OrgSnapshot, Person, PersonId, Post, PostRole, Unit, UnitId,
+};
+use serde_json::json;
 use sqlx::{Pool, Row};
 
 const UNIT_SELECT: &str = "SELECT u.id, u.agency_id, a.name AS agency, u.name, u.kind, u.active, \
@@ -42,12 +46,25 @@ fn post_from<DB: Dialect>(row: &DB::Row) -> Result<Post> {
     })
 }
 
-pub(crate) async fn create_agency<DB: Dialect>(pool: &Pool<DB>, name: &str) -> Result<Agency> {
+pub(crate) async fn create_agency<DB: Dialect>(
+    pool: &Pool<DB>,
+    name: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<Agency> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     let id: i64 = sqlx::query_scalar("INSERT INTO agencies (name) VALUES ($1) RETURNING id")
         .bind(name)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| conflict_or(e, "an agency of that name exists"))?;
+    let change = Change::new(
+        "agency.create",
+        format!("agency:{id}"),
+        json!({ "name": name }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
+    tx.commit().await?;
     Ok(Agency {
         id: AgencyId(id),
         name: name.to_string(),
@@ -73,7 +90,10 @@ pub(crate) async fn create_unit<DB: Dialect>(
     agency: AgencyId,
     name: &str,
     kind: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
 ) -> Result<Unit> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO units (agency_id, name, kind, active) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -81,16 +101,24 @@ pub(crate) async fn create_unit<DB: Dialect>(
     .bind(name)
     .bind(kind)
     .bind(true)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|e| conflict_or(e, "the agency already has a unit of that name"))?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{UNIT_SELECT} WHERE u.id = $1"
     )))
     .bind(id)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    unit_from::<DB>(&row)
+    let unit = unit_from::<DB>(&row)?;
+    let change = Change::new(
+        "unit.create",
+        format!("unit:{id}"),
+        json!({ "agency_id": agency.0, "name": name, "kind": kind }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
+    tx.commit().await?;
+    Ok(unit)
 }
 
 pub(crate) async fn units<DB: Dialect>(pool: &Pool<DB>) -> Result<Vec<Unit>> {
@@ -107,7 +135,17 @@ pub(crate) async fn set_unit_active<DB: Dialect>(
     unit: UnitId,
     active: bool,
     on: NaiveDate,
+    actor: &Actor,
+    at: DateTime<Utc>,
 ) -> Result<()> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    let before = sqlx::query("SELECT active, retired_on FROM units WHERE id = $1")
+        .bind(unit.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let before_active: bool = before.try_get("active")?;
+    let before_retired: Option<NaiveDate> = before.try_get("retired_on")?;
     // Retiring dates the retirement (a unit retired already keeps its first date);
     // bringing a unit back clears it.
     let done = sqlx::query(
@@ -117,19 +155,43 @@ pub(crate) async fn set_unit_active<DB: Dialect>(
     .bind(active)
     .bind(on)
     .bind(unit.0)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(StorageError::NotFound);
     }
+    let change = Change::new(
+        if active {
+            "unit.reactivate"
+        } else {
+            "unit.retire"
+        },
+        format!("unit:{}", unit.0),
+        json!({
+            "before": { "active": before_active, "retired_on": before_retired },
+            "after": { "active": active, "retired_on": (!active).then(|| before_retired.unwrap_or(on)) },
+        }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-pub(crate) async fn create_person<DB: Dialect>(pool: &Pool<DB>, name: &str) -> Result<Person> {
+pub(crate) async fn create_person<DB: Dialect>(
+    pool: &Pool<DB>,
+    name: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<Person> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     let id: i64 = sqlx::query_scalar("INSERT INTO people (name) VALUES ($1) RETURNING id")
         .bind(name)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
+    // A person's name is kept where people are; the log refers to them by id.
+    let change = Change::new("person.create", format!("person:{id}"), json!({}));
+    record::<DB>(&mut tx, actor, at, &change).await?;
+    tx.commit().await?;
     Ok(Person {
         id: PersonId(id),
         name: name.to_string(),
@@ -156,8 +218,18 @@ pub(crate) async fn assign_post<DB: Dialect>(
     unit: UnitId,
     role: PostRole,
     start: NaiveDate,
+    actor: &Actor,
+    at: DateTime<Utc>,
 ) -> Result<Post> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    let ended: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM posts WHERE unit_id = $1 AND role = $2 AND (end_on IS NULL OR end_on > $3) ORDER BY id",
+    )
+    .bind(unit.0)
+    .bind(role.as_str())
+    .bind(start)
+    .fetch_all(&mut *tx)
+    .await?;
     let later: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM posts WHERE unit_id = $1 AND role = $2 AND start_on >= $3",
     )
@@ -195,6 +267,15 @@ pub(crate) async fn assign_post<DB: Dialect>(
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
+    let change = Change::new(
+        "post.assign",
+        format!("post:{id}"),
+        json!({
+            "person_id": person.0, "unit_id": unit.0, "role": role.as_str(), "start": start,
+            "ended_posts": ended,
+        }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     post_from::<DB>(&row)
 }
@@ -206,4 +287,23 @@ pub(crate) async fn posts<DB: Dialect>(pool: &Pool<DB>) -> Result<Vec<Post>> {
     .fetch_all(pool)
     .await?;
     rows.iter().map(post_from::<DB>).collect()
+}
+
+/// The organisation as it stands, read on a transaction's connection: what a round freezes
+/// when it closes.
+pub(crate) async fn snapshot<DB: Dialect>(conn: &mut DB::Connection) -> Result<OrgSnapshot> {
+    let units = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{UNIT_SELECT} ORDER BY a.name, u.name, u.id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let posts = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{POST_SELECT} ORDER BY p.unit_id, p.role, p.start_on"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(OrgSnapshot {
+        units: units.iter().map(unit_from::<DB>).collect::<Result<_>>()?,
+        posts: posts.iter().map(post_from::<DB>).collect::<Result<_>>()?,
+    })
 }

@@ -2,6 +2,7 @@
 
 use crate::{
     Actor, Result, StorageError, Store,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sql::corrupt,
 };
@@ -12,6 +13,7 @@ use minping_domain::{
     report::{NewEvidence, NewReport, ReportSource, ReportState, Uncounted},
 };
 use serde::Serialize;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -42,6 +44,9 @@ pub struct Report {
     pub counted_in: Option<RoundId>,
     /// The disciplinary action recorded for a substantiated report.
     pub disciplinary_action: Option<String>,
+    /// The staff member who took it in (hotline, letter, visit); none for the public's own.
+    #[serde(skip)]
+    pub taken_by: Option<minping_domain::UserId>,
 }
 
 /// One recorded step of a report.
@@ -53,6 +58,9 @@ pub struct ReportEvent {
     pub to: ReportState,
     /// Who.
     pub actor: String,
+    /// Their account.
+    #[serde(skip)]
+    pub user_id: Option<minping_domain::UserId>,
     /// Why (internal note).
     pub reason: String,
     /// When.
@@ -76,6 +84,10 @@ pub struct EvidenceMeta {
     pub sha256: String,
     /// When it was stored.
     pub received_at: DateTime<Utc>,
+    /// Whether its content is a file of the data folder's `evidence/` named by its SHA-256
+    /// (else, for files stored before, the database holds it).
+    #[serde(skip)]
+    pub in_file: bool,
 }
 
 /// What reports need from a database.
@@ -84,6 +96,7 @@ pub trait ReportStore: Send + Sync {
     /// Stores a new report received at `at` (on the day `received_on`) under its tracking
     /// code's digest, with its evidence files, in one transaction (all or nothing); returns
     /// its id.
+    #[allow(clippy::too_many_arguments)]
     async fn create_report(
         &self,
         report: &NewReport,
@@ -91,13 +104,7 @@ pub trait ReportStore: Send + Sync {
         source: ReportSource,
         tracking_digest: &str,
         received_on: NaiveDate,
-        at: DateTime<Utc>,
-    ) -> Result<i64>;
-    /// Adds an evidence file received at `at` to a stored report; returns its id.
-    async fn add_evidence(
-        &self,
-        report_id: i64,
-        evidence: &NewEvidence,
+        taken_by: Option<&Actor>,
         at: DateTime<Utc>,
     ) -> Result<i64>;
     /// A report's evidence files, in the order they came, without their content.
@@ -108,6 +115,8 @@ pub trait ReportStore: Send + Sync {
         report_id: i64,
         evidence_id: i64,
     ) -> Result<Option<(EvidenceMeta, Vec<u8>)>>;
+    /// The bytes all evidence files take together.
+    async fn evidence_bytes(&self) -> Result<i64>;
     /// A report by its tracking code's digest.
     async fn report_by_tracking(&self, digest: &str) -> Result<Option<Report>>;
     /// A report by id.
@@ -159,6 +168,9 @@ fn report_from<DB: Dialect>(r: &DB::Row) -> Result<Report> {
         concluded_on: r.try_get("concluded_on")?,
         counted_in: r.try_get::<Option<i64>, _>("counted_in")?.map(RoundId),
         disciplinary_action: r.try_get("disciplinary_action")?,
+        taken_by: r
+            .try_get::<Option<i64>, _>("taken_by")?
+            .map(minping_domain::UserId),
     })
 }
 
@@ -176,17 +188,19 @@ async fn insert_evidence<DB: Dialect>(
     evidence: &NewEvidence,
     at: DateTime<Utc>,
 ) -> Result<i64> {
+    // The content is the caller's to keep, as a file named by its hash: the database keeps
+    // what it is, so evidence never grows the database that ballots are written to.
     let bytes = evidence.bytes();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO report_evidence (report_id, file_name, content_type, size, sha256, content, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO report_evidence (report_id, file_name, content_type, size, sha256, content, received_at, in_file) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE) RETURNING id",
     )
     .bind(report_id)
     .bind(evidence.file_name())
     .bind(evidence.content_type())
     .bind(i64::try_from(bytes.len()).map_err(corrupt)?)
     .bind(hex::encode(Sha256::digest(bytes)))
-    .bind(bytes)
+    .bind(Vec::<u8>::new())
     .bind(at)
     .fetch_one(&mut *conn)
     .await
@@ -194,7 +208,8 @@ async fn insert_evidence<DB: Dialect>(
     Ok(id)
 }
 
-const EVIDENCE_COLUMNS: &str = "id, report_id, file_name, content_type, size, sha256, received_at";
+const EVIDENCE_COLUMNS: &str =
+    "id, report_id, file_name, content_type, size, sha256, received_at, in_file";
 
 fn evidence_from<DB: Dialect>(r: &DB::Row) -> Result<EvidenceMeta> {
     Ok(EvidenceMeta {
@@ -205,14 +220,16 @@ fn evidence_from<DB: Dialect>(r: &DB::Row) -> Result<EvidenceMeta> {
         size: r.try_get("size")?,
         sha256: r.try_get("sha256")?,
         received_at: r.try_get("received_at")?,
+        in_file: r.try_get("in_file")?,
     })
 }
 
 const REPORT_SELECT: &str = "SELECT id, unit_id, staff, description, contact, occurred_on, source, state, \
-     received_on, concluded_on, counted_in, disciplinary_action FROM reports";
+     received_on, concluded_on, counted_in, disciplinary_action, taken_by FROM reports";
 
 #[async_trait]
 impl<DB: Dialect> ReportStore for Store<DB> {
+    #[allow(clippy::too_many_arguments)]
     async fn create_report(
         &self,
         report: &NewReport,
@@ -220,12 +237,13 @@ impl<DB: Dialect> ReportStore for Store<DB> {
         source: ReportSource,
         tracking_digest: &str,
         received_on: NaiveDate,
+        taken_by: Option<&Actor>,
         at: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO reports (tracking_digest, unit_id, staff, description, contact, occurred_on, source, state, received_on) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8) RETURNING id",
+            "INSERT INTO reports (tracking_digest, unit_id, staff, description, contact, occurred_on, source, state, received_on, taken_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $8, $9) RETURNING id",
         )
         .bind(tracking_digest)
         .bind(report.unit_id.0)
@@ -235,24 +253,24 @@ impl<DB: Dialect> ReportStore for Store<DB> {
         .bind(report.occurred_on)
         .bind(source_str(source))
         .bind(received_on)
+        .bind(taken_by.and_then(|a| a.user_id).map(|u| u.0))
         .fetch_one(&mut *tx)
         .await
         .map_err(missing_parent)?;
         for file in evidence {
             insert_evidence::<DB>(&mut tx, id, file, at).await?;
         }
+        if let Some(actor) = taken_by {
+            // The reporter's contact stays with the report; the log names the report.
+            let change = Change::new(
+                "report.intake",
+                format!("report:{id}"),
+                json!({ "source": source_str(source), "unit_id": report.unit_id.0, "evidence": evidence.len() }),
+            );
+            record::<DB>(&mut tx, actor, at, &change).await?;
+        }
         tx.commit().await?;
         Ok(id)
-    }
-
-    async fn add_evidence(
-        &self,
-        report_id: i64,
-        evidence: &NewEvidence,
-        at: DateTime<Utc>,
-    ) -> Result<i64> {
-        let mut conn = self.pool.acquire().await?;
-        insert_evidence::<DB>(&mut conn, report_id, evidence, at).await
     }
 
     async fn evidence(&self, report_id: i64) -> Result<Vec<EvidenceMeta>> {
@@ -279,6 +297,15 @@ impl<DB: Dialect> ReportStore for Store<DB> {
         .await?;
         row.map(|r| Ok((evidence_from::<DB>(&r)?, r.try_get("content")?)))
             .transpose()
+    }
+
+    async fn evidence_bytes(&self) -> Result<i64> {
+        // SUM is a NUMERIC on PostgreSQL: cast to what both read back.
+        let total: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(SUM(size) AS BIGINT) FROM report_evidence")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(total.unwrap_or(0))
     }
 
     async fn report_by_tracking(&self, digest: &str) -> Result<Option<Report>> {
@@ -373,13 +400,19 @@ impl<DB: Dialect> ReportStore for Store<DB> {
         .bind(at)
         .execute(&mut *tx)
         .await?;
+        let change = Change::new(
+            "report.step",
+            format!("report:{id}"),
+            json!({ "before": from.as_str(), "after": to.as_str(), "reason": reason, "action": action }),
+        );
+        record::<DB>(&mut tx, actor, at, &change).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn report_events(&self, id: i64) -> Result<Vec<ReportEvent>> {
         let rows = sqlx::query(
-            "SELECT from_state, to_state, actor, reason, at FROM report_events WHERE report_id = $1 ORDER BY id",
+            "SELECT from_state, to_state, user_id, actor, reason, at FROM report_events WHERE report_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -392,6 +425,9 @@ impl<DB: Dialect> ReportStore for Store<DB> {
                     from: from.parse().map_err(corrupt)?,
                     to: to.parse().map_err(corrupt)?,
                     actor: r.try_get("actor")?,
+                    user_id: r
+                        .try_get::<Option<i64>, _>("user_id")?
+                        .map(minping_domain::UserId),
                     reason: r.try_get("reason")?,
                     at: r.try_get("at")?,
                 })

@@ -6,15 +6,17 @@
 
 use crate::{
     Actor, Finalization, FrozenRanking, Result, StorageError,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sanctions,
     sql::{MAX_BINDS, corrupt},
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
-    Method, Period, RankedUnit, Ranking, Round, RoundId, RoundState, Transition, UnitId, UserId,
-    settings::RoundSettings,
+    Method, OrgSnapshot, Period, RankedUnit, Ranking, Round, RoundId, RoundState, Transition,
+    UnitId, UserId, settings::RoundSettings,
 };
+use serde_json::json;
 use sqlx::{Pool, Row, Transaction};
 
 const ROUND_SELECT: &str =
@@ -80,6 +82,12 @@ pub(crate) async fn create_round<DB: Dialect>(
     .map_err(round_conflict)?;
     let round = round_from::<DB>(&row)?;
     record_transition(&mut tx, round.id.0, "draft", "draft", actor, at).await?;
+    let change = Change::new(
+        "round.create",
+        format!("round:{}", round.id),
+        json!({ "period": period.to_string(), "settings": settings }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     Ok(round)
 }
@@ -123,7 +131,24 @@ pub(crate) async fn transition_round<DB: Dialect>(
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        // The organisation the round's ranking and sanctions use, as it stands now.
+        let snapshot = crate::org::snapshot::<DB>(&mut tx).await?;
+        sqlx::query("UPDATE rounds SET org_snapshot = $1 WHERE id = $2")
+            .bind(serde_json::to_string(&snapshot).map_err(corrupt)?)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
     }
+    let change = Change::new(
+        if to == RoundState::Open {
+            "round.open"
+        } else {
+            "round.close"
+        },
+        format!("round:{id}"),
+        json!({ "before": from.as_str(), "after": to.as_str() }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     if to == RoundState::Closed {
         compact::<DB>(pool).await;
@@ -227,6 +252,23 @@ pub(crate) async fn finalize_round<DB: Dialect>(
         }
     }
     sanctions::insert_proposals(&mut tx, id, &finalization.proposals).await?;
+    let change = Change::new(
+        "round.finalize",
+        format!("round:{id}"),
+        json!({
+            "before": "closed", "after": "finalized",
+            "method": frozen.method,
+            "rules": serde_json::from_str::<serde_json::Value>(&finalization.rules)
+                .unwrap_or(serde_json::Value::String(finalization.rules.clone())),
+            "top": frozen.ranking.entries.iter()
+                .filter(|e| e.rank <= frozen.ranking.top_n)
+                .map(|e| json!([e.rank, e.unit_id.0, e.score_milli]))
+                .collect::<Vec<_>>(),
+            "counted_reports": finalization.counted_reports,
+            "proposals": finalization.proposals.len(),
+        }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -250,6 +292,19 @@ pub(crate) async fn publish_round<DB: Dialect>(
     .await?;
     sanctions::start(&mut tx, id, on).await?;
     crate::integrity::delete_signals(&mut tx, id).await?;
+    let change = Change::new(
+        "round.publish",
+        format!("round:{id}"),
+        json!({ "before": "finalized", "after": "published", "effective_on": on }),
+    );
+    // The head with the publication in it is the round's: its 通报 prints it.
+    let head = record::<DB>(&mut tx, actor, at, &change).await?;
+    sqlx::query("UPDATE rounds SET audit_seq = $1, audit_hash = $2 WHERE id = $3")
+        .bind(head.seq)
+        .bind(&head.hash)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -395,4 +450,35 @@ async fn move_state<DB: Dialect>(
         });
     }
     record_transition(tx, id.0, from.as_str(), to.as_str(), actor, at).await
+}
+
+pub(crate) async fn org_snapshot<DB: Dialect>(
+    pool: &Pool<DB>,
+    id: RoundId,
+) -> Result<Option<OrgSnapshot>> {
+    let stored: Option<Option<String>> =
+        sqlx::query_scalar("SELECT org_snapshot FROM rounds WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?;
+    stored
+        .flatten()
+        .map(|j| serde_json::from_str(&j).map_err(corrupt))
+        .transpose()
+}
+
+pub(crate) async fn published_head<DB: Dialect>(
+    pool: &Pool<DB>,
+    id: RoundId,
+) -> Result<Option<minping_domain::audit::Head>> {
+    let row = sqlx::query("SELECT audit_seq, audit_hash FROM rounds WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let seq: Option<i64> = row.try_get("audit_seq")?;
+    let hash: Option<String> = row.try_get("audit_hash")?;
+    Ok(seq
+        .zip(hash)
+        .map(|(seq, hash)| minping_domain::audit::Head { seq, hash }))
 }

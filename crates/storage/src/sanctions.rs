@@ -3,6 +3,7 @@
 
 use crate::{
     Actor, Result, StorageError, Store,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sql::corrupt,
 };
@@ -13,6 +14,7 @@ use minping_domain::{
     rules::{PromotionAnswer, ProposedSanction, RecordedSanction, SanctionKind, SanctionState},
 };
 use serde::Serialize;
+use serde_json::json;
 use sqlx::{Row, Transaction};
 
 /// A stored sanction.
@@ -32,6 +34,8 @@ pub struct Sanction {
     pub decided_at: Option<DateTime<Utc>>,
     /// Why.
     pub decision_reason: Option<String>,
+    /// The decision document a confirmation rests on (e.g. the 区委常委会 meeting).
+    pub decision_ref: Option<String>,
 }
 
 impl From<Sanction> for RecordedSanction {
@@ -78,12 +82,14 @@ pub trait SanctionStore: Send + Sync {
     /// transaction with what it does: a removal (免职) confirmed once its round is published
     /// ends the person's post on the later of its first day and `today` (before
     /// publication, publishing ends it).
+    #[allow(clippy::too_many_arguments)]
     async fn decide_sanction(
         &self,
         id: i64,
         confirm: bool,
         actor: &Actor,
         reason: &str,
+        decision_ref: Option<&str>,
         at: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Sanction>;
@@ -112,11 +118,11 @@ fn sanction_from<DB: Dialect>(r: &DB::Row) -> Result<Sanction> {
         decided_by: r.try_get("decided_by")?,
         decided_at: r.try_get("decided_at")?,
         decision_reason: r.try_get("decision_reason")?,
+        decision_ref: r.try_get("decision_ref")?,
     })
 }
 
-const SELECT: &str =
-    "SELECT id, round_id, proposal, state, decided_by, decided_at, decision_reason FROM sanctions";
+const SELECT: &str = "SELECT id, round_id, proposal, state, decided_by, decided_at, decision_reason, decision_ref FROM sanctions";
 
 /// Stores a finalized round's proposals, in the finalization's transaction.
 pub(crate) async fn insert_proposals<DB: Dialect>(
@@ -246,12 +252,14 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         rows.iter().map(sanction_from::<DB>).collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn decide_sanction(
         &self,
         id: i64,
         confirm: bool,
         actor: &Actor,
         reason: &str,
+        decision_ref: Option<&str>,
         at: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Sanction> {
@@ -276,14 +284,15 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
             return Err(StorageError::NotFound);
         };
         let done = sqlx::query(
-            "UPDATE sanctions SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
-             WHERE id = $5 AND state = 'proposed'",
+            "UPDATE sanctions SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4, \
+             decision_ref = $6 WHERE id = $5 AND state = 'proposed'",
         )
         .bind(state.as_str())
         .bind(&actor.name)
         .bind(at)
         .bind(reason)
         .bind(id)
+        .bind(decision_ref)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -304,6 +313,23 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
             )
             .await?;
         }
+        let change = Change::new(
+            if confirm {
+                "sanction.confirm"
+            } else {
+                "sanction.reject"
+            },
+            format!("sanction:{id}"),
+            json!({
+                "round_id": sanction.round_id.0,
+                "person_id": sanction.proposal.person_id,
+                "unit_id": sanction.proposal.unit_id,
+                "kind": sanction.proposal.kind,
+                "reason": reason,
+                "decision_ref": decision_ref,
+            }),
+        );
+        record::<DB>(&mut tx, actor, at, &change).await?;
         tx.commit().await?;
         Ok(sanction)
     }
@@ -317,6 +343,7 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<i64> {
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO promotion_checks (person_id, on_day, eligible, answer, note, checked_by, checked_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -328,9 +355,16 @@ impl<DB: Dialect> SanctionStore for Store<DB> {
         .bind(note)
         .bind(&actor.name)
         .bind(at)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| crate::sql::conflict_or(e, "no such person"))?;
+        let change = Change::new(
+            "promotion.check",
+            format!("person:{}", person.0),
+            json!({ "on": on, "eligible": answer.eligible }),
+        );
+        record::<DB>(&mut tx, actor, at, &change).await?;
+        tx.commit().await?;
         Ok(id)
     }
 

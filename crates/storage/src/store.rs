@@ -4,13 +4,13 @@
 
 use crate::{
     Actor, Backend, BallotRejected, Finalization, FrozenRanking, NewBallot, Result, Storage,
-    StoredBallot, User, accounts, ballots, dialect::Dialect, org, rounds,
+    StoredBallot, TokenInfo, User, accounts, ballots, dialect::Dialect, org, rounds,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{
-    Agency, AgencyId, Period, Person, PersonId, Post, PostRole, Role, Round, RoundId, RoundState,
-    Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
+    Agency, AgencyId, OrgSnapshot, Period, Person, PersonId, Post, PostRole, Role, Round, RoundId,
+    RoundState, Tally, Transition, Unit, UnitId, UserId, settings::RoundSettings,
 };
 use sqlx::{Pool, Postgres, Sqlite};
 
@@ -46,28 +46,42 @@ impl<DB: Dialect> Storage for Store<DB> {
         DB::BACKEND
     }
 
-    async fn create_agency(&self, name: &str) -> Result<Agency> {
-        org::create_agency(&self.pool, name).await
+    async fn create_agency(&self, name: &str, actor: &Actor, at: DateTime<Utc>) -> Result<Agency> {
+        org::create_agency(&self.pool, name, actor, at).await
     }
 
     async fn agencies(&self) -> Result<Vec<Agency>> {
         org::agencies(&self.pool).await
     }
 
-    async fn create_unit(&self, agency: AgencyId, name: &str, kind: &str) -> Result<Unit> {
-        org::create_unit(&self.pool, agency, name, kind).await
+    async fn create_unit(
+        &self,
+        agency: AgencyId,
+        name: &str,
+        kind: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Unit> {
+        org::create_unit(&self.pool, agency, name, kind, actor, at).await
     }
 
     async fn units(&self) -> Result<Vec<Unit>> {
         org::units(&self.pool).await
     }
 
-    async fn set_unit_active(&self, unit: UnitId, active: bool, on: NaiveDate) -> Result<()> {
-        org::set_unit_active(&self.pool, unit, active, on).await
+    async fn set_unit_active(
+        &self,
+        unit: UnitId,
+        active: bool,
+        on: NaiveDate,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        org::set_unit_active(&self.pool, unit, active, on, actor, at).await
     }
 
-    async fn create_person(&self, name: &str) -> Result<Person> {
-        org::create_person(&self.pool, name).await
+    async fn create_person(&self, name: &str, actor: &Actor, at: DateTime<Utc>) -> Result<Person> {
+        org::create_person(&self.pool, name, actor, at).await
     }
 
     async fn people(&self) -> Result<Vec<Person>> {
@@ -80,8 +94,10 @@ impl<DB: Dialect> Storage for Store<DB> {
         unit: UnitId,
         role: PostRole,
         start: NaiveDate,
+        actor: &Actor,
+        at: DateTime<Utc>,
     ) -> Result<Post> {
-        org::assign_post(&self.pool, person, unit, role, start).await
+        org::assign_post(&self.pool, person, unit, role, start, actor, at).await
     }
 
     async fn posts(&self) -> Result<Vec<Post>> {
@@ -149,6 +165,14 @@ impl<DB: Dialect> Storage for Store<DB> {
         rounds::frozen_ranking(&self.pool, id).await
     }
 
+    async fn org_snapshot(&self, id: RoundId) -> Result<Option<OrgSnapshot>> {
+        rounds::org_snapshot(&self.pool, id).await
+    }
+
+    async fn published_head(&self, id: RoundId) -> Result<Option<minping_domain::audit::Head>> {
+        rounds::published_head(&self.pool, id).await
+    }
+
     async fn insert_ballots(
         &self,
         batch: &[NewBallot],
@@ -182,8 +206,10 @@ impl<DB: Dialect> Storage for Store<DB> {
         role: Role,
         unit: Option<UnitId>,
         password_hash: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
     ) -> Result<User> {
-        accounts::create_user(&self.pool, name, role, unit, password_hash).await
+        accounts::create_user(&self.pool, name, role, unit, password_hash, actor, at).await
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
@@ -194,12 +220,57 @@ impl<DB: Dialect> Storage for Store<DB> {
         accounts::user(&self.pool, id).await
     }
 
-    async fn add_token(&self, user: UserId, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
-        accounts::add_token(&self.pool, user, token_hash, at).await
+    async fn users(&self) -> Result<Vec<User>> {
+        accounts::users(&self.pool).await
     }
 
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
-        accounts::user_by_token(&self.pool, token_hash).await
+    async fn set_user_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        accounts::set_user_disabled(&self.pool, user, disabled, actor, at).await
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        accounts::set_password(&self.pool, user, password_hash, actor, at).await
+    }
+
+    async fn add_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires: DateTime<Utc>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        accounts::add_token(&self.pool, user, token_hash, expires, actor, at).await
+    }
+
+    async fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenInfo>> {
+        accounts::tokens(&self.pool, user).await
+    }
+
+    async fn revoke_tokens(
+        &self,
+        user: UserId,
+        token: Option<&str>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        accounts::revoke_tokens(&self.pool, user, token, actor, at).await
+    }
+
+    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+        accounts::user_by_token(&self.pool, token_hash, now).await
     }
 
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<String>> {

@@ -1,14 +1,30 @@
-//! CSRF protection for every form: a random token in a `SameSite=Strict` cookie that each
-//! form repeats in a hidden `_csrf` field (double submit). A cross-site page can make the
-//! browser send the cookie but cannot read it to fill the field.
+//! CSRF protection for every form, in three layers:
+//!
+//! - a random nonce in a `SameSite=Strict` cookie, and in each form a token that is the
+//!   server's MAC of that nonce and, once someone has signed in, the session's id: a
+//!   cross-site page can make the browser send the cookie but can neither read it nor
+//!   compute the token, and a cookie planted from elsewhere (a sibling site, a network on
+//!   plain HTTP) is useless without the deployment's key; signing in starts a new session,
+//!   so forms from before it expire;
+//! - for every unsafe request to a page, the browser's own word on where it came from:
+//!   `Sec-Fetch-Site` must say the same origin (or a typed address), and an `Origin`, when
+//!   sent, must be this host;
+//! - `SameSite` cookies.
+//!
+//! The API is asked with a bearer token, or by nobody, and needs none of this; a request to
+//! it that a session cookie signs in is held to the browser's word on where it came from.
 
-use crate::error::PageError;
+use crate::{
+    auth::SESSION_USER, error::PageError, session::COOKIE as SESSION_COOKIE, state::Shared,
+};
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Multipart, Request, multipart::MultipartError},
-    http::{HeaderValue, StatusCode, header, request::Parts},
+    extract::{
+        FromRequest, FromRequestParts, Multipart, Request, State, multipart::MultipartError,
+    },
+    http::{HeaderValue, Method, StatusCode, header, request::Parts},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use rand::RngCore;
 use serde::de::DeserializeOwned;
@@ -18,7 +34,7 @@ pub const COOKIE: &str = "minping_csrf";
 /// The hidden form field's name.
 pub const FIELD: &str = "_csrf";
 
-/// This visitor's CSRF token, to print into forms.
+/// This visitor's CSRF token, to print into forms (and to expect back).
 #[derive(Clone, Debug)]
 pub struct CsrfToken(pub String);
 
@@ -34,27 +50,83 @@ pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a st
         .map(|(_, v)| v)
 }
 
-/// Gives every visitor a token: the existing cookie's, or a new one set on the response.
-pub async fn ensure_cookie(mut req: Request, next: Next) -> Response {
+/// The form token for a nonce and a session: the deployment's MAC of both, so it cannot be
+/// made without the key and does not carry over from one session to another.
+pub fn form_token(state: &Shared, nonce: &str, session: &str) -> String {
+    let mac = state
+        .app
+        .sign("csrf", format!("{nonce}|{session}").as_bytes());
+    mac[..32].to_string()
+}
+
+/// Whether an unsafe request to a page came from this site, by what the browser says of it.
+/// `Sec-Fetch-Site` decides when sent (every current browser sends it); else an `Origin`
+/// naming another host refuses. `Origin: null` says nothing: browsers send it for the
+/// site's own forms too, under `Referrer-Policy: no-referrer`. Requests that say nothing
+/// (older browsers, scripts) are left to the token check.
+fn same_site(parts: &axum::http::HeaderMap) -> bool {
+    let header = |name: &str| parts.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (header("origin"), header("host")) {
+        (None | Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
+}
+
+/// Gives every visitor a nonce (the existing cookie's, or a new one set on the response) and
+/// the form token that goes with it, and refuses unsafe page requests that a browser says
+/// came from another site.
+pub async fn ensure_cookie(State(state): State<Shared>, mut req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // The API is outside this unless a session cookie, not a token, says who is asking.
+    let by_cookie = !req.uri().path().starts_with("/api/")
+        || !req.headers().contains_key(header::AUTHORIZATION)
+            && cookie(req.headers(), SESSION_COOKIE).is_some();
+    if unsafe_method && by_cookie && !same_site(req.headers()) {
+        return refused().into_response();
+    }
     let existing = cookie(req.headers(), COOKIE)
         .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(String::from);
     let fresh = existing.is_none();
-    let token = existing.unwrap_or_else(|| {
+    let nonce = existing.unwrap_or_else(|| {
         let mut bytes = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut bytes);
         hex::encode(bytes)
     });
-    req.extensions_mut().insert(CsrfToken(token.clone()));
+    // Bound to the session once someone signs in to it (signing in starts a new one), and
+    // to none before: a visitor's session may begin while a page renders (the language
+    // they chose is kept in it), which must not void the form on that page.
+    let signed_in = match req.extensions().get::<tower_sessions::Session>() {
+        Some(session) => matches!(session.get::<i64>(SESSION_USER).await, Ok(Some(_))),
+        None => false,
+    };
+    let session = match signed_in {
+        true => cookie(req.headers(), SESSION_COOKIE).unwrap_or(""),
+        false => "",
+    };
+    let token = form_token(&state, &nonce, session);
+    req.extensions_mut().insert(CsrfToken(token));
     let mut response = next.run(req).await;
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
     if fresh
         && let Ok(v) = HeaderValue::from_str(&format!(
-            "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+            "{COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Strict{secure}"
         ))
     {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// The token a request's form must carry.
+fn expected(req: &Request) -> Option<String> {
+    req.extensions().get::<CsrfToken>().map(|t| t.0.clone())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
@@ -76,7 +148,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let expected = cookie(req.headers(), COOKIE).map(String::from);
+        let expected = expected(&req);
         let body = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 PageError::new(e.status(), "表单过大 · Form too large")
@@ -113,7 +185,7 @@ impl<S: Send + Sync> FromRequest<S> for CsrfUpload {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let expected = cookie(req.headers(), COOKIE).map(String::from);
+        let expected = expected(&req);
         let multipart = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -158,17 +230,18 @@ fn token_in(pairs: &[(String, String)]) -> Option<&str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Whether the form sent the cookie's token; a 403 page if not.
+/// Whether the form sent the visitor's token; a 403 page if not.
 fn check(expected: Option<&str>, sent: Option<&str>) -> Result<(), PageError> {
     let valid = matches!((expected, sent), (Some(a), Some(b)) if constant_time_eq(a.as_bytes(), b.as_bytes()));
-    if valid {
-        Ok(())
-    } else {
-        Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "表单已过期或来源不明，请返回刷新后重试 · The form expired or came from elsewhere; go back, reload and try again",
-        ))
-    }
+    if valid { Ok(()) } else { Err(refused()) }
+}
+
+/// The page for a form that did not come from this site, or from an earlier session.
+fn refused() -> PageError {
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        "表单已过期或来源不明，请返回刷新后重试 · The form expired or came from elsewhere; go back, reload and try again",
+    )
 }
 
 /// Compares two tokens in time that does not depend on where they differ.

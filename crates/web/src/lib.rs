@@ -14,6 +14,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod ratelimit;
+pub mod security;
 pub mod session;
 pub mod state;
 
@@ -87,20 +88,25 @@ pub fn router(state: Shared) -> Router {
         )));
     let app = if limited {
         app.layer(ratelimit::submissions())
+            .layer(axum::middleware::from_fn_with_state(
+                ratelimit::Lookups::new(),
+                ratelimit::limit_lookups,
+            ))
     } else {
         app
     };
-    app.layer(axum::middleware::from_fn(csrf::ensure_cookie))
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::flash::carry,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::ensure_cookie,
+        ))
         .layer(session::layer(state.clone()))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        // No page tells the next site where the visitor came from: a ballot page's address
-        // must not travel on in a Referer header.
-        .layer(
-            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-                axum::http::header::REFERRER_POLICY,
-                axum::http::HeaderValue::from_static("no-referrer"),
-            ),
-        )
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    security::headers(app, state.secure_cookies)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             client::identify,

@@ -59,11 +59,16 @@ impl SessionStore for StorageSessionStore {
     }
 }
 
-/// The session layer: an HttpOnly, SameSite=Lax cookie that lapses after 8 idle hours.
+/// The session cookie's name.
+pub const COOKIE: &str = "minping_session";
+
+/// The session layer: an HttpOnly, SameSite=Lax cookie (`Secure` when the deployment says
+/// so) that lapses after 8 idle hours.
 pub fn layer(state: Shared) -> SessionManagerLayer<StorageSessionStore> {
+    let secure = state.secure_cookies;
     SessionManagerLayer::new(StorageSessionStore(state))
-        .with_name("minping_session")
-        .with_secure(false)
+        .with_name(COOKIE)
+        .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(Duration::hours(8)))

@@ -11,6 +11,11 @@ pub struct AppState {
     pub base_url: String,
     /// Whether public submissions and sign-ins are rate-limited (on unless turned off).
     pub rate_limit: bool,
+    /// Evidence each client address may send per hour.
+    pub evidence_quota: std::sync::Arc<crate::ratelimit::EvidenceQuota>,
+    /// Whether cookies are `Secure` (sent over HTTPS only) and HSTS is sent: on behind
+    /// HTTPS, off only for a demo or a test on plain HTTP.
+    pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed (see [`crate::client`]).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How often the open round is scanned for stuffing while ballots arrive; `None` only
@@ -25,10 +30,15 @@ impl AppState {
     /// The web state of an application.
     pub fn new(app: App, base_url: String) -> Self {
         let trusted_proxies = app.settings().trusted_proxies.clone();
+        let evidence_quota = std::sync::Arc::new(crate::ratelimit::EvidenceQuota::new(
+            app.settings().evidence.per_client_mib_per_hour,
+        ));
         Self {
+            evidence_quota,
             app,
             base_url,
             rate_limit: true,
+            secure_cookies: false,
             trusted_proxies,
             scan_every: Some(std::time::Duration::from_secs(60)),
         }
@@ -48,6 +58,12 @@ impl AppState {
                 self.trusted_proxies.push(p);
             }
         }
+        self
+    }
+
+    /// The same state with `Secure` cookies and HSTS (see [`AppState::secure_cookies`]).
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
         self
     }
 

@@ -172,7 +172,9 @@ fn clamp_steps<const N: usize>(
 /// The people the demo acts as, each through their own account.
 struct Cast {
     organizer: Actor,
-    investigator: Actor,
+    /// Two investigators: the one who substantiates a report is never the one who took it
+    /// in or opened it.
+    investigators: [Actor; 2],
 }
 
 /// Creates the demo's accounts, one per role (the unit account for 不动产登记中心).
@@ -189,10 +191,27 @@ async fn accounts(app: &App) -> Result<Cast> {
         if role == Role::Unit && unit.is_none() {
             continue;
         }
-        accounts::add_user(app, role.as_str(), role, DEMO_PASSWORD, unit).await?;
+        accounts::add_user(
+            app,
+            role.as_str(),
+            role,
+            DEMO_PASSWORD,
+            unit,
+            &Actor::system(),
+        )
+        .await?;
     }
+    accounts::add_user(
+        app,
+        "investigator2",
+        Role::Investigator,
+        DEMO_PASSWORD,
+        None,
+        &Actor::system(),
+    )
+    .await?;
     let mut cast = Vec::new();
-    for name in ["organizer", "investigator"] {
+    for name in ["organizer", "investigator", "investigator2"] {
         let user = app
             .store()
             .user_by_name(name)
@@ -203,11 +222,12 @@ async fn accounts(app: &App) -> Result<Cast> {
             name: user.name,
         });
     }
-    let investigator = cast.pop().context("two accounts")?;
-    let organizer = cast.pop().context("two accounts")?;
+    let second = cast.pop().context("three accounts")?;
+    let first = cast.pop().context("three accounts")?;
+    let organizer = cast.pop().context("three accounts")?;
     Ok(Cast {
         organizer,
-        investigator,
+        investigators: [first, second],
     })
 }
 
@@ -253,12 +273,12 @@ pub async fn seed(
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut agency_units: Vec<Vec<usize>> = Vec::new();
     for (agency_name, specs) in DISTRICT {
-        let agency = org::create_agency(&app, agency_name)
+        let agency = org::create_agency(&app, agency_name, &Actor::system())
             .await
             .with_context(|| format!("creating {agency_name}"))?;
         let mut members = Vec::new();
         for spec in specs.iter() {
-            let unit = org::create_unit(&app, agency.id, spec.name, None)
+            let unit = org::create_unit(&app, agency.id, spec.name, None, &Actor::system())
                 .await
                 .with_context(|| format!("creating {agency_name} {}", spec.name))?;
             by_name.insert(
@@ -332,7 +352,15 @@ pub async fn seed(
         for (_, report) in reports::HISTORY.iter().filter(|(at, _)| *at == r) {
             let received = time.day(opened) + Duration::days(rng.gen_range(5..40));
             let concluded = (received + Duration::days(rng.gen_range(15..30))).min(close_day);
-            reports::file(&app, &time, report, received, concluded, &cast.investigator).await?;
+            reports::file(
+                &app,
+                &time,
+                report,
+                received,
+                concluded,
+                &cast.investigators,
+            )
+            .await?;
             reports_filed += 1;
         }
 
@@ -399,7 +427,8 @@ pub async fn seed(
                 &app,
                 s.id,
                 true,
-                "区委常委会研究决定（演示数据）",
+                "按评议规则确认（演示数据）",
+                Some("区委常委会会议纪要（演示数据）"),
                 &cast.organizer,
             )
             .await?;
@@ -440,7 +469,7 @@ pub async fn seed(
             if after == r {
                 let i = index(agency, unit)?;
                 time.set(time.day(decided) + Duration::days(20), 10, 0);
-                org::set_unit_active(&app, units[i].id, false).await?;
+                org::set_unit_active(&app, units[i].id, false, &Actor::system()).await?;
                 units[i].active = false;
             }
         }
@@ -495,7 +524,7 @@ pub async fn seed(
     for (k, report) in reports::OPEN_QUARTER.iter().enumerate() {
         let span = days.max(1);
         let received = time.day(opened) + Duration::days(span * k as i64 / 5);
-        reports::file(&app, &time, report, received, today, &cast.investigator).await?;
+        reports::file(&app, &time, report, received, today, &cast.investigators).await?;
         reports_filed += 1;
     }
     posts.give_until(&app, &units, today).await?;

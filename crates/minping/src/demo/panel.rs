@@ -89,7 +89,7 @@ pub(super) async fn register(app: &App, seed: u64) -> Result<usize> {
             },
         });
     }
-    let report = panel::import_rows(app, rows, false).await?;
+    let report = panel::import_rows(app, rows, false, &Actor::system()).await?;
     ensure!(
         report.rejected.is_empty(),
         "the demo registry refused rows: {:?}",
@@ -107,9 +107,9 @@ pub(super) async fn draw_and_mail(
     actor: &Actor,
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<String>> {
-    draws::freeze(app, round, None).await?;
+    draws::freeze(app, round, None, &Actor::system()).await?;
     let drawn = draws::draw_sample(app, round, seed, actor).await?;
-    draws::record_mailing(app, round, &[], true, "mailed").await?;
+    draws::record_mailing(app, round, &[], true, "mailed", &Actor::system()).await?;
     let mut codes: Vec<String> = drawn
         .members
         .iter()

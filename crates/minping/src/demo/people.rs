@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDate};
 use minping_app::{App, org};
 use minping_domain::{PersonId, PostRole};
+use minping_storage::Actor;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -235,7 +236,8 @@ impl Posts {
             let id = match self.ids[person] {
                 Some(id) => id,
                 None => {
-                    let created = org::create_person(app, &self.plan.names[person]).await?;
+                    let created =
+                        org::create_person(app, &self.plan.names[person], &Actor::system()).await?;
                     self.ids[person] = Some(created.id);
                     created.id
                 }
@@ -245,7 +247,7 @@ impl Posts {
             } else {
                 PostRole::SupervisingLeader
             };
-            org::assign_post_from(app, id, units[unit].id, role, date)
+            org::assign_post_from(app, id, units[unit].id, role, date, &Actor::system())
                 .await
                 .with_context(|| format!("assigning {} on {date}", self.plan.names[person]))?;
             self.given.insert((unit, head), date);

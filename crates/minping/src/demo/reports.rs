@@ -76,8 +76,9 @@ pub(super) async fn file(
     report: &DemoReport,
     received: NaiveDate,
     concluded: NaiveDate,
-    investigator: &Actor,
+    investigators: &[Actor; 2],
 ) -> Result<()> {
+    let [investigator, second] = investigators;
     let unit = app
         .store()
         .units()
@@ -93,7 +94,8 @@ pub(super) async fn file(
         contact: None,
         occurred_on: Some(received - Duration::days(7)),
     };
-    let filed = reports::file(app, draft, &[], report.source).await?;
+    let taken_by = (report.source != ReportSource::Web).then_some(investigator);
+    let filed = reports::file(app, draft, &[], report.source, taken_by).await?;
     let (opened, finding) = match report.outcome {
         Outcome::Received => return Ok(()),
         Outcome::Investigating(why) => (why, None),
@@ -104,15 +106,7 @@ pub(super) async fn file(
     reports::step(app, filed.id, "investigating", opened, None, investigator).await?;
     if let Some((found, action)) = finding {
         time.set(concluded, 16, 0);
-        reports::step(
-            app,
-            filed.id,
-            "substantiated",
-            found,
-            Some(action),
-            investigator,
-        )
-        .await?;
+        reports::step(app, filed.id, "substantiated", found, Some(action), second).await?;
     }
     Ok(())
 }

@@ -7,11 +7,13 @@
 use super::{Conflict, response_from};
 use crate::{
     Actor, Result, StorageError,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sql::corrupt,
 };
 use chrono::{DateTime, Utc};
 use minping_domain::RoundId;
+use serde_json::json;
 use sqlx::{Pool, Row};
 
 fn conflict_from<DB: Dialect>(r: &DB::Row) -> Result<Conflict> {
@@ -63,6 +65,7 @@ pub(super) async fn resolve_conflict<DB: Dialect>(
     at: DateTime<Utc>,
     tag: &str,
 ) -> Result<Conflict> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     let done = sqlx::query(
         "UPDATE code_conflicts SET state = $1, resolved_by = $2, resolved_at = $3, reason = $4, code_digest = $6, \
          content = CASE WHEN $1 = 'counted' THEN '' ELSE content END \
@@ -74,7 +77,7 @@ pub(super) async fn resolve_conflict<DB: Dialect>(
     .bind(reason)
     .bind(id)
     .bind(tag)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(StorageError::Conflict(
@@ -86,7 +89,19 @@ pub(super) async fn resolve_conflict<DB: Dialect>(
          FROM code_conflicts WHERE id = $1",
     )
     .bind(id)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    conflict_from::<DB>(&row)
+    let conflict = conflict_from::<DB>(&row)?;
+    let change = Change::new(
+        if counted {
+            "conflict.count"
+        } else {
+            "conflict.dismiss"
+        },
+        format!("conflict:{id}"),
+        json!({ "round_id": conflict.round_id.0, "reason": reason }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
+    tx.commit().await?;
+    Ok(conflict)
 }

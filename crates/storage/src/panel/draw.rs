@@ -10,12 +10,14 @@ use super::{
     response_from,
 };
 use crate::{
-    Result, StorageError,
+    Actor, Result, StorageError,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sql::{MAX_BINDS, corrupt},
 };
 use chrono::{DateTime, Utc};
 use minping_domain::RoundId;
+use serde_json::json;
 use sqlx::{Pool, Row};
 use std::collections::BTreeMap;
 
@@ -25,8 +27,10 @@ pub(super) async fn freeze_frame<DB: Dialect>(
     frame: &str,
     frame_hash: &str,
     sample_size: i64,
+    actor: &Actor,
     at: DateTime<Utc>,
 ) -> Result<()> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     sqlx::query(
         "INSERT INTO panel_frames (round_id, frame, frame_hash, sample_size, frozen_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -35,7 +39,7 @@ pub(super) async fn freeze_frame<DB: Dialect>(
     .bind(frame_hash)
     .bind(sample_size)
     .bind(at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(|e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -44,6 +48,13 @@ pub(super) async fn freeze_frame<DB: Dialect>(
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => StorageError::NotFound,
         _ => StorageError::Database(e),
     })?;
+    let change = Change::new(
+        "draw.freeze",
+        format!("round:{round}"),
+        json!({ "frame_hash": frame_hash, "sample_size": sample_size }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -70,14 +81,13 @@ pub(super) async fn frame<DB: Dialect>(
     .transpose()
 }
 
-/// Records the draw. (Who drew is not stored here: [`super::PanelStore::record_draw`]'s
-/// actor goes unused.)
 pub(super) async fn record_draw<DB: Dialect>(
     pool: &Pool<DB>,
     round: RoundId,
     seed: &str,
     allocation: &str,
     sample: &[(i64, String, String)],
+    actor: &Actor,
     at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
@@ -107,6 +117,12 @@ pub(super) async fn record_draw<DB: Dialect>(
         });
         q.build().execute(&mut *tx).await?;
     }
+    let change = Change::new(
+        "draw.record",
+        format!("round:{round}"),
+        json!({ "seed": seed, "drawn": sample.len() }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -138,6 +154,8 @@ pub(super) async fn set_mail_status<DB: Dialect>(
     round: RoundId,
     members: &[i64],
     status: MailStatus,
+    actor: &Actor,
+    at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     for &member in members {
@@ -153,6 +171,12 @@ pub(super) async fn set_mail_status<DB: Dialect>(
             return Err(StorageError::NotFound);
         }
     }
+    let change = Change::new(
+        "mailing.record",
+        format!("round:{round}"),
+        json!({ "status": status.as_str(), "members": members }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     Ok(())
 }

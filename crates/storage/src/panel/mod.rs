@@ -10,6 +10,7 @@ mod draw;
 mod paper;
 pub(crate) use paper::PAPER_OUTCOME;
 mod registry;
+mod reprints;
 
 use crate::{Actor, Response, Result, Store, dialect::Dialect, sql::corrupt};
 use async_trait::async_trait;
@@ -176,19 +177,52 @@ pub struct PaperEntry {
     pub created_at: DateTime<Utc>,
 }
 
+/// A request to reprint a round's codes after mailing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reprint {
+    /// Its id.
+    pub id: i64,
+    /// The round.
+    pub round_id: RoundId,
+    /// Why (forms lost in the post, a misprint).
+    pub reason: String,
+    /// `pending`, `approved`, `refused` or `used`.
+    pub state: String,
+    /// Who asked.
+    pub asked_by: Option<String>,
+    /// When.
+    pub asked_at: DateTime<Utc>,
+    /// Who approved or refused it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
 /// What the panel needs from a database.
 #[async_trait]
 pub trait PanelStore: Send + Sync {
     /// Adds members in one transaction; returns each one's new id, or `None` if a member
     /// with the same name and phone is already registered (or earlier in the same list).
-    async fn add_members(&self, members: &[NewMember]) -> Result<Vec<Option<i64>>>;
+    async fn add_members(
+        &self,
+        members: &[NewMember],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Option<i64>>>;
     /// Lists members.
     async fn members(&self, filter: &MemberFilter) -> Result<Vec<Member>>;
     /// Counts members matching a filter (limit and offset ignored).
     async fn member_count(&self, filter: &MemberFilter) -> Result<i64>;
     /// Takes an active member off the panel from a day, with a reason; history stays, and
     /// a member who already left keeps the first record (Conflict).
-    async fn deactivate_member(&self, id: i64, on: NaiveDate, reason: &str) -> Result<()>;
+    async fn deactivate_member(
+        &self,
+        id: i64,
+        on: NaiveDate,
+        reason: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     /// Active members not drawn in any of the `exclude_last` rounds before `round`
     /// (by quarter), as (id, group).
     async fn eligible(&self, round: RoundId, exclude_last: usize) -> Result<Vec<(i64, String)>>;
@@ -199,6 +233,7 @@ pub trait PanelStore: Send + Sync {
         frame: &str,
         frame_hash: &str,
         sample_size: i64,
+        actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()>;
     /// A round's frozen frame.
@@ -224,6 +259,8 @@ pub trait PanelStore: Send + Sync {
         round: RoundId,
         members: &[i64],
         status: MailStatus,
+        actor: &Actor,
+        at: DateTime<Utc>,
     ) -> Result<()>;
     /// Response figures per group.
     async fn response_counts(&self, round: RoundId) -> Result<Vec<StratumCounts>>;
@@ -265,6 +302,28 @@ pub trait PanelStore: Send + Sync {
     async fn forms_awaiting_second_entry(&self, round: RoundId) -> Result<Vec<PaperEntry>>;
     /// What became of a form, if decided.
     async fn paper_outcome(&self, round: RoundId, form_key: &str) -> Result<Option<String>>;
+    /// Asks to reprint a round's codes after mailing; one request is open at a time
+    /// (Conflict). Returns its id.
+    async fn ask_reprint(
+        &self,
+        round: RoundId,
+        reason: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<i64>;
+    /// Approves or refuses a pending reprint; the organizer who asked cannot (Conflict).
+    async fn decide_reprint(
+        &self,
+        id: i64,
+        approve: bool,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Uses a round's approved reprint for one printing, recording it; none approved is a
+    /// Conflict. Returns its id.
+    async fn use_reprint(&self, round: RoundId, actor: &Actor, at: DateTime<Utc>) -> Result<i64>;
+    /// A round's reprint requests, newest first.
+    async fn reprints(&self, round: RoundId) -> Result<Vec<Reprint>>;
     /// Decides a disputed form without a ballot (dismissed as unreadable), taking its two
     /// entries; a form whose entries are gone (counted or dismissed meanwhile) is a Conflict.
     async fn close_paper_form(
@@ -289,8 +348,13 @@ fn response_from(s: Option<String>) -> Result<Option<Response>> {
 
 #[async_trait]
 impl<DB: Dialect> PanelStore for Store<DB> {
-    async fn add_members(&self, members: &[NewMember]) -> Result<Vec<Option<i64>>> {
-        registry::add_members(&self.pool, members).await
+    async fn add_members(
+        &self,
+        members: &[NewMember],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Option<i64>>> {
+        registry::add_members(&self.pool, members, actor, at).await
     }
 
     async fn members(&self, filter: &MemberFilter) -> Result<Vec<Member>> {
@@ -301,8 +365,15 @@ impl<DB: Dialect> PanelStore for Store<DB> {
         registry::member_count(&self.pool, filter).await
     }
 
-    async fn deactivate_member(&self, id: i64, on: NaiveDate, reason: &str) -> Result<()> {
-        registry::deactivate_member(&self.pool, id, on, reason).await
+    async fn deactivate_member(
+        &self,
+        id: i64,
+        on: NaiveDate,
+        reason: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        registry::deactivate_member(&self.pool, id, on, reason, actor, at).await
     }
 
     async fn eligible(&self, round: RoundId, exclude_last: usize) -> Result<Vec<(i64, String)>> {
@@ -315,9 +386,10 @@ impl<DB: Dialect> PanelStore for Store<DB> {
         frame: &str,
         frame_hash: &str,
         sample_size: i64,
+        actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        draw::freeze_frame(&self.pool, round, frame, frame_hash, sample_size, at).await
+        draw::freeze_frame(&self.pool, round, frame, frame_hash, sample_size, actor, at).await
     }
 
     async fn frame(&self, round: RoundId) -> Result<Option<FrozenFrame>> {
@@ -330,10 +402,10 @@ impl<DB: Dialect> PanelStore for Store<DB> {
         seed: &str,
         allocation: &str,
         sample: &[(i64, String, String)],
-        _actor: &Actor,
+        actor: &Actor,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        draw::record_draw(&self.pool, round, seed, allocation, sample, at).await
+        draw::record_draw(&self.pool, round, seed, allocation, sample, actor, at).await
     }
 
     async fn sample(&self, round: RoundId) -> Result<Vec<SampleRow>> {
@@ -345,8 +417,10 @@ impl<DB: Dialect> PanelStore for Store<DB> {
         round: RoundId,
         members: &[i64],
         status: MailStatus,
+        actor: &Actor,
+        at: DateTime<Utc>,
     ) -> Result<()> {
-        draw::set_mail_status(&self.pool, round, members, status).await
+        draw::set_mail_status(&self.pool, round, members, status, actor, at).await
     }
 
     async fn response_counts(&self, round: RoundId) -> Result<Vec<StratumCounts>> {
@@ -403,6 +477,34 @@ impl<DB: Dialect> PanelStore for Store<DB> {
 
     async fn paper_outcome(&self, round: RoundId, form_key: &str) -> Result<Option<String>> {
         paper::paper_outcome(&self.pool, round, form_key).await
+    }
+
+    async fn ask_reprint(
+        &self,
+        round: RoundId,
+        reason: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
+        reprints::ask_reprint(&self.pool, round, reason, actor, at).await
+    }
+
+    async fn decide_reprint(
+        &self,
+        id: i64,
+        approve: bool,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        reprints::decide_reprint(&self.pool, id, approve, actor, at).await
+    }
+
+    async fn use_reprint(&self, round: RoundId, actor: &Actor, at: DateTime<Utc>) -> Result<i64> {
+        reprints::use_reprint(&self.pool, round, actor, at).await
+    }
+
+    async fn reprints(&self, round: RoundId) -> Result<Vec<Reprint>> {
+        reprints::reprints(&self.pool, round).await
     }
 
     async fn close_paper_form(

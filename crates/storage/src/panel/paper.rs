@@ -7,10 +7,12 @@
 use super::PaperEntry;
 use crate::{
     Actor, Result, StorageError,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
 };
 use chrono::{DateTime, Utc};
 use minping_domain::{RoundId, UserId};
+use serde_json::json;
 use sqlx::{Pool, Row};
 use std::collections::BTreeMap;
 
@@ -205,6 +207,12 @@ pub(super) async fn close_paper_form<DB: Dialect>(
         }
         _ => StorageError::Database(e),
     })?;
+    let change = Change::new(
+        "paper.dismiss",
+        format!("paper_form:{round}:{form_key}"),
+        json!({ "outcome": outcome }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -6,12 +6,14 @@
 
 use super::{Member, MemberFilter};
 use crate::{
-    Result, StorageError,
+    Actor, Result, StorageError,
+    audit::{Change, record},
     dialect::{Dialect, RowsAffected},
     sql::corrupt,
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use minping_domain::{RoundId, panel::NewMember};
+use serde_json::json;
 use sqlx::{Pool, Row};
 use std::collections::HashSet;
 
@@ -64,6 +66,8 @@ fn member_where(filter: &MemberFilter) -> (String, Vec<String>) {
 pub(super) async fn add_members<DB: Dialect>(
     pool: &Pool<DB>,
     members: &[NewMember],
+    actor: &Actor,
+    at: DateTime<Utc>,
 ) -> Result<Vec<Option<i64>>> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     let mut seen = HashSet::new();
@@ -90,6 +94,14 @@ pub(super) async fn add_members<DB: Dialect>(
         .await?;
         out.push(id);
     }
+    // Who joined, by id: their details stay in the register.
+    let added: Vec<i64> = out.iter().flatten().copied().collect();
+    let change = Change::new(
+        "panel.import",
+        "panel",
+        json!({ "added": added, "skipped": out.len() - added.len() }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -137,26 +149,36 @@ pub(super) async fn deactivate_member<DB: Dialect>(
     id: i64,
     on: NaiveDate,
     reason: &str,
+    actor: &Actor,
+    at: DateTime<Utc>,
 ) -> Result<()> {
+    let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
     let done = sqlx::query(
         "UPDATE panel_members SET active = FALSE, left_on = $1, left_reason = $2 WHERE id = $3 AND active = TRUE",
     )
     .bind(on)
     .bind(reason)
     .bind(id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         // Keep the first record of when and why a member left.
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM panel_members WHERE id = $1")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await?;
         return Err(match exists {
             Some(_) => StorageError::Conflict("this member has already left the panel".into()),
             None => StorageError::NotFound,
         });
     }
+    let change = Change::new(
+        "panel.deactivate",
+        format!("member:{id}"),
+        json!({ "on": on, "reason": reason }),
+    );
+    record::<DB>(&mut tx, actor, at, &change).await?;
+    tx.commit().await?;
     Ok(())
 }
 

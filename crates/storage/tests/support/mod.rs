@@ -114,11 +114,24 @@ pub fn organizer() -> Actor {
 
 /// An agency with `n` units named 科室1…科室n.
 pub async fn units(store: &dyn Storage, n: usize) -> Vec<Unit> {
-    let agency = store.create_agency("南川区民政局").await.expect("agency");
+    let agency = store
+        .create_agency(
+            "南川区民政局",
+            &minping_storage::Actor::system(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("agency");
     let mut units = Vec::with_capacity(n);
     for i in 1..=n {
         let unit = store
-            .create_unit(agency.id, &format!("科室{i:02}"), "科室")
+            .create_unit(
+                agency.id,
+                &format!("科室{i:02}"),
+                "科室",
+                &minping_storage::Actor::system(),
+                chrono::Utc::now(),
+            )
             .await
             .expect("unit");
         units.push(unit);

@@ -46,11 +46,11 @@ pub struct FreezeRequest {
     responses((status = 201, body = FrameBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn freeze_frame(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<FreezeRequest>,
 ) -> Result<(StatusCode, Json<FrameBody>), ApiError> {
-    let frozen = draws::freeze(&state, RoundId(id), body.sample_size).await?;
+    let frozen = draws::freeze(&state, RoundId(id), body.sample_size, &user.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(FrameBody {
@@ -181,16 +181,18 @@ pub struct Nonrespondent {
 }
 
 /// Drawn members who have not answered and whose form was not returned undeliverable or
-/// refused, in the post office's order (organizer).
+/// refused, in the post office's order (organizer). Refused (409) while a reprint of the
+/// codes is pending; every reading is logged.
 #[utoipa::path(get, path = "/api/v1/rounds/{id}/panel/nonrespondents", security(("token" = [])),
-    params(("id" = i64, Path, description = "round id")), responses((status = 200, body = Vec<Nonrespondent>)))]
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 200, body = Vec<Nonrespondent>), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn nonrespondents(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<Nonrespondent>>, ApiError> {
     Ok(Json(
-        draws::nonrespondents(&state, RoundId(id))
+        draws::nonrespondents(&state, RoundId(id), &user.actor())
             .await?
             .into_iter()
             .map(|s| Nonrespondent {
@@ -223,7 +225,7 @@ pub struct MailUpdate {
     params(("id" = i64, Path, description = "round id")), responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn mail_status(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<MailUpdate>,
 ) -> Result<StatusCode, ApiError> {
@@ -233,6 +235,7 @@ pub async fn mail_status(
         &body.member_ids,
         body.all_drawn,
         &body.status,
+        &user.actor(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -326,11 +329,11 @@ pub struct MailingQuery {
     responses((status = 200, content_type = "text/csv", body = String), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn mailing_csv(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
     super::panel::ApiQuery(q): super::panel::ApiQuery<MailingQuery>,
 ) -> Result<axum::response::Response, ApiError> {
-    let table = forms::mailing_list(&state, RoundId(id), q.pending).await?;
+    let table = forms::mailing_list(&state, RoundId(id), q.pending, &user.actor()).await?;
     let name = if q.pending { "reminders" } else { "mailing" };
     Ok(download::attachment(
         download::CSV,
@@ -346,10 +349,10 @@ pub async fn mailing_csv(
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn forms_pdf(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
-    let pdf = forms::personalised(&state, RoundId(id), |_, _| {}).await?;
+    let pdf = forms::personalised(&state, RoundId(id), &user.actor(), |_, _| {}).await?;
     Ok(download::attachment(
         download::PDF,
         &format!("round-{id}-forms.pdf"),
@@ -373,4 +376,101 @@ pub async fn open_form_pdf(
         &format!("round-{id}-open-channel.pdf"),
         pdf,
     ))
+}
+
+/// A request to reprint a round's codes after mailing.
+#[derive(Serialize, ToSchema)]
+pub struct ReprintBody {
+    /// Its id.
+    pub id: i64,
+    /// Why.
+    pub reason: String,
+    /// `pending`, `approved`, `refused` or `used`.
+    pub state: String,
+    /// Who asked.
+    pub asked_by: Option<String>,
+    /// When.
+    pub asked_at: chrono::DateTime<chrono::Utc>,
+    /// Who approved or refused it.
+    pub decided_by: Option<String>,
+}
+
+impl From<minping_storage::Reprint> for ReprintBody {
+    fn from(r: minping_storage::Reprint) -> Self {
+        Self {
+            id: r.id,
+            reason: r.reason,
+            state: r.state,
+            asked_by: r.asked_by,
+            asked_at: r.asked_at,
+            decided_by: r.decided_by,
+        }
+    }
+}
+
+/// Why a reprint is asked for.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReprintRequest {
+    /// Forms lost in the post, a misprint…
+    pub reason: String,
+}
+
+/// A round's reprint requests, newest first (organizer).
+#[utoipa::path(get, path = "/api/v1/rounds/{id}/reprints", security(("token" = [])),
+    params(("id" = i64, Path, description = "round id")), responses((status = 200, body = Vec<ReprintBody>)))]
+pub async fn reprints(
+    State(state): State<Shared>,
+    _: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<ReprintBody>>, ApiError> {
+    Ok(Json(
+        forms::reprints(&state, RoundId(id))
+            .await?
+            .into_iter()
+            .map(ReprintBody::from)
+            .collect(),
+    ))
+}
+
+/// Asks to reprint a round's codes after mailing; a second organizer approves (organizer).
+/// While it is pending the list of members who have not answered is refused.
+#[utoipa::path(post, path = "/api/v1/rounds/{id}/reprints", security(("token" = [])), request_body = ReprintRequest,
+    params(("id" = i64, Path, description = "round id")),
+    responses((status = 201, body = ReprintBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn ask_reprint(
+    State(state): State<Shared>,
+    user: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReprintRequest>,
+) -> Result<(StatusCode, Json<ReprintBody>), ApiError> {
+    let reprint = forms::ask_reprint(&state, RoundId(id), &body.reason, &user.actor()).await?;
+    let asked = forms::reprints(&state, RoundId(id))
+        .await?
+        .into_iter()
+        .find(|r| r.id == reprint)
+        .ok_or_else(ApiError::not_found)?;
+    Ok((StatusCode::CREATED, Json(asked.into())))
+}
+
+/// A decision on a reprint.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReprintDecision {
+    /// True approves, false refuses.
+    pub approve: bool,
+}
+
+/// Approves or refuses a reprint: an organizer other than the one who asked (organizer).
+#[utoipa::path(post, path = "/api/v1/reprints/{id}/decision", security(("token" = [])), request_body = ReprintDecision,
+    params(("id" = i64, Path, description = "reprint id")),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn decide_reprint(
+    State(state): State<Shared>,
+    user: Authorized<ORGANIZER>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReprintDecision>,
+) -> Result<StatusCode, ApiError> {
+    forms::decide_reprint(&state, id, body.approve, &user.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`,
 //! which is generated from the same route declarations so it cannot drift.
 
+mod audit;
 pub mod ballots;
 pub mod draws;
 pub mod entry;
@@ -102,6 +103,9 @@ pub fn openapi_router() -> OpenApiRouter<Shared> {
         .routes(routes!(draws::forms_pdf))
         .routes(routes!(draws::mailing_csv))
         .routes(routes!(draws::open_form_pdf))
+        .routes(routes!(draws::reprints, draws::ask_reprint))
+        .routes(routes!(draws::decide_reprint))
+        .routes(routes!(audit::events))
         .routes(routes!(entry::post_paper_entry))
         .routes(routes!(entry::get_adjudication, entry::decide_disputed))
 }

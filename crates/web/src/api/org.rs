@@ -74,7 +74,7 @@ pub struct NewUnit {
     responses((status = 201, body = UnitBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_unit(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewUnit>,
 ) -> Result<(StatusCode, Json<UnitBody>), ApiError> {
     let unit = org::create_unit(
@@ -82,6 +82,7 @@ pub async fn create_unit(
         AgencyId(body.agency_id),
         &body.name,
         body.kind.as_deref(),
+        &user.actor(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(unit.into())))
@@ -101,11 +102,11 @@ pub struct SetActive {
     responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn set_unit_active(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<SetActive>,
 ) -> Result<StatusCode, ApiError> {
-    org::set_unit_active(&state, UnitId(id), body.active).await?;
+    org::set_unit_active(&state, UnitId(id), body.active, &user.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -145,10 +146,10 @@ pub struct NewNamed {
     responses((status = 201, body = AgencyBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn create_agency(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewNamed>,
 ) -> Result<(StatusCode, Json<AgencyBody>), ApiError> {
-    let a = org::create_agency(&state, &body.name).await?;
+    let a = org::create_agency(&state, &body.name, &user.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(AgencyBody {
@@ -189,10 +190,10 @@ pub async fn list_people(
     responses((status = 201, body = PersonBody)))]
 pub async fn create_person(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<NewNamed>,
 ) -> Result<(StatusCode, Json<PersonBody>), ApiError> {
-    let p = org::create_person(&state, &body.name).await?;
+    let p = org::create_person(&state, &body.name, &user.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(PersonBody {
@@ -252,7 +253,7 @@ pub async fn list_posts(
     responses((status = 201, body = PostBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn assign_post(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<PostBody>,
 ) -> Result<(StatusCode, Json<PostBody>), ApiError> {
     let p = org::assign_post_from(
@@ -261,6 +262,7 @@ pub async fn assign_post(
         UnitId(body.unit_id),
         minping_domain::PostRole::parse(&body.role).ok_or(org::OrgError::UnknownPostRole)?,
         body.start,
+        &user.actor(),
     )
     .await?;
     Ok((

@@ -207,7 +207,7 @@ pub struct ImportResult {
     responses((status = 200, body = ImportResult), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn add_members(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> Result<Json<ImportResult>, ApiError> {
     let rows = body
@@ -227,7 +227,7 @@ pub async fn add_members(
             },
         })
         .collect();
-    let report = panel::import_request(&state, rows, body.dry_run).await?;
+    let report = panel::import_request(&state, rows, body.dry_run, &user.actor()).await?;
     Ok(Json(ImportResult {
         imported: report.imported,
         dry_run: report.dry_run,
@@ -260,10 +260,10 @@ pub struct DeactivateBody {
     responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn deactivate_member(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<DeactivateBody>,
 ) -> Result<StatusCode, ApiError> {
-    panel::deactivate(&state, id, body.reason.code(), &body.note).await?;
+    panel::deactivate(&state, id, body.reason.code(), &body.note, &user.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -68,7 +68,7 @@ pub async fn create(
     State(state): State<Shared>,
     ApiJson(body): ApiJson<ReportBody>,
 ) -> Result<(StatusCode, Json<TrackingBody>), ApiError> {
-    let filed = reports::file(&state, body.into(), &[], ReportSource::Web).await?;
+    let filed = reports::file(&state, body.into(), &[], ReportSource::Web, None).await?;
     Ok((
         StatusCode::CREATED,
         Json(TrackingBody {
@@ -103,7 +103,7 @@ pub struct StaffIntake {
     responses((status = 201, body = TrackingBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn staff_intake(
     State(state): State<Shared>,
-    _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
+    who: Authorized<INVESTIGATOR_OR_ORGANIZER>,
     ApiJson(body): ApiJson<StaffIntake>,
 ) -> Result<(StatusCode, Json<TrackingBody>), ApiError> {
     let source = reports::staff_source(&body.source)?;
@@ -114,7 +114,7 @@ pub async fn staff_intake(
         contact: body.contact,
         occurred_on: body.occurred_on,
     };
-    let filed = reports::file(&state, draft, &[], source).await?;
+    let filed = reports::file(&state, draft, &[], source, Some(&who.actor())).await?;
     Ok((
         StatusCode::CREATED,
         Json(TrackingBody {

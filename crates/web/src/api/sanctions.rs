@@ -50,6 +50,8 @@ pub struct SanctionBody {
     pub decided_by: Option<String>,
     /// Their reason.
     pub decision_reason: Option<String>,
+    /// The decision document a confirmation rests on.
+    pub decision_ref: Option<String>,
 }
 
 impl From<Sanction> for SanctionBody {
@@ -68,6 +70,7 @@ impl From<Sanction> for SanctionBody {
             reason: s.proposal.reason_zh,
             decided_by: s.decided_by,
             decision_reason: s.decision_reason,
+            decision_ref: s.decision_ref,
         }
     }
 }
@@ -100,19 +103,31 @@ pub struct Decision {
     pub confirm: bool,
     /// Why.
     pub reason: String,
+    /// The decision document a confirmation rests on (e.g. the 区委常委会 meeting's
+    /// minutes); required to confirm.
+    #[serde(default)]
+    pub decision_ref: Option<String>,
 }
 
 /// Confirms or rejects a proposed sanction (organizer).
 #[utoipa::path(post, path = "/api/v1/sanctions/{id}/decision", security(("token" = [])), request_body = Decision,
     params(("id" = i64, Path, description = "sanction id")),
-    responses((status = 200, body = SanctionBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SanctionBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn decide(
     State(state): State<Shared>,
     who: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Decision>,
 ) -> Result<Json<SanctionBody>, ApiError> {
-    let s = accountability::decide(&state, id, body.confirm, &body.reason, &who.actor()).await?;
+    let s = accountability::decide(
+        &state,
+        id,
+        body.confirm,
+        &body.reason,
+        body.decision_ref.as_deref(),
+        &who.actor(),
+    )
+    .await?;
     Ok(Json(s.into()))
 }
 

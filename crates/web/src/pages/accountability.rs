@@ -87,7 +87,7 @@ pub async fn round_sanctions(
     _: Authorized<ORGANIZER_OR_LEADER>,
     page: Page,
     Path(id): Path<i64>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let round = state.round(RoundId(id)).await?;
     let people = person_names(&state).await?;
@@ -128,6 +128,8 @@ pub struct DecisionForm {
     decision: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    decision_ref: String,
     round: i64,
 }
 
@@ -139,9 +141,15 @@ pub async fn decide(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Response {
-    let outcome =
-        accountability::decide_as_typed(&state, id, &form.decision, &form.reason, &who.actor())
-            .await;
+    let outcome = accountability::decide_as_typed(
+        &state,
+        id,
+        &form.decision,
+        &form.reason,
+        Some(&form.decision_ref),
+        &who.actor(),
+    )
+    .await;
     super::console::back(
         &format!("/console/rounds/{}/sanctions", form.round),
         lang,
@@ -157,8 +165,6 @@ pub struct PromotionQuery {
     person: String,
     #[serde(default)]
     on: String,
-    #[serde(flatten)]
-    flash: Flash,
 }
 
 /// A post as the promotion page lists it.
@@ -199,6 +205,7 @@ pub async fn promotion(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER_OR_LEADER>,
     page: Page,
+    flash: Flash,
     Query(q): Query<PromotionQuery>,
 ) -> Result<Response, PageError> {
     let today = state.today();
@@ -254,7 +261,7 @@ pub async fn promotion(
         .collect();
     render(Promotion {
         frozen: frozen_on(&state, today).await?,
-        flash: q.flash,
+        flash,
         page,
         people,
         person,

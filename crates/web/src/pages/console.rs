@@ -11,8 +11,8 @@ use crate::{
 };
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State},
-    response::{IntoResponse, Redirect, Response},
+    extract::{Path, State},
+    response::Response,
 };
 use minping_app::{
     integrity, org,
@@ -23,23 +23,11 @@ use minping_domain::{AgencyId, Period, PersonId, PostRole, RoundId, RoundState, 
 use serde::Deserialize;
 use std::collections::HashMap;
 
-/// What the last console action did, carried in the query string of the page it returns to.
-#[derive(Deserialize, Default)]
-pub struct Flash {
-    #[serde(default)]
-    pub(super) error: Option<String>,
-    #[serde(default)]
-    pub(super) done: Option<String>,
-}
+pub use super::flash::Flash;
 
 /// Back to a console page, carrying what happened in the reader's language.
 pub(super) fn back(path: &str, lang: Lang, outcome: Result<String, Failure>) -> Response {
-    let (key, text) = match outcome {
-        Ok(done) => ("done", done),
-        Err(e) => ("error", e.in_words(lang)),
-    };
-    let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
-    Redirect::to(&format!("{path}?{query}")).into_response()
+    Flash::of(outcome.map_err(|e| e.in_words(lang))).redirect(path)
 }
 
 struct RoundLine {
@@ -54,15 +42,20 @@ struct RoundLine {
 #[template(path = "console/dashboard.html")]
 struct Dashboard {
     page: Page,
+    flash: Flash,
     rounds: Vec<RoundLine>,
     units: usize,
     agencies: usize,
+    /// The signed-in user's own API tokens.
+    tokens: Vec<minping_storage::TokenInfo>,
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 pub async fn dashboard(
     State(state): State<Shared>,
-    _: Authorized<STAFF>,
+    who: Authorized<STAFF>,
     page: Page,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let en = page.en();
     let mut rounds = Vec::new();
@@ -83,12 +76,39 @@ pub async fn dashboard(
         .filter(|u| u.active)
         .count();
     let agencies = state.store().agencies().await?.len();
+    let tokens = state.store().tokens(Some(who.0.id)).await?;
     render(Dashboard {
         page,
+        flash,
         rounds,
         units,
         agencies,
+        tokens,
+        now: state.now(),
     })
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    token: String,
+}
+
+/// Revokes one of the signed-in user's own API tokens.
+pub async fn revoke_token(
+    State(state): State<Shared>,
+    who: Authorized<STAFF>,
+    lang: Lang,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> Response {
+    let outcome = minping_app::accounts::revoke_tokens(
+        &state,
+        &who.0.name,
+        Some(form.token.trim()),
+        &who.actor(),
+    )
+    .await
+    .map(|_| form.token.trim().to_string());
+    back("/console", lang, outcome.map_err(Failure::from))
 }
 
 struct AgencyUnits {
@@ -110,7 +130,7 @@ pub async fn units(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
     page: Page,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let mut agencies: Vec<AgencyUnits> = state
         .store()
@@ -143,11 +163,11 @@ pub struct NamedForm {
 
 pub async fn create_agency(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     CsrfForm(form): CsrfForm<NamedForm>,
 ) -> Response {
-    let outcome = org::create_agency(&state, &form.name).await;
+    let outcome = org::create_agency(&state, &form.name, &user.actor()).await;
     back(
         "/console/units",
         lang,
@@ -165,7 +185,7 @@ pub struct UnitForm {
 
 pub async fn create_unit(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     CsrfForm(form): CsrfForm<UnitForm>,
 ) -> Response {
@@ -174,6 +194,7 @@ pub async fn create_unit(
         AgencyId(form.agency_id),
         &form.name,
         Some(&form.kind),
+        &user.actor(),
     )
     .await;
     back(
@@ -192,12 +213,13 @@ pub struct ActiveForm {
 
 pub async fn set_unit_active(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<ActiveForm>,
 ) -> Response {
-    let outcome = org::set_unit_active(&state, UnitId(id), form.active == "true").await;
+    let outcome =
+        org::set_unit_active(&state, UnitId(id), form.active == "true", &user.actor()).await;
     back(
         "/console/units",
         lang,
@@ -229,7 +251,7 @@ pub async fn people(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
     page: Page,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let units = state.store().units().await?;
     let by_id: HashMap<UnitId, &minping_domain::Unit> = units.iter().map(|u| (u.id, u)).collect();
@@ -272,11 +294,11 @@ pub async fn people(
 
 pub async fn create_person(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     CsrfForm(form): CsrfForm<NamedForm>,
 ) -> Response {
-    let outcome = org::create_person(&state, &form.name).await;
+    let outcome = org::create_person(&state, &form.name, &user.actor()).await;
     back(
         "/console/people",
         lang,
@@ -294,7 +316,7 @@ pub struct PostForm {
 
 pub async fn assign_post(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     CsrfForm(form): CsrfForm<PostForm>,
 ) -> Response {
@@ -304,6 +326,7 @@ pub async fn assign_post(
         UnitId(form.unit_id),
         &form.role,
         &form.start,
+        &user.actor(),
     )
     .await;
     back(
@@ -328,7 +351,7 @@ pub async fn rounds(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
     page: Page,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let en = page.en();
     let all = state.store().rounds().await?;
@@ -416,7 +439,7 @@ pub async fn round(
     _: Authorized<ORGANIZER>,
     page: Page,
     Path(id): Path<i64>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let round = state.round(RoundId(id)).await?;
     let tz = state.settings().tz();

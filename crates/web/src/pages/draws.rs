@@ -58,6 +58,11 @@ struct PanelPage {
     seed: Option<String>,
     strata: Vec<Stratum>,
     conflicts: Vec<Kept>,
+    /// Whether any form was mailed: printing again is then a reprint.
+    mailed: bool,
+    reprints: Vec<minping_storage::Reprint>,
+    /// The signed-in organizer's name: the one who asked cannot approve.
+    me: String,
 }
 
 fn percent(rate: Option<f64>) -> String {
@@ -66,10 +71,10 @@ fn percent(rate: Option<f64>) -> String {
 
 pub async fn show(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    who: Authorized<ORGANIZER>,
     page: Page,
     Path(id): Path<i64>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let round = state.round(RoundId(id)).await?;
     let frozen = state.store().frame(round.id).await?;
@@ -91,7 +96,7 @@ pub async fn show(
                 "合计".into()
             },
             rate: percent(response.response_rate),
-            counts: response.total,
+            counts: response.total.clone(),
         });
     }
     let conflicts = state
@@ -117,6 +122,11 @@ pub async fn show(
         sample_size: frozen.as_ref().map_or(0, |f| f.sample_size),
         frame_hash: frozen.as_ref().map(|f| f.frame_hash.clone()),
         seed: frozen.and_then(|f| f.seed),
+        mailed: response.total.mailed > 0
+            || response.total.undeliverable > 0
+            || response.total.refused > 0,
+        reprints: forms::reprints(&state, round.id).await?,
+        me: who.0.name.clone(),
         strata,
         conflicts,
         page,
@@ -130,12 +140,12 @@ pub struct FreezeForm {
 
 pub async fn freeze(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<FreezeForm>,
 ) -> Response {
-    let outcome = draws::freeze(&state, RoundId(id), Some(form.sample_size))
+    let outcome = draws::freeze(&state, RoundId(id), Some(form.sample_size), &user.actor())
         .await
         .map(|f| f.frame_hash);
     back(id, lang, outcome.map_err(Failure::from))
@@ -161,12 +171,12 @@ pub async fn draw(
 
 pub async fn mailed(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
-    let outcome = draws::record_mailing(&state, RoundId(id), &[], true, "mailed")
+    let outcome = draws::record_mailing(&state, RoundId(id), &[], true, "mailed", &user.actor())
         .await
         .map(|n| n.to_string());
     back(id, lang, outcome.map_err(Failure::from))
@@ -205,12 +215,12 @@ pub async fn resolve(
 /// lists only those who have not answered, for a reminder mailing.
 pub async fn mailing_csv(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     Path(id): Path<i64>,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let pending_only = q.contains_key("pending");
-    let table = forms::mailing_list(&state, RoundId(id), pending_only).await?;
+    let table = forms::mailing_list(&state, RoundId(id), pending_only, &user.actor()).await?;
     let name = if pending_only { "reminders" } else { "mailing" };
     Ok(download::attachment(
         download::CSV,
@@ -222,13 +232,54 @@ pub async fn mailing_csv(
 /// The round's personalised forms as one PDF, in the post office's order.
 pub async fn forms_pdf(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let pdf = forms::personalised(&state, RoundId(id), |_, _| {}).await?;
+    let pdf = forms::personalised(&state, RoundId(id), &user.actor(), |_, _| {}).await?;
     Ok(download::attachment(
         download::PDF,
         &format!("round-{id}-forms.pdf"),
         pdf,
     ))
+}
+
+#[derive(Deserialize)]
+pub struct ReprintForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Asks to reprint the round's codes after mailing (organizer); a second organizer
+/// approves.
+pub async fn ask_reprint(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    lang: Lang,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ReprintForm>,
+) -> Response {
+    let outcome = forms::ask_reprint(&state, RoundId(id), &form.reason, &who.actor())
+        .await
+        .map(|r| format!("#{r}"));
+    back(id, lang, outcome.map_err(Failure::from))
+}
+
+#[derive(Deserialize)]
+pub struct ReprintDecisionForm {
+    approve: String,
+    round: i64,
+}
+
+/// Approves or refuses a reprint (an organizer other than the one who asked).
+pub async fn decide_reprint(
+    State(state): State<Shared>,
+    who: Authorized<ORGANIZER>,
+    lang: Lang,
+    Path(reprint): Path<i64>,
+    CsrfForm(form): CsrfForm<ReprintDecisionForm>,
+) -> Response {
+    let outcome = forms::decide_reprint(&state, reprint, form.approve == "true", &who.actor())
+        .await
+        .map(|()| format!("#{reprint}"));
+    back(form.round, lang, outcome.map_err(Failure::from))
 }

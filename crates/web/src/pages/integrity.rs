@@ -16,7 +16,7 @@ use crate::{
 };
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     response::Response,
 };
 use minping_app::integrity;
@@ -67,7 +67,7 @@ pub async fn show(
     _: Authorized<ORGANIZER>,
     page: Page,
     Path(id): Path<i64>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let round = state.round(RoundId(id)).await?;
     let overview = integrity::overview(&state, round.id).await?;

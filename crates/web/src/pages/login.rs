@@ -8,6 +8,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+use minping_app::accounts::SignIn;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -18,6 +19,8 @@ struct Login {
     next: String,
     name: String,
     error: bool,
+    /// Seconds to wait after too many failures.
+    wait: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +49,7 @@ pub async fn form(page: Page, Query(q): Query<NextQuery>) -> Result<Response, Pa
         next: safe_next(q.next.as_deref()),
         name: String::new(),
         error: false,
+        wait: None,
     })
 }
 
@@ -63,10 +67,10 @@ pub async fn submit(
     session: Session,
     CsrfForm(form): CsrfForm<Credentials>,
 ) -> Result<Response, PageError> {
-    let user = minping_app::accounts::sign_in(&state, &form.name, &form.password).await?;
+    let answer = minping_app::accounts::sign_in(&state, &form.name, &form.password).await?;
     let next = safe_next(form.next.as_deref());
-    match user {
-        Some(u) => {
+    match answer {
+        SignIn::Accepted(u) => {
             // A new session id on sign-in, so a planted id cannot be ridden.
             session.cycle_id().await.map_err(|_| {
                 PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
@@ -76,14 +80,23 @@ pub async fn submit(
             })?;
             Ok(Redirect::to(&next).into_response())
         }
-        _ => {
+        refused => {
+            let wait = match refused {
+                SignIn::Wait(seconds) => Some(seconds),
+                _ => None,
+            };
             let mut response = render(Login {
                 page,
                 next,
                 name: form.name,
                 error: true,
+                wait,
             })?;
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            *response.status_mut() = if wait.is_some() {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
             Ok(response)
         }
     }

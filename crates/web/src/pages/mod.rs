@@ -2,10 +2,12 @@
 //! without JavaScript on a phone-sized screen; every form carries the CSRF token.
 
 mod accountability;
+mod audit;
 mod ballot;
 mod console;
 mod draws;
 mod entry;
+pub mod flash;
 mod integrity;
 mod login;
 mod panel;
@@ -147,6 +149,12 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             get(accountability::notice_pdf),
         ),
         (
+            "/console/audit",
+            "GET",
+            accountability::LEADERS,
+            get(audit::show),
+        ),
+        (
             "/console/promotion",
             "GET",
             accountability::LEADERS,
@@ -159,6 +167,12 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             post(accountability::check),
         ),
         ("/console", "GET", STAFF, get(console::dashboard)),
+        (
+            "/console/tokens/revoke",
+            "POST",
+            STAFF,
+            post(console::revoke_token),
+        ),
         ("/console/units", "GET", ORGANIZER, get(console::units)),
         (
             "/console/agencies",
@@ -263,6 +277,18 @@ pub fn routes() -> Vec<(&'static str, &'static str, Access, MethodRouter<Shared>
             "GET",
             ORGANIZER,
             get(draws::forms_pdf),
+        ),
+        (
+            "/console/rounds/{id}/panel/reprints",
+            "POST",
+            ORGANIZER,
+            post(draws::ask_reprint),
+        ),
+        (
+            "/console/reprints/{id}/decision",
+            "POST",
+            ORGANIZER,
+            post(draws::decide_reprint),
         ),
         (
             "/console/conflicts/{id}/resolve",

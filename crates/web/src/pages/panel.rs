@@ -15,7 +15,7 @@ use askama::Template;
 use axum::{
     extract::{FromRequest, Path, Query, Request, State},
     http::{StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
 };
 use base64::Engine;
 use minping_app::panel::{self as registry, PER_PAGE, PanelError};
@@ -27,12 +27,7 @@ pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Back to the registry page, carrying what happened.
 fn back(outcome: Result<String, String>) -> Response {
-    let (key, text) = match outcome {
-        Ok(done) => ("done", done),
-        Err(e) => ("error", e),
-    };
-    let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
-    Redirect::to(&format!("/console/panel?{query}")).into_response()
+    Flash::of(outcome).redirect("/console/panel")
 }
 
 /// The list's query string, and the outcome of the last action.
@@ -46,16 +41,9 @@ pub struct ListQuery {
     active: String,
     #[serde(default)]
     page: Option<i64>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    done: Option<String>,
 }
 
-struct Flash {
-    error: Option<String>,
-    done: Option<String>,
-}
+use super::flash::Flash;
 
 struct GroupLine {
     code: String,
@@ -102,6 +90,7 @@ pub async fn members(
     State(state): State<Shared>,
     _: Authorized<ORGANIZER>,
     page: Page,
+    flash: Flash,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let en = page.en();
@@ -133,10 +122,7 @@ pub async fn members(
         })
         .await?;
     let active_only = q.active == "1";
-    let mut flash = Flash {
-        error: q.error.clone(),
-        done: q.done.clone(),
-    };
+    let mut flash = flash;
     let mut filter =
         match registry::member_filter(&state, Some(&q.search), Some(&q.group), active_only) {
             Ok(f) => f,
@@ -307,16 +293,17 @@ struct ReportPage {
 /// `preview` checks it and imports nothing; shows the report.
 pub async fn import(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     page: Page,
     req: Request,
 ) -> Result<Response, PageError> {
     let upload = Upload::read(req, &state).await?;
-    let report = match registry::import_file(&state, &upload.bytes, upload.preview).await {
-        Ok(report) => report,
-        Err(PanelError::File(e)) => return Ok(back(Err(format!("{}：{e}", upload.name)))),
-        Err(e) => return Err(e.into()),
-    };
+    let report =
+        match registry::import_file(&state, &upload.bytes, upload.preview, &user.actor()).await {
+            Ok(report) => report,
+            Err(PanelError::File(e)) => return Ok(back(Err(format!("{}：{e}", upload.name)))),
+            Err(e) => return Err(e.into()),
+        };
     let engine = base64::engine::general_purpose::STANDARD;
     let stem = upload
         .name
@@ -373,12 +360,12 @@ pub struct DeactivateForm {
 /// `POST /console/panel/members/{id}/deactivate`.
 pub async fn deactivate(
     State(state): State<Shared>,
-    _: Authorized<ORGANIZER>,
+    user: Authorized<ORGANIZER>,
     lang: Lang,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<DeactivateForm>,
 ) -> Response {
-    let outcome = registry::deactivate(&state, id, &form.reason, &form.note).await;
+    let outcome = registry::deactivate(&state, id, &form.reason, &form.note, &user.actor()).await;
     back(
         outcome
             .map(|()| format!("#{id}"))

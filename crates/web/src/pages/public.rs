@@ -153,6 +153,8 @@ struct RoundResults {
     indicators: Vec<IndicatorView>,
     show_all: bool,
     others: Vec<(i64, String)>,
+    /// The audit log's head when the round was published, as its 通报 prints it.
+    audit_head: Option<minping_domain::audit::Head>,
 }
 
 impl RoundResults {
@@ -182,7 +184,9 @@ pub async fn round_results(
         .filter(|r| r.id != round.id)
         .map(|r| (r.id.0, round_title(r, en)))
         .collect();
+    let audit_head = state.store().published_head(round.id).await?;
     render(RoundResults {
+        audit_head,
         title: round_title(&round, en),
         indicators: round
             .settings

@@ -106,6 +106,10 @@ const API: &[(&str, &str, Who)] = &[
     ("GET", "/api/v1/panel/members", ORGANIZER),
     ("POST", "/api/v1/panel/members", ORGANIZER),
     ("POST", "/api/v1/panel/members/{id}/deactivate", ORGANIZER),
+    ("GET", "/api/v1/rounds/{id}/reprints", ORGANIZER),
+    ("POST", "/api/v1/rounds/{id}/reprints", ORGANIZER),
+    ("POST", "/api/v1/reprints/{id}/decision", ORGANIZER),
+    ("GET", "/api/v1/audit", ORGANIZER_OR_LEADER),
 ];
 
 fn principals() -> Vec<Option<Role>> {
@@ -233,7 +237,9 @@ both!(
     }
 );
 
-async fn csrf_token(app: &TestApp) -> String {
+/// A visitor's CSRF cookie (checked to be `SameSite=Strict` and `HttpOnly`) and the form
+/// token that goes with it while no one is signed in.
+async fn csrf_token(app: &TestApp) -> (String, String) {
     let r = reqwest::Client::new()
         .get(app.url("/login"))
         .send()
@@ -251,18 +257,22 @@ async fn csrf_token(app: &TestApp) -> String {
         cookie.contains("SameSite=Strict") && cookie.contains("HttpOnly"),
         "{cookie}"
     );
-    cookie
+    let nonce = cookie
         .trim_start_matches("minping_csrf=")
         .split(';')
         .next()
         .unwrap()
-        .to_string()
+        .to_string();
+    let page = r.text().await.unwrap();
+    let token = support::form_token(&page);
+    assert_ne!(token, nonce, "the form token is not the cookie");
+    (nonce, token)
 }
 
 both!(
     every_page_admits_exactly_its_roles_and_every_form_needs_its_csrf_token,
     |app: TestApp| async move {
-        let token = csrf_token(&app).await;
+        let (nonce, token) = csrf_token(&app).await;
         let client = support::client();
         for (path, method, access, _) in routes() {
             let url = app.url(&fill(&app, path).await);
@@ -278,7 +288,7 @@ both!(
                     }
                     if method == "POST" {
                         req = req
-                            .header("cookie", format!("minping_csrf={token}"))
+                            .header("cookie", format!("minping_csrf={nonce}"))
                             .header("content-type", "application/x-www-form-urlencoded")
                             .body(if with_csrf {
                                 format!("_csrf={token}")
@@ -373,14 +383,16 @@ both!(
     repeated_sign_in_attempts_are_slowed_down,
     limited,
     |app: TestApp| async move {
-        let token = csrf_token(&app).await;
+        let (nonce, token) = csrf_token(&app).await;
         let mut statuses = Vec::new();
-        for _ in 0..12 {
+        // A name per attempt: the address is limited, whatever the account (each account's
+        // own backoff is tested apart).
+        for i in 0..12 {
             let r = reqwest::Client::new()
                 .post(app.url("/login"))
-                .header("cookie", format!("minping_csrf={token}"))
+                .header("cookie", format!("minping_csrf={nonce}"))
                 .header("content-type", "application/x-www-form-urlencoded")
-                .body(format!("_csrf={token}&name=organizer&password=guess"))
+                .body(format!("_csrf={token}&name=guess{i}&password=guess"))
                 .send()
                 .await
                 .unwrap();
@@ -388,5 +400,102 @@ both!(
         }
         assert_eq!(&statuses[..10], &[401; 10]);
         assert_eq!(statuses[11], 429);
+    }
+);
+
+/// A browser per principal: signed in (a session cookie) for each role, anonymous for
+/// `None`; with the form token its pages print.
+async fn browsers(app: &TestApp) -> Vec<(Option<Role>, reqwest::Client, String)> {
+    let mut out = Vec::new();
+    for principal in principals() {
+        let (browser, page) = match principal {
+            Some(role) => {
+                let c = support::signed_in(app, role).await;
+                let (_, page) = support::get(&c, app, "/").await;
+                (c, page)
+            }
+            None => {
+                let c = support::client();
+                let (_, page) = support::get(&c, app, "/login").await;
+                (c, page)
+            }
+        };
+        let token = support::form_token(&page);
+        out.push((principal, browser, token));
+    }
+    out
+}
+
+both!(
+    with_session_cookies_every_route_admits_exactly_its_roles_too,
+    |app: TestApp| async move {
+        let browsers = browsers(&app).await;
+        // The API, signed in by a session instead of a token.
+        for (method, path, who) in API {
+            let url = app.url(&fill(&app, path).await);
+            for (principal, browser, _) in &browsers {
+                let mut req = browser.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+                if *method == "POST" {
+                    req = req.json(&serde_json::json!({}));
+                }
+                let status = req.send().await.unwrap().status();
+                let allowed = match (who, principal) {
+                    (Who::Public, _) => true,
+                    (Who::Signed, p) => p.is_some(),
+                    (Who::Roles(roles), Some(role)) => roles.contains(role),
+                    (Who::Roles(_), None) => false,
+                };
+                let context = format!("{method} {path} as {principal:?} (session) → {status}");
+                assert!(!status.is_server_error(), "{context}");
+                if allowed {
+                    assert!(status != 401 && status != 403, "{context}");
+                } else {
+                    let expected = if principal.is_none() { 401 } else { 403 };
+                    assert_eq!(status.as_u16(), expected, "{context}");
+                }
+            }
+        }
+        // The pages, with each form's token (signing out last would end the sessions).
+        for (path, method, access, _) in routes() {
+            if path == "/logout" {
+                continue;
+            }
+            let url = app.url(&fill(&app, path).await);
+            for (principal, browser, token) in &browsers {
+                let mut req = browser.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+                if method == "POST" {
+                    req = req
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(format!("_csrf={token}"));
+                }
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                let location = r
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let allowed = match (access, principal) {
+                    (Access::Public, _) => true,
+                    (Access::Roles(roles), Some(role)) => roles.contains(role),
+                    (Access::Roles(_), None) => false,
+                };
+                let context =
+                    format!("{method} {path} as {principal:?} (session) → {status} {location}");
+                assert!(!status.is_server_error(), "{context}");
+                match (allowed, principal) {
+                    (true, _) => assert!(
+                        status != 401 && status != 403 && !location.starts_with("/login"),
+                        "{context}"
+                    ),
+                    (false, None) => {
+                        assert_eq!(status, 303, "{context}");
+                        assert!(location.starts_with("/login?next="), "{context}");
+                    }
+                    (false, Some(_)) => assert_eq!(status, 403, "{context}"),
+                }
+            }
+        }
     }
 );

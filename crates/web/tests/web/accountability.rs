@@ -109,7 +109,14 @@ both!(
             ],
         )
         .await;
-        assert!(location.contains("error="), "{location}");
+        assert!(
+            matches!(
+                support::flash(&investigator, &app, &location).await,
+                Some(Err(_))
+            ),
+            "{location}"
+        );
+        // The one who opened it cannot substantiate it: a second investigator does.
         let (_, location, _) = post(
             &investigator,
             &app,
@@ -122,7 +129,30 @@ both!(
             ],
         )
         .await;
-        assert!(location.contains("done="), "{location}");
+        assert_eq!(
+            support::flash(&investigator, &app, &location).await,
+            Some(Err(
+                "举报须由受理或立案以外的另一名调查人员认定属实。".to_string()
+            ))
+        );
+        let second = support::signed_in_as(&app, "investigator2").await;
+        let (_, detail) = get(&second, &app, &path).await;
+        let (_, location, _) = post(
+            &second,
+            &app,
+            &detail,
+            &step,
+            &[
+                ("to", "substantiated"),
+                ("reason", "经查属实"),
+                ("action", "给予当事人党内警告处分"),
+            ],
+        )
+        .await;
+        assert!(
+            matches!(support::flash(&second, &app, &location).await, Some(Ok(_))),
+            "{location}"
+        );
         let report = app.store.report(stored[0].id).await.unwrap().unwrap();
         assert_eq!(report.state, ReportState::Substantiated);
         assert_eq!(
@@ -131,11 +161,9 @@ both!(
         );
         let events = app.store.report_events(report.id).await.unwrap();
         assert_eq!(events.len(), 2);
-        assert!(
-            events
-                .iter()
-                .all(|e| e.actor == "investigator" && !e.reason.is_empty())
-        );
+        let actors: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+        assert_eq!(actors, ["investigator", "investigator2"]);
+        assert!(events.iter().all(|e| !e.reason.is_empty()));
         let (_, detail) = get(&investigator, &app, &path).await;
         assert!(detail.contains("转区纪委监委第三纪检组核查") && detail.contains("经查属实"));
 
@@ -166,7 +194,13 @@ both!(
             ],
         )
         .await;
-        assert!(location.contains("done="), "{location}");
+        assert!(
+            matches!(
+                support::flash(&investigator, &app, &location).await,
+                Some(Ok(_))
+            ),
+            "{location}"
+        );
         assert_eq!(app.store.reports(None).await.unwrap().len(), 2);
 
         // The public statistics count the substantiated report.
@@ -199,23 +233,9 @@ async fn step(app: &TestApp, round: i64, to: &str) {
 both!(
     the_organizer_confirms_sanctions_in_the_console_and_the_leader_sees_who_is_frozen,
     |app: TestApp| async move {
-        let unit = app.unit("食品经营许可科");
-        let head = app.store.create_person("赵科长").await.unwrap();
-        let leader = app.store.create_person("钱副局长").await.unwrap();
-        let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
-        app.store
-            .assign_post(head.id, unit, minping_domain::PostRole::Head, start)
-            .await
-            .unwrap();
-        app.store
-            .assign_post(
-                leader.id,
-                unit,
-                minping_domain::PostRole::SupervisingLeader,
-                start,
-            )
-            .await
-            .unwrap();
+        // The district's 食品经营许可科 has its head 赵科长 and leader 钱副局长.
+        let people = app.store.people().await.unwrap();
+        let head = people.iter().find(|p| p.name == "赵科长").unwrap().clone();
         let q3 = app.closed_round.0;
         step(&app, q3, "finalized").await;
         step(&app, q3, "published").await;
@@ -249,6 +269,7 @@ both!(
                     &[
                         ("decision", decision),
                         ("reason", reason),
+                        ("decision_ref", "区委常委会会议纪要〔2026〕12号"),
                         ("round", &q3.to_string()),
                     ],
                 )
@@ -256,12 +277,30 @@ both!(
             }
         };
         let (_, location, _) = decide(freeze.id, "confirm", "已报组织部备案").await;
-        assert!(location.contains("done="), "{location}");
+        assert!(
+            matches!(
+                support::flash(&organizer, &app, &location).await,
+                Some(Ok(_))
+            ),
+            "{location}"
+        );
         let (_, location, _) = decide(talk.id, "reject", "分管领导已调离").await;
-        assert!(location.contains("done="), "{location}");
+        assert!(
+            matches!(
+                support::flash(&organizer, &app, &location).await,
+                Some(Ok(_))
+            ),
+            "{location}"
+        );
         // A decision cannot be taken twice.
         let (_, location, _) = decide(freeze.id, "reject", "改变主意").await;
-        assert!(location.contains("error="), "{location}");
+        assert!(
+            matches!(
+                support::flash(&organizer, &app, &location).await,
+                Some(Err(_))
+            ),
+            "{location}"
+        );
         let (_, page) = get(&organizer, &app, &path).await;
         assert_eq!(text_of(&page, "pending"), "3");
         assert!(page.contains("已报组织部备案") && page.contains("分管领导已调离"));
@@ -385,7 +424,13 @@ both!(
             ],
         )
         .await;
-        assert!(location.contains("done="), "{location}");
+        assert!(
+            matches!(
+                support::flash(&organizer, &app, &location).await,
+                Some(Ok(_))
+            ),
+            "{location}"
+        );
         let (_, page) = get(&organizer, &app, &ask).await;
         assert!(page.contains("拟提拔为区市场监管局副局长") && page.contains("暂缓提拔"));
         let api: Value = app

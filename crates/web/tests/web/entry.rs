@@ -26,7 +26,11 @@ async fn draw(app: &TestApp, n: usize) -> Vec<OneTimeCode> {
         .collect();
     let ids: Vec<i64> = app
         .store
-        .add_members(&members)
+        .add_members(
+            &members,
+            &minping_storage::Actor::system(),
+            chrono::Utc::now(),
+        )
         .await
         .unwrap()
         .into_iter()
@@ -34,7 +38,14 @@ async fn draw(app: &TestApp, n: usize) -> Vec<OneTimeCode> {
         .collect();
     let round = app.open_round;
     app.store
-        .freeze_frame(round, "frame", "hash", n as i64, Utc::now())
+        .freeze_frame(
+            round,
+            "frame",
+            "hash",
+            n as i64,
+            &minping_storage::Actor::system(),
+            Utc::now(),
+        )
         .await
         .unwrap();
     let codes: Vec<OneTimeCode> = ids
@@ -62,12 +73,20 @@ async fn draw(app: &TestApp, n: usize) -> Vec<OneTimeCode> {
 
 /// A second clerk's API token (the fixture has one account per role).
 async fn second_clerk(app: &TestApp) -> String {
-    minping_app::accounts::add_user(&app.state, "clerk2", Role::Clerk, support::PASSWORD, None)
-        .await
-        .unwrap();
-    minping_app::accounts::issue_token(&app.state, "clerk2")
+    minping_app::accounts::add_user(
+        &app.state,
+        "clerk2",
+        Role::Clerk,
+        support::PASSWORD,
+        None,
+        &minping_storage::Actor::system(),
+    )
+    .await
+    .unwrap();
+    minping_app::accounts::issue_token(&app.state, "clerk2", &minping_storage::Actor::system())
         .await
         .unwrap()
+        .token
 }
 
 async fn key(app: &TestApp, token: &str, body: &Value) -> (StatusCode, Value) {
@@ -281,7 +300,11 @@ both!(
             .await
             .unwrap();
         assert_eq!(r.status(), 303);
-        assert!(r.headers()["location"].to_str().unwrap().contains("done="));
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(matches!(
+            support::flash_as(&c, &app, &location, Some(app.token(Role::Organizer))).await,
+            Some(Ok(_))
+        ));
         assert_eq!(ballots(&app).await, before + 1, "counted once");
         assert_eq!(code_state(&app, &codes[1]).await, Some(true));
         assert!(

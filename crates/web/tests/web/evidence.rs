@@ -352,7 +352,14 @@ both!(
         )
         .await;
         assert_eq!(status, 303);
-        assert!(location.contains("done="), "{location}");
+        assert!(
+            matches!(
+                support::flash_as(&staff, &app, &location, Some(app.token(Role::Investigator)))
+                    .await,
+                Some(Ok(_))
+            ),
+            "{location}"
+        );
         let report = app.store.reports(None).await.unwrap()[0].id;
         let files = app.store.evidence(report).await.unwrap();
         assert_eq!(
@@ -379,13 +386,16 @@ both!(
         )
         .await;
         assert_eq!(status, 303);
-        let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        let flash: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
-        let error = &flash
-            .iter()
-            .find(|(k, _)| k == "error")
-            .expect("an error")
-            .1;
+        let shown = support::flash_as(
+            &staff,
+            &app,
+            &format!("{location}?lang=zh"),
+            Some(app.token(Role::Investigator)),
+        )
+        .await;
+        let Some(Err(error)) = shown else {
+            panic!("an error: {shown:?}")
+        };
         assert!(
             error.contains("只能附JPG") && error.contains("聊天记录.png"),
             "{error}"
@@ -435,5 +445,103 @@ both!(
         );
         let report = app.store.reports(None).await.unwrap()[0].id;
         assert!(app.store.evidence(report).await.unwrap().is_empty());
+    }
+);
+
+both!(
+    evidence_is_kept_as_owner_only_files_outside_the_database,
+    |app: TestApp| async move {
+        let unit = app.unit("企业注册科").0.to_string();
+        let (citizen, token) = open_form(&app, "/reports/new", None).await;
+        let form = report_form(
+            Some(&token),
+            &[("unit_id", &unit), ("description", DESCRIPTION)],
+            &[("现场照片.png", "image/png", PNG)],
+        );
+        let (status, _, filed) = send(&citizen, &app, "/reports/new", None, form).await;
+        assert_eq!(status, 200, "{filed}");
+        let report = app.store.reports(None).await.unwrap()[0].id;
+        let file = &app.store.evidence(report).await.unwrap()[0];
+        let path = app.dir.path().join("evidence").join(&file.sha256);
+        assert_eq!(std::fs::read(&path).unwrap(), PNG);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(&app.dir.path().join("evidence")), 0o700);
+        }
+        let stored: Vec<(i64,)> = support::raw(
+            &app,
+            &format!(
+                "SELECT CAST(LENGTH(content) AS BIGINT) FROM report_evidence WHERE id = {}",
+                file.id
+            ),
+        )
+        .await;
+        assert_eq!(stored, [(0,)], "the database keeps no content");
+        let (status, _, body) = download(
+            &app,
+            &format!("/console/reports/{report}/evidence/{}", file.id),
+            Some(Role::Investigator),
+        )
+        .await;
+        assert_eq!((status, body.as_slice()), (200, PNG));
+        // A file altered on disk is not handed out as the evidence it was.
+        std::fs::write(&path, b"altered").unwrap();
+        let (status, _, _) = download(
+            &app,
+            &format!("/console/reports/{report}/evidence/{}", file.id),
+            Some(Role::Investigator),
+        )
+        .await;
+        assert_eq!(status, 500);
+    }
+);
+
+both!(
+    one_address_sends_so_much_evidence_an_hour,
+    limited,
+    |app: TestApp| async move {
+        let unit = app.unit("企业注册科").0.to_string();
+        let mut photo = PNG.to_vec();
+        photo.resize(9_000_000, 0);
+        let files: Vec<(&str, &str, &[u8])> = vec![("照片.png", "image/png", &photo); 2];
+        let mut statuses = Vec::new();
+        // 18 MB a report: three fit in the hour's 60 MiB, the fourth does not.
+        for i in 0..4 {
+            let (citizen, token) = open_form(&app, "/reports/new", None).await;
+            let description = format!("{DESCRIPTION}（第{i}次）");
+            let form = report_form(
+                Some(&token),
+                &[("unit_id", &unit), ("description", &description)],
+                &files,
+            );
+            let (status, _, page) = send(&citizen, &app, "/reports/new?lang=zh", None, form).await;
+            statuses.push(status);
+            if status == 422 {
+                let errors = text_of(&page, "errors");
+                assert!(errors.contains("一小时内上传的证据已达上限"), "{errors}");
+                assert!(page.contains(&description), "what was typed comes back");
+            }
+        }
+        assert_eq!(statuses, [200, 200, 200, 422]);
+        assert_eq!(
+            app.store.reports(None).await.unwrap().len(),
+            3,
+            "nothing half-stored"
+        );
+        // Without files the report still goes.
+        let (citizen, token) = open_form(&app, "/reports/new", None).await;
+        let form = report_form(
+            Some(&token),
+            &[("unit_id", &unit), ("description", DESCRIPTION)],
+            &[],
+        );
+        assert_eq!(
+            send(&citizen, &app, "/reports/new", None, form).await.0,
+            200
+        );
     }
 );

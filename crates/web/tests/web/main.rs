@@ -11,6 +11,8 @@ mod api;
 mod contract;
 mod entry;
 mod evidence;
+mod hardening;
+mod insiders;
 mod integrity;
 mod pages;
 mod panel;

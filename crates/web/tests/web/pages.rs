@@ -262,8 +262,12 @@ both!(
         )
         .await
         .unwrap();
+        let location = r.headers()["location"].to_str().unwrap().to_string();
         assert!(
-            r.headers()["location"].to_str().unwrap().contains("error="),
+            matches!(
+                support::flash_as(&c, &app, &location, Some(org)).await,
+                Some(Err(_))
+            ),
             "a duplicate is reported"
         );
 

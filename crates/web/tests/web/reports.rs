@@ -68,20 +68,25 @@ both!(
         .await;
         let id = list[0]["id"].as_i64().unwrap();
         assert_eq!(list[0]["contact"], Value::Null, "anonymous");
-        for (to, reason) in [
-            ("investigating", "已分派纪检组"),
-            ("substantiated", "调取监控属实"),
+        // Opened by one investigator, substantiated by another.
+        for (to, reason, token) in [
+            (
+                "investigating",
+                "已分派纪检组",
+                app.token(Role::Investigator),
+            ),
+            ("substantiated", "调取监控属实", app.investigator2.as_str()),
         ] {
             let body = json!({"to": to, "reason": reason, "action": "给予党内警告处分"});
-            let (s, r) = send(
-                &app,
-                Method::POST,
-                &format!("/api/v1/reports/{id}/transition"),
-                Some(Role::Investigator),
-                Some(body),
-            )
-            .await;
-            assert_eq!(s, 204, "{r}");
+            let r = app
+                .client
+                .post(app.url(&format!("/api/v1/reports/{id}/transition")))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 204, "{to}");
         }
         let (_, status) = send(
             &app,
@@ -243,20 +248,20 @@ both!(
         .await;
         assert_eq!(s, 201);
         let id = app.store.reports(None).await.unwrap()[0].id;
-        for to in ["investigating", "substantiated"] {
+        for (to, token) in [
+            ("investigating", app.token(Role::Investigator)),
+            ("substantiated", app.investigator2.as_str()),
+        ] {
             let body = json!({"to": to, "reason": "查实", "action": "立案审查"});
-            assert_eq!(
-                send(
-                    &app,
-                    Method::POST,
-                    &format!("/api/v1/reports/{id}/transition"),
-                    Some(Role::Investigator),
-                    Some(body)
-                )
+            let r = app
+                .client
+                .post(app.url(&format!("/api/v1/reports/{id}/transition")))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
                 .await
-                .0,
-                204
-            );
+                .unwrap();
+            assert_eq!(r.status(), 204, "{to}");
         }
         let round = app.closed_round.0;
         let (_, preview) = send(

@@ -38,16 +38,24 @@ async fn substantiated(app: &TestApp, unit: &str) {
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let id = app.store.reports(None).await.unwrap()[0].id;
-    for (to, action) in [("investigating", None), ("substantiated", Some("记过处分"))] {
-        let (status, body) = api(
-            app,
-            Some(Role::Investigator),
-            Method::POST,
-            &format!("/api/v1/reports/{id}/transition"),
-            Some(json!({ "to": to, "reason": "核查", "action": action })),
-        )
-        .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{to}: {body}");
+    // Taken in and opened by one investigator, substantiated by another.
+    for (to, action, token) in [
+        ("investigating", None, app.token(Role::Investigator)),
+        (
+            "substantiated",
+            Some("记过处分"),
+            app.investigator2.as_str(),
+        ),
+    ] {
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/reports/{id}/transition")))
+            .bearer_auth(token)
+            .json(&json!({ "to": to, "reason": "核查", "action": action }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{to}");
     }
 }
 
@@ -291,7 +299,7 @@ both!(
             Some(Role::Organizer),
             Method::POST,
             &format!("/api/v1/sanctions/{}/decision", removal["id"]),
-            Some(json!({"confirm": true, "reason": "区委常委会研究决定"})),
+            Some(json!({"confirm": true, "reason": "按规则确认", "decision_ref": "区委常委会会议纪要〔2026〕12号"})),
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");

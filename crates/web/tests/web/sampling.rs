@@ -9,7 +9,7 @@ use minping_storage::{Actor, MailStatus};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::{CODE_KEY, TestApp};
+use support::{CODE_KEY, TestApp, raw};
 
 /// `n` members spread over the four default groups in the proportions 5:3:1.5:0.5.
 async fn registry(app: &TestApp, n: usize) -> Vec<i64> {
@@ -33,7 +33,11 @@ async fn registry(app: &TestApp, n: usize) -> Vec<i64> {
         })
         .collect();
     app.store
-        .add_members(&members)
+        .add_members(
+            &members,
+            &minping_storage::Actor::system(),
+            chrono::Utc::now(),
+        )
         .await
         .unwrap()
         .into_iter()
@@ -193,6 +197,8 @@ both!(
                     gone,
                     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
                     "moved away",
+                    &minping_storage::Actor::system(),
+                    chrono::Utc::now(),
                 )
                 .await
                 .unwrap();
@@ -202,6 +208,8 @@ both!(
                     gone,
                     NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
                     "other",
+                    &minping_storage::Actor::system(),
+                    chrono::Utc::now(),
                 )
                 .await;
             assert!(
@@ -461,11 +469,23 @@ both!(
         .await;
         assert_eq!(s, 204);
         app.store
-            .set_mail_status(round, &[members[1]], MailStatus::Undeliverable)
+            .set_mail_status(
+                round,
+                &[members[1]],
+                MailStatus::Undeliverable,
+                &minping_storage::Actor::system(),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
         app.store
-            .set_mail_status(round, &[members[2]], MailStatus::Refused)
+            .set_mail_status(
+                round,
+                &[members[2]],
+                MailStatus::Refused,
+                &minping_storage::Actor::system(),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap();
         for m in &members[3..7] {
@@ -616,54 +636,6 @@ async fn columns(app: &TestApp, tables: &[&str]) -> Vec<(String, String)> {
         out.extend(names.into_iter().map(|(c, _)| (t.to_string(), c)));
     }
     out
-}
-
-/// Runs one query straight on the test's database, as a reader of it would.
-async fn raw<T>(app: &TestApp, sql: &str) -> Vec<T>
-where
-    T: Send + Unpin,
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
-    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-{
-    match &app.pg {
-        None => {
-            let pool = sqlx::SqlitePool::connect(&format!(
-                "sqlite://{}",
-                app.dir.path().join("minping.db").display()
-            ))
-            .await
-            .unwrap();
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
-                .fetch_all(&pool)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        }
-        Some((url, schema)) => {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .after_connect({
-                    let schema = schema.clone();
-                    move |conn, _| {
-                        let schema = schema.clone();
-                        Box::pin(async move {
-                            sqlx::Executor::execute(
-                                conn,
-                                sqlx::AssertSqlSafe(format!("SET search_path TO \"{schema}\"")),
-                            )
-                            .await
-                            .map(|_| ())
-                        })
-                    }
-                })
-                .connect(url)
-                .await
-                .unwrap();
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
-                .fetch_all(&pool)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        }
-    }
 }
 
 /// What a column holds, so that only joins of like with like are tried (a unit id equal to
@@ -832,12 +804,18 @@ both!(
                 Role::Clerk,
                 support::PASSWORD,
                 None,
+                &minping_storage::Actor::system(),
             )
             .await
             .unwrap();
-            minping_app::accounts::issue_token(&app.state, "clerk2")
-                .await
-                .unwrap()
+            minping_app::accounts::issue_token(
+                &app.state,
+                "clerk2",
+                &minping_storage::Actor::system(),
+            )
+            .await
+            .unwrap()
+            .token
         };
         let units: Vec<i64> = app
             .units

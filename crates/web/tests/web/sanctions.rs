@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use chrono::{Days, Utc};
+use chrono::Days;
 use minping_domain::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -40,35 +40,15 @@ async fn step(app: &TestApp, round: i64, to: &str) {
     assert_eq!(s, 200, "{to}: {r}");
 }
 
-async fn person(app: &TestApp, name: &str, unit: i64, role: &str) -> i64 {
-    let (_, p) = send(
-        app,
-        Method::POST,
-        "/api/v1/people",
-        Some(Role::Organizer),
-        Some(json!({"name": name})),
-    )
-    .await;
-    let id = p["id"].as_i64().unwrap();
-    let (s, _) = send(
-        app,
-        Method::POST,
-        "/api/v1/posts",
-        Some(Role::Organizer),
-        Some(json!({"person_id": id, "unit_id": unit, "role": role, "start": "2020-01-01"})),
-    )
-    .await;
-    assert_eq!(s, 201);
-    id
-}
-
 both!(
     two_rounds_in_the_top_three_propose_removing_the_head_and_a_confirmed_freeze_blocks_promotion,
     |app: TestApp| async move {
         // 食品经营许可科 is the only unit named in the closed round (2026Q3) and is named again in 2026Q4.
         let unit = app.unit("食品经营许可科").0;
-        let head = person(&app, "赵科长", unit, "head").await;
-        let leader = person(&app, "钱副局长", unit, "supervising_leader").await;
+        // Its head and supervising leader, recorded before the closed round closed.
+        let people = app.store.people().await.unwrap();
+        let id = |name: &str| people.iter().find(|p| p.name == name).unwrap().id.0;
+        let (head, leader) = (id("赵科长"), id("钱副局长"));
         let q3 = app.closed_round.0;
         step(&app, q3, "finalized").await;
         let (s, first) = send(
@@ -155,7 +135,7 @@ both!(
             .find(|s| s["kind"] == "promotion_freeze" && s["person_id"] == head)
             .unwrap();
         let until: chrono::NaiveDate = freeze["until"].as_str().unwrap().parse().unwrap();
-        let today = Utc::now().date_naive();
+        let today = app.state.today();
         let (s, answer) = send(
             &app,
             Method::GET,
@@ -170,21 +150,45 @@ both!(
             "a proposed freeze does not bind yet"
         );
         let id = freeze["id"].as_i64().unwrap();
+        // A confirmation names the decision it rests on.
+        let (s, refused) = send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/sanctions/{id}/decision"),
+            Some(Role::Organizer),
+            Some(json!({"confirm": true, "reason": "按规则确认"})),
+        )
+        .await;
+        assert_eq!(
+            (s.as_u16(), refused["error"]["field"].as_str()),
+            (422, Some("decision_ref")),
+            "{refused}"
+        );
         let (s, decided) = send(
             &app,
             Method::POST,
             &format!("/api/v1/sanctions/{id}/decision"),
             Some(Role::Organizer),
-            Some(json!({"confirm": true, "reason": "区委常委会决定"})),
+            Some(json!({
+                "confirm": true,
+                "reason": "按规则确认",
+                "decision_ref": "区委常委会会议纪要〔2026〕12号",
+            })),
         )
         .await;
         assert_eq!(
             (
                 s.as_u16(),
                 decided["state"].as_str(),
-                decided["decided_by"].as_str()
+                decided["decided_by"].as_str(),
+                decided["decision_ref"].as_str(),
             ),
-            (200, Some("confirmed"), Some("organizer"))
+            (
+                200,
+                Some("confirmed"),
+                Some("organizer"),
+                Some("区委常委会会议纪要〔2026〕12号")
+            )
         );
         let (s, _) = send(
             &app,
@@ -203,7 +207,7 @@ both!(
             None,
         )
         .await;
-        assert_eq!(answer["eligible"], false);
+        assert_eq!(answer["eligible"], false, "{answer}");
         assert_eq!(answer["reasons"][0]["until"], json!(until.to_string()));
         let after = until.checked_add_days(Days::new(1)).unwrap();
         let (_, answer) = send(

@@ -65,6 +65,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// An API token per role.
     pub tokens: HashMap<Role, String>,
+    /// The API token of a second investigator, `investigator2`: a report is substantiated
+    /// by someone other than who took it in or opened it.
+    pub investigator2: String,
     pub units: Vec<Unit>,
     pub open_round: RoundId,
     pub published_round: RoundId,
@@ -132,12 +135,29 @@ impl TestApp {
         let mut tokens = HashMap::new();
         for role in Role::ALL {
             let unit = (role == Role::Unit).then_some(units[0].id);
-            accounts::add_user(&app, role.as_str(), role, PASSWORD, unit)
+            accounts::add_user(&app, role.as_str(), role, PASSWORD, unit, &Actor::system())
                 .await
                 .unwrap();
-            let token = accounts::issue_token(&app, role.as_str()).await.unwrap();
+            let token = accounts::issue_token(&app, role.as_str(), &Actor::system())
+                .await
+                .unwrap()
+                .token;
             tokens.insert(role, token);
         }
+        accounts::add_user(
+            &app,
+            "investigator2",
+            Role::Investigator,
+            PASSWORD,
+            None,
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+        let investigator2 = accounts::issue_token(&app, "investigator2", &Actor::system())
+            .await
+            .unwrap()
+            .token;
         // Tests speak through a "proxy" on loopback: X-Forwarded-For names the client.
         let mut state = AppState::new(app, "http://test".into())
             .trusting(["127.0.0.1/32".parse().unwrap()])
@@ -157,6 +177,7 @@ impl TestApp {
             store,
             client: client(),
             tokens,
+            investigator2,
             units,
             open_round: rounds[0],
             published_round: rounds[1],
@@ -291,10 +312,16 @@ pub fn client() -> reqwest::Client {
 async fn district(app: &App) -> (Vec<Unit>, [RoundId; 3]) {
     use minping_app::{intake, org, rounds};
     use minping_domain::{BallotDraft, NominationDraft};
-    let a = org::create_agency(app, "区规划和自然资源局").await.unwrap();
-    let b = org::create_agency(app, "区市场监管局").await.unwrap();
+    let a = org::create_agency(app, "区规划和自然资源局", &Actor::system())
+        .await
+        .unwrap();
+    let b = org::create_agency(app, "区市场监管局", &Actor::system())
+        .await
+        .unwrap();
     let mk = |agency: AgencyId, name: &'static str| async move {
-        org::create_unit(app, agency, name, None).await.unwrap()
+        org::create_unit(app, agency, name, None, &Actor::system())
+            .await
+            .unwrap()
     };
     let mut units = vec![
         mk(a.id, "不动产登记中心").await,
@@ -303,13 +330,35 @@ async fn district(app: &App) -> (Vec<Unit>, [RoundId; 3]) {
         mk(b.id, "食品经营许可科").await,
         mk(b.id, "已撤销的科").await,
     ];
-    org::set_unit_active(app, units[4].id, false).await.unwrap();
-    units = app.store().units().await.unwrap();
-    units.sort_by_key(|u| u.id);
-    let person = org::create_person(app, "吴小琴").await.unwrap();
-    org::assign_post(app, person.id, units[0].id, "head", "2019-01-01")
+    org::set_unit_active(app, units[4].id, false, &Actor::system())
         .await
         .unwrap();
+    units = app.store().units().await.unwrap();
+    units.sort_by_key(|u| u.id);
+    // 食品经营许可科, the closed round's one named unit, has a head and a supervising leader
+    // recorded before that round closed (a round's sanctions fall on the posts recorded
+    // when it closed).
+    for (name, role) in [("赵科长", "head"), ("钱副局长", "supervising_leader")] {
+        let p = org::create_person(app, name, &Actor::system())
+            .await
+            .unwrap();
+        org::assign_post(app, p.id, units[3].id, role, "2020-01-01", &Actor::system())
+            .await
+            .unwrap();
+    }
+    let person = org::create_person(app, "吴小琴", &Actor::system())
+        .await
+        .unwrap();
+    org::assign_post(
+        app,
+        person.id,
+        units[0].id,
+        "head",
+        "2019-01-01",
+        &Actor::system(),
+    )
+    .await
+    .unwrap();
 
     let sys = Actor::system();
     let create = |label: &'static str| {
@@ -405,6 +454,11 @@ pub async fn post(
 
 /// A browser signed in as the test user of `role`.
 pub async fn signed_in(app: &TestApp, role: Role) -> reqwest::Client {
+    signed_in_as(app, role.as_str()).await
+}
+
+/// A browser signed in to the test account `name`.
+pub async fn signed_in_as(app: &TestApp, name: &str) -> reqwest::Client {
     let c = client();
     let (_, login) = get(&c, app, "/login").await;
     let (status, _, _) = post(
@@ -412,13 +466,141 @@ pub async fn signed_in(app: &TestApp, role: Role) -> reqwest::Client {
         app,
         &login,
         "/login",
-        &[
-            ("name", role.as_str()),
-            ("password", PASSWORD),
-            ("next", "/console"),
-        ],
+        &[("name", name), ("password", PASSWORD), ("next", "/console")],
     )
     .await;
-    assert_eq!(status, 303, "{role:?} signs in");
+    assert_eq!(status, 303, "{name} signs in");
     c
+}
+
+/// The test's database as a reader (or an insider with its password) reaches it: SQLite's
+/// file, or the test's schema on PostgreSQL.
+pub enum Direct {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// A connection straight to the test's database, around the application.
+pub async fn direct(app: &TestApp) -> Direct {
+    match &app.pg {
+        None => Direct::Sqlite(
+            sqlx::SqlitePool::connect(&format!(
+                "sqlite://{}",
+                app.dir.path().join("minping.db").display()
+            ))
+            .await
+            .unwrap(),
+        ),
+        Some((url, schema)) => Direct::Postgres(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .after_connect({
+                    let schema = schema.clone();
+                    move |conn, _| {
+                        let schema = schema.clone();
+                        Box::pin(async move {
+                            sqlx::Executor::execute(
+                                conn,
+                                sqlx::AssertSqlSafe(format!("SET search_path TO \"{schema}\"")),
+                            )
+                            .await
+                            .map(|_| ())
+                        })
+                    }
+                })
+                .connect(url)
+                .await
+                .unwrap(),
+        ),
+    }
+}
+
+/// Runs one query straight on the test's database, as a reader of it would.
+pub async fn raw<T>(app: &TestApp, sql: &str) -> Vec<T>
+where
+    T: Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let q = || sqlx::AssertSqlSafe(sql.to_string());
+    match direct(app).await {
+        Direct::Sqlite(pool) => sqlx::query_as(q()).fetch_all(&pool).await,
+        Direct::Postgres(pool) => sqlx::query_as(q()).fetch_all(&pool).await,
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs statements straight on the test's database (one transaction), as an insider with
+/// its password could.
+pub async fn tamper(app: &TestApp, statements: &[&str]) {
+    match direct(app).await {
+        Direct::Sqlite(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.to_string()))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap_or_else(|e| panic!("{s}: {e}"));
+            }
+            tx.commit().await.unwrap();
+        }
+        Direct::Postgres(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.to_string()))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap_or_else(|e| panic!("{s}: {e}"));
+            }
+            tx.commit().await.unwrap();
+        }
+    }
+}
+
+/// What a console page says of the last action, after following the redirect to it as a
+/// browser does (the flash travels in a signed cookie, never in the address): `Ok(done)` or
+/// `Err(error)`; `None` when the page shows neither.
+pub async fn flash(
+    client: &reqwest::Client,
+    app: &TestApp,
+    location: &str,
+) -> Option<Result<String, String>> {
+    flash_as(client, app, location, None).await
+}
+
+/// [`flash`] for a console reached with an API token instead of a session.
+pub async fn flash_as(
+    client: &reqwest::Client,
+    app: &TestApp,
+    location: &str,
+    bearer: Option<&str>,
+) -> Option<Result<String, String>> {
+    assert!(
+        !location.contains("done=") && !location.contains("error="),
+        "the outcome must not travel in the address: {location}"
+    );
+    let mut req = client.get(app.url(location));
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    }
+    let page = req.send().await.unwrap().text().await.unwrap();
+    let inner = |marker: &str| {
+        page.find(marker).map(|at| {
+            let from = at + marker.len();
+            let to = page[from..].find("</p>").unwrap() + from;
+            page[from..to]
+                .trim()
+                .trim_start_matches('✓')
+                .trim()
+                .to_string()
+        })
+    };
+    match (
+        inner(r#"<p class="error" role="alert">"#),
+        inner(r#"<p class="done" role="status">"#),
+    ) {
+        (Some(e), _) => Some(Err(e)),
+        (None, Some(d)) => Some(Ok(d)),
+        (None, None) => None,
+    }
 }

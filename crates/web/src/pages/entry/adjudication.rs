@@ -11,9 +11,9 @@ use crate::{
 };
 use askama::Template;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
 };
 use minping_app::entry::{self as workflow, Outcome};
 use minping_domain::{
@@ -23,14 +23,7 @@ use minping_domain::{
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
-/// A notice carried back to the adjudication page.
-#[derive(Deserialize, Default)]
-pub struct Flash {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    done: Option<String>,
-}
+use crate::pages::flash::Flash;
 
 struct RowView {
     unit: String,
@@ -262,7 +255,7 @@ pub async fn adjudication(
     _: Authorized<ORGANIZER>,
     page: Page,
     Path(id): Path<i64>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let round = round_of(&state, id).await?;
     render(adjudication_page(&state, page, &round, flash, None).await?)
@@ -291,8 +284,8 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let round = round_of(&state, id).await?;
     let back = |key: &str, text: String| {
-        let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
-        Redirect::to(&format!("/console/rounds/{id}/adjudication?{query}")).into_response()
+        let outcome = if key == "error" { Err(text) } else { Ok(text) };
+        Flash::of(outcome).redirect(&format!("/console/rounds/{id}/adjudication"))
     };
     let refused = match decision.action.as_str() {
         "dismiss" => {

@@ -15,7 +15,7 @@ use askama::Template;
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use chrono::NaiveDate;
 use minping_app::{WorkflowError, accountability::unit_labels, reports};
@@ -29,7 +29,6 @@ use submission::{Refusal, ReportForm, Submission, file_report};
 
 mod submission;
 
-use std::collections::HashMap;
 pub use submission::READ_LIMIT;
 
 const INVESTIGATOR: u8 = role_bit(Role::Investigator);
@@ -129,12 +128,20 @@ struct FiledPage {
 pub async fn submit(
     State(state): State<Shared>,
     page: Page,
+    crate::client::Client(client): crate::client::Client,
     upload: CsrfUpload,
 ) -> Result<Response, PageError> {
     let mut sent = Submission::read(upload).await?;
     let files_again = sent.had_files();
-    let evidence = sent.evidence();
-    match file_report(&state, &page, &sent.form, evidence, ReportSource::Web).await? {
+    let mut evidence = sent.evidence().map_err(reports::ReportError::from);
+    // One address sends so much evidence an hour; past it, the report waits or goes without.
+    if let (Ok(files), Some(addr), true) = (&evidence, client.addr, state.rate_limit) {
+        let bytes: u64 = files.iter().map(|f| f.bytes().len() as u64).sum();
+        if bytes > 0 && !state.evidence_quota.take(addr, bytes) {
+            evidence = Err(reports::ReportError::EvidenceQuota);
+        }
+    }
+    match file_report(&state, &page, &sent.form, evidence, ReportSource::Web, None).await? {
         Ok(filed) => render(FiledPage {
             page,
             tracking_code: filed.tracking_code,
@@ -236,8 +243,6 @@ struct Reports {
 pub struct ListQuery {
     #[serde(default)]
     state: String,
-    #[serde(flatten)]
-    flash: HashMap<String, String>,
 }
 
 /// Every report, newest first, filtered by state; the staff intake form.
@@ -245,6 +250,7 @@ pub async fn list(
     State(state): State<Shared>,
     _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
     page: Page,
+    flash: Flash,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let names = unit_labels(&state).await?;
@@ -265,10 +271,7 @@ pub async fn list(
         })
         .collect();
     render(Reports {
-        flash: Flash {
-            error: q.flash.get("error").cloned(),
-            done: q.flash.get("done").cloned(),
-        },
+        flash,
         agencies: unit_choices(&state, 0).await?,
         accept: accept(),
         page,
@@ -283,25 +286,21 @@ pub async fn list(
 /// reporter.
 pub async fn staff_intake(
     State(state): State<Shared>,
-    _: Authorized<INVESTIGATOR_OR_ORGANIZER>,
+    who: Authorized<INVESTIGATOR_OR_ORGANIZER>,
     page: Page,
     upload: CsrfUpload,
 ) -> Result<Response, PageError> {
     let mut sent = Submission::read(upload).await?;
-    let evidence = sent.evidence();
+    let evidence = sent.evidence().map_err(reports::ReportError::from);
+    let actor = who.actor();
     let outcome = match reports::staff_source(&sent.form.source) {
-        Ok(source) => file_report(&state, &page, &sent.form, evidence, source)
+        Ok(source) => file_report(&state, &page, &sent.form, evidence, source, Some(&actor))
             .await?
             .map(|filed| format!("#{} · {}", filed.id, filed.tracking_code))
             .map_err(|refused| refused.message),
         Err(e) => Err(Refusal::new(&page, e.code(), "source").message),
     };
-    let query = match outcome {
-        Ok(done) => serde_urlencoded::to_string([("done", done)]),
-        Err(error) => serde_urlencoded::to_string([("error", error)]),
-    }
-    .unwrap_or_default();
-    Ok(axum::response::Redirect::to(&format!("/console/reports?{query}")).into_response())
+    Ok(Flash::of(outcome).redirect("/console/reports"))
 }
 
 /// An evidence file in the console.
@@ -343,7 +342,7 @@ pub async fn detail(
     who: Authorized<INVESTIGATOR_OR_ORGANIZER>,
     page: Page,
     Path(id): Path<i64>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> Result<Response, PageError> {
     let report = state
         .store()

@@ -196,16 +196,17 @@ pub(super) async fn file_report(
     state: &AppState,
     page: &Page,
     form: &ReportForm,
-    evidence: Result<Vec<NewEvidence>, ReportError>,
+    evidence: Result<Vec<NewEvidence>, reports::ReportError>,
     source: ReportSource,
+    taken_by: Option<&minping_storage::Actor>,
 ) -> Result<Result<Filed, Refusal>, PageError> {
     let draft = match form.draft(page) {
         Ok(draft) => draft,
         Err(refused) => return Ok(Err(refused)),
     };
     let outcome = match evidence {
-        Ok(evidence) => reports::file(state, draft, &evidence, source).await,
-        Err(e) => Err(e.into()),
+        Ok(evidence) => reports::file(state, draft, &evidence, source, taken_by).await,
+        Err(e) => Err(e),
     };
     match outcome {
         Ok(filed) => Ok(Ok(filed)),
