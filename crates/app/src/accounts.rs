@@ -287,28 +287,35 @@ pub enum SignIn {
     Wait(u64),
 }
 
-/// Failed sign-ins per account name: after [`FREE_FAILURES`], each attempt must wait twice as
-/// long as the last, up to [`MAX_BACKOFF`]. Kept in memory, per node.
+/// Failed sign-ins per account name and client address: after [`FREE_FAILURES`], each attempt
+/// must wait twice as long as the last, up to [`MAX_BACKOFF`]. Keyed by the pair, so that
+/// someone guessing from one address does not lock the account's owner out elsewhere (the
+/// address's own sign-in rate limit bounds the guessing). Kept in memory, per node.
 #[derive(Default)]
 pub struct Backoff {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl Backoff {
-    fn key(name: &str) -> String {
-        name.trim().to_lowercase()
+    /// A bounded key: the name as an account has it (64 characters at most), and the client.
+    fn key(name: &str, client: Option<std::net::IpAddr>) -> String {
+        let name: String = name.trim().to_lowercase().chars().take(64).collect();
+        match client {
+            Some(addr) => format!("{name}|{}", minping_domain::integrity::rate_limit_key(addr)),
+            None => name,
+        }
     }
 
-    /// How long `name` must still wait, if at all.
-    fn wait(&self, name: &str) -> Option<Duration> {
+    /// How long `name` must still wait from `client`, if at all.
+    fn wait(&self, name: &str, client: Option<std::net::IpAddr>) -> Option<Duration> {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let (n, last) = *map.get(&Self::key(name))?;
+        let (n, last) = *map.get(&Self::key(name, client))?;
         let over = n.checked_sub(FREE_FAILURES)?;
         let delay = Duration::from_secs(1u64 << over.min(10)).min(MAX_BACKOFF);
         delay.checked_sub(last.elapsed())
     }
 
-    fn failed(&self, name: &str) {
+    fn failed(&self, name: &str, client: Option<std::net::IpAddr>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= BACKOFF_NAMES
             && let Some(oldest) = map
@@ -318,22 +325,29 @@ impl Backoff {
         {
             map.remove(&oldest);
         }
-        let entry = map.entry(Self::key(name)).or_insert((0, Instant::now()));
+        let entry = map
+            .entry(Self::key(name, client))
+            .or_insert((0, Instant::now()));
         entry.0 = entry.0.saturating_add(1);
         entry.1 = Instant::now();
     }
 
-    fn succeeded(&self, name: &str) {
+    fn succeeded(&self, name: &str, client: Option<std::net::IpAddr>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&Self::key(name));
+        map.remove(&Self::key(name, client));
     }
 }
 
-/// Signs in by name and password. Every attempt verifies one argon2 hash on the blocking
-/// pool, a dummy one for an unknown name, so the answer's timing does not tell which names
-/// exist; repeated failures for one name back off.
-pub async fn sign_in(app: &App, name: &str, password: &str) -> Result<SignIn, StorageError> {
-    if let Some(wait) = app.backoff().wait(name) {
+/// Signs in by name and password from `client`. Every attempt verifies one argon2 hash on
+/// the blocking pool, a dummy one for an unknown name, so the answer's timing does not tell
+/// which names exist; repeated failures for one name from one address back off.
+pub async fn sign_in(
+    app: &App,
+    name: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+) -> Result<SignIn, StorageError> {
+    if let Some(wait) = app.backoff().wait(name, client) {
         return Ok(SignIn::Wait(wait.as_secs().max(1)));
     }
     let user = app.store().user_by_name(name.trim()).await?;
@@ -346,11 +360,11 @@ pub async fn sign_in(app: &App, name: &str, password: &str) -> Result<SignIn, St
         .unwrap_or(false);
     match user {
         Some(u) if matches && u.disabled_at.is_none() => {
-            app.backoff().succeeded(name);
+            app.backoff().succeeded(name, client);
             Ok(SignIn::Accepted(u))
         }
         _ => {
-            app.backoff().failed(name);
+            app.backoff().failed(name, client);
             Ok(SignIn::Refused)
         }
     }
@@ -419,16 +433,27 @@ mod backoff_tests {
     #[test]
     fn five_failures_are_free_then_each_waits() {
         let b = Backoff::default();
+        let here = Some("203.0.113.7".parse().unwrap());
+        let elsewhere = Some("198.51.100.9".parse().unwrap());
         for _ in 0..FREE_FAILURES {
-            assert_eq!(b.wait("Organizer"), None);
-            b.failed("organizer");
+            assert_eq!(b.wait("Organizer", here), None);
+            b.failed("organizer", here);
         }
-        // The sixth attempt may still go (the wait starts with the failure over the limit).
-        b.failed(" ORGANIZER ");
-        let wait = b.wait("organizer").expect("a wait after six failures");
+        b.failed(" ORGANIZER ", here);
+        let wait = b
+            .wait("organizer", here)
+            .expect("a wait after six failures");
         assert!(wait <= Duration::from_secs(2));
-        assert_eq!(b.wait("someone else"), None);
-        b.succeeded("organizer");
-        assert_eq!(b.wait("organizer"), None);
+        assert_eq!(b.wait("someone else", here), None);
+        assert_eq!(
+            b.wait("organizer", elsewhere),
+            None,
+            "the owner elsewhere signs in"
+        );
+        b.succeeded("organizer", here);
+        assert_eq!(b.wait("organizer", here), None);
+        // A name of megabytes is kept as 64 characters.
+        b.failed(&"x".repeat(1 << 20), here);
+        assert!(b.failures.lock().unwrap().keys().all(|k| k.len() < 200));
     }
 }

@@ -322,6 +322,7 @@ pub struct Response {
 /// Drawn, mailed, returned on paper, answered online, undeliverable and refused per group.
 /// Says who answered, never what.
 pub async fn response(app: &App, round: RoundId) -> Result<Response, DrawError> {
+    app.round(round).await?;
     let strata = app.store().response_counts(round).await?;
     let total = strata.iter().fold(
         StratumCounts {
@@ -360,6 +361,7 @@ pub async fn nonrespondents(
     round: RoundId,
     actor: &Actor,
 ) -> Result<Vec<SampleRow>, DrawError> {
+    app.round(round).await?;
     crate::forms::no_pending_reprint(app, round)
         .await
         .map_err(|e| match e {

@@ -78,7 +78,9 @@ impl EvidenceFiles {
         for file in files {
             let sha = hex::encode(Sha256::digest(file.bytes()));
             let path = self.path(&sha).expect("a SHA-256 in hex names a file");
-            if path.exists() {
+            // Kept once: a file already there with this content stays; one that no longer
+            // has it (damaged on disk) is written anew.
+            if self.read(&sha)?.is_some() {
                 continue;
             }
             let temp = self

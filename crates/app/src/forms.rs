@@ -172,8 +172,9 @@ fn mailed(sample: &[SampleRow]) -> bool {
 /// the async threads; `progress(done, total)` follows it. Members whose details the form
 /// font cannot print are named, and nothing is typeset.
 ///
-/// Every printing is logged. Once the forms are mailed, printing them again (every code
-/// anew) needs a reprint approved by a second organizer ([`ask_reprint`],
+/// Every printing is logged. Once the forms are mailed, printing them again (the same codes,
+/// derived from the deployment's key, on new paper) needs a reprint approved by a second
+/// organizer ([`ask_reprint`],
 /// [`decide_reprint`]), which this printing uses up.
 pub async fn personalised(
     app: &App,
@@ -289,6 +290,7 @@ pub async fn decide_reprint(
 
 /// A round's reprint requests, newest first.
 pub async fn reprints(app: &App, round: RoundId) -> Result<Vec<Reprint>, FormsError> {
+    app.round(round).await?;
     Ok(app.store().reprints(round).await?)
 }
 

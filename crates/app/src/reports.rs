@@ -203,10 +203,9 @@ async fn keep_evidence(app: &App, evidence: &[NewEvidence]) -> Result<(), Report
     .map_err(|e| ReportError::Storage(StorageError::Corrupt(e.to_string())))?
     .map_err(|e| match e {
         crate::evidence::EvidenceError::Full => ReportError::EvidenceFull,
-        crate::evidence::EvidenceError::Io(io) => {
-            tracing::error!(error = %io, "evidence file could not be written");
-            ReportError::EvidenceFull
-        }
+        crate::evidence::EvidenceError::Io(io) => ReportError::Storage(StorageError::Corrupt(
+            format!("evidence file could not be written: {io}"),
+        )),
     })
 }
 
@@ -297,12 +296,12 @@ async fn had_a_hand(
     report: &minping_storage::Report,
     actor: &Actor,
 ) -> Result<bool, ReportError> {
-    let same = |user: Option<minping_domain::UserId>, name: &str| match (user, actor.user_id) {
-        (Some(a), Some(b)) => a == b,
-        (None, None) => name == actor.name,
-        _ => false,
+    // Someone who is no account (the command line, the system) cannot be told apart from
+    // who took the report in: they do not substantiate.
+    let Some(me) = actor.user_id else {
+        return Ok(true);
     };
-    if report.taken_by.is_some() && same(report.taken_by, "") {
+    if report.taken_by == Some(me) {
         return Ok(true);
     }
     Ok(app
@@ -310,7 +309,7 @@ async fn had_a_hand(
         .report_events(report.id)
         .await?
         .iter()
-        .any(|e| same(e.user_id, &e.actor)))
+        .any(|e| e.user_id == Some(me)))
 }
 
 /// One evidence file of a report, with what it is.

@@ -96,7 +96,8 @@ impl Head {
     /// The head as printed: `#seq` and the first 16 hex digits of the hash, enough to tell
     /// two heads apart by eye and short enough to print on a notice.
     pub fn printed(&self) -> String {
-        format!("#{} {}", self.seq, &self.hash[..self.hash.len().min(16)])
+        let start: String = self.hash.chars().take(16).collect();
+        format!("#{} {start}", self.seq)
     }
 }
 
@@ -193,8 +194,10 @@ impl Chain {
     /// Whether a head published earlier is part of this chain.
     pub fn contains(&self, head: &Head) -> bool {
         head.seq == 0 && head.hash == GENESIS
-            || usize::try_from(head.seq - 1)
-                .ok()
+            || head
+                .seq
+                .checked_sub(1)
+                .and_then(|i| usize::try_from(i).ok())
                 .and_then(|i| self.hashes.get(i))
                 .is_some_and(|h| *h == head.hash)
     }

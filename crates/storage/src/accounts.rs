@@ -14,7 +14,8 @@ use minping_domain::{Role, UnitId, UserId};
 use serde_json::json;
 use sqlx::{Pool, Row};
 
-const USER_SELECT: &str = "SELECT id, name, role, unit_id, password_hash, disabled_at FROM users";
+const USER_SELECT: &str = "SELECT id, name, role, unit_id, password_hash, disabled_at, \
+     credentials_changed_at FROM users";
 
 fn user_from<DB: Dialect>(row: &DB::Row) -> Result<User> {
     let role: String = row.try_get("role")?;
@@ -25,6 +26,7 @@ fn user_from<DB: Dialect>(row: &DB::Row) -> Result<User> {
         unit_id: row.try_get::<Option<i64>, _>("unit_id")?.map(UnitId),
         password_hash: row.try_get("password_hash")?,
         disabled_at: row.try_get("disabled_at")?,
+        credentials_changed_at: row.try_get("credentials_changed_at")?,
     })
 }
 
@@ -80,6 +82,7 @@ pub(crate) async fn create_user<DB: Dialect>(
         unit_id: unit,
         password_hash: password_hash.to_string(),
         disabled_at: None,
+        credentials_changed_at: None,
     })
 }
 
@@ -146,11 +149,14 @@ pub(crate) async fn set_password<DB: Dialect>(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
-    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(password_hash)
-        .bind(user.0)
-        .execute(&mut *tx)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, credentials_changed_at = $2 WHERE id = $3",
+    )
+    .bind(password_hash)
+    .bind(at)
+    .bind(user.0)
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StorageError::NotFound);
     }
@@ -268,7 +274,8 @@ pub(crate) async fn user_by_token<DB: Dialect>(
     now: DateTime<Utc>,
 ) -> Result<Option<User>> {
     let row = sqlx::query(
-        "SELECT u.id, u.name, u.role, u.unit_id, u.password_hash, u.disabled_at, t.expires_at \
+        "SELECT u.id, u.name, u.role, u.unit_id, u.password_hash, u.disabled_at, \
+         u.credentials_changed_at, t.expires_at \
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
     )
     .bind(token_hash)

@@ -35,6 +35,18 @@ impl Change {
     }
 }
 
+/// The whole log as of one moment: its events in place order, its recorded head, and the
+/// head each published round recorded.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    /// Every event, by place.
+    pub events: Vec<Event>,
+    /// The recorded head.
+    pub head: Head,
+    /// Each published round's head, by round.
+    pub published: Vec<(minping_domain::RoundId, Head)>,
+}
+
 /// Which events to read.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -122,9 +134,9 @@ pub trait AuditStore: Send + Sync {
     /// Records an action that changes nothing else stored (printing forms, downloading a
     /// list of personal data) in a transaction of its own.
     async fn record_action(&self, actor: &Actor, at: DateTime<Utc>, change: &Change) -> Result<()>;
-    /// Every event in place order, and the recorded head, read in one snapshot: what
-    /// [`minping_domain::audit::verify`] walks.
-    async fn audit_log(&self) -> Result<(Vec<Event>, Head)>;
+    /// The whole log read in one snapshot: what [`minping_domain::audit::verify`] walks,
+    /// and the published heads to find in it.
+    async fn audit_log(&self) -> Result<AuditLog>;
     /// Some events, newest first.
     async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<Event>>;
     /// The recorded head.
@@ -140,10 +152,10 @@ impl<DB: Dialect> AuditStore for Store<DB> {
         Ok(())
     }
 
-    async fn audit_log(&self) -> Result<(Vec<Event>, Head)> {
-        // One transaction, so the head and the events are read as of one moment (an
-        // appender commits both or neither). SQLite's BEGIN IMMEDIATE keeps writers out
-        // while it reads; PostgreSQL reads one snapshot per statement unless asked.
+    async fn audit_log(&self) -> Result<AuditLog> {
+        // One transaction, so the head, the events and the rounds' heads are read as of one
+        // moment (an appender commits all or none): SQLite's read transaction sees one
+        // snapshot of its log; PostgreSQL is asked for one (see `Dialect::BEGIN_SNAPSHOT`).
         let mut tx = self.pool.begin_with(DB::BEGIN_SNAPSHOT).await?;
         let head = read_head::<DB>(&mut tx).await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -151,9 +163,30 @@ impl<DB: Dialect> AuditStore for Store<DB> {
         )))
         .fetch_all(&mut *tx)
         .await?;
+        let rounds = sqlx::query(
+            "SELECT id, audit_seq, audit_hash FROM rounds WHERE audit_seq IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
         let events = rows.iter().map(event_from::<DB>).collect::<Result<_>>()?;
-        Ok((events, head))
+        let published = rounds
+            .iter()
+            .map(|r| {
+                Ok((
+                    minping_domain::RoundId(r.try_get("id")?),
+                    Head {
+                        seq: r.try_get("audit_seq")?,
+                        hash: r.try_get("audit_hash")?,
+                    },
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(AuditLog {
+            events,
+            head,
+            published,
+        })
     }
 
     async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<Event>> {

@@ -34,7 +34,7 @@ use minping_domain::{
 use std::{path::Path, sync::Arc};
 
 pub use accounts::TokenInfo;
-pub use audit::{AuditFilter, AuditStore, Change, stored_time};
+pub use audit::{AuditFilter, AuditLog, AuditStore, Change, stored_time};
 pub use dialect::Dialect;
 pub use integrity::{
     Decision, DecisionRecord, HeldBallot, IntegrityStore, ReceiptState, StoredCluster,
@@ -282,6 +282,8 @@ pub struct User {
     pub password_hash: String,
     /// When the account was disabled; a disabled account signs in to nothing.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// When its password last changed: sessions signed in before it end.
+    pub credentials_changed_at: Option<DateTime<Utc>>,
 }
 
 /// What finalizing a round stores, all at once.

@@ -16,6 +16,9 @@ use tower_sessions::Session;
 /// The session key holding the signed-in user's id.
 pub const SESSION_USER: &str = "user_id";
 
+/// The session key holding when the user signed in (microseconds since 1970).
+pub const SESSION_SIGNED_IN: &str = "signed_in_at";
+
 /// Bit of each role in an [`Authorized`] mask.
 pub const fn role_bit(role: Role) -> u8 {
     match role {
@@ -117,6 +120,17 @@ impl FromRequestParts<Shared> for CurrentUser {
         let user = accounts::by_id(state, UserId(id))
             .await
             .map_err(|e| AuthRejection::Storage(e.into()))?;
+        // A session signed in before the password last changed has ended.
+        let signed_in = session
+            .get::<i64>(SESSION_SIGNED_IN)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        let user = user.filter(|u| {
+            u.credentials_changed_at
+                .is_none_or(|changed| signed_in >= changed.timestamp_micros())
+        });
         Ok(CurrentUser(user))
     }
 }

@@ -61,20 +61,29 @@ pub fn form_token(state: &Shared, nonce: &str, session: &str) -> String {
 
 /// Whether an unsafe request to a page came from this site, by what the browser says of it.
 /// `Sec-Fetch-Site` decides when sent (every current browser sends it); else an `Origin`
-/// naming another host refuses. `Origin: null` says nothing: browsers send it for the
-/// site's own forms too, under `Referrer-Policy: no-referrer`. Requests that say nothing
-/// (older browsers, scripts) are left to the token check.
-fn same_site(parts: &axum::http::HeaderMap) -> bool {
+/// naming another host than this request's, or the site's public address, refuses (behind
+/// a proxy the request may name another host than the public one). `Origin: null` says
+/// nothing: browsers send it for the site's own forms too, under
+/// `Referrer-Policy: no-referrer`. Requests that say nothing (older browsers, scripts) are
+/// left to the token check.
+fn same_site(parts: &axum::http::HeaderMap, public_url: &str) -> bool {
     let header = |name: &str| parts.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return matches!(site, "same-origin" | "none");
     }
-    match (header("origin"), header("host")) {
-        (None | Some("null"), _) => true,
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
-        (Some(_), None) => false,
+    let authority = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_ascii_lowercase())
+    };
+    match header("origin") {
+        None | Some("null") => true,
+        Some(origin) => {
+            let Some(from) = authority(origin) else {
+                return false;
+            };
+            header("host").is_some_and(|h| h.eq_ignore_ascii_case(&from))
+                || authority(public_url).is_some_and(|p| p == from)
+        }
     }
 }
 
@@ -87,7 +96,7 @@ pub async fn ensure_cookie(State(state): State<Shared>, mut req: Request, next: 
     let by_cookie = !req.uri().path().starts_with("/api/")
         || !req.headers().contains_key(header::AUTHORIZATION)
             && cookie(req.headers(), SESSION_COOKIE).is_some();
-    if unsafe_method && by_cookie && !same_site(req.headers()) {
+    if unsafe_method && by_cookie && !same_site(req.headers(), &state.settings().public_url) {
         return refused().into_response();
     }
     let existing = cookie(req.headers(), COOKIE)
@@ -247,4 +256,42 @@ fn refused() -> PageError {
 /// Compares two tokens in time that does not depend on where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn the_browser_says_where_a_form_came_from() {
+        let public = "https://minping.example.gov.cn";
+        let ok = |pairs| same_site(&headers(pairs), public);
+        assert!(ok(&[("sec-fetch-site", "same-origin"), ("origin", "null")]));
+        assert!(!ok(&[("sec-fetch-site", "cross-site")]));
+        assert!(!ok(&[("sec-fetch-site", "same-site")]));
+        // Without Sec-Fetch-Site: the Origin, against the request's host or the public one
+        // (behind a proxy that names another host).
+        assert!(ok(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ]));
+        assert!(ok(&[
+            ("origin", "https://minping.example.gov.cn"),
+            ("host", "10.0.0.5:8080")
+        ]));
+        assert!(!ok(&[
+            ("origin", "https://evil.example"),
+            ("host", "10.0.0.5:8080")
+        ]));
+        assert!(!ok(&[("origin", "garbage"), ("host", "10.0.0.5:8080")]));
+        assert!(ok(&[("origin", "null")]) && ok(&[]), "left to the token");
+    }
 }

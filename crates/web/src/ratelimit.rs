@@ -49,7 +49,7 @@ pub fn sign_in() -> Layer {
 /// Whether a request looks a secret code up: a receipt or a report's tracking code, by page
 /// or API (the page's lookup box posts, and posts are limited already).
 pub fn is_lookup(method: &Method, path: &str) -> bool {
-    if *method != Method::GET {
+    if *method != Method::GET && *method != Method::HEAD {
         return false;
     }
     let one_segment = |prefix: &str| {

@@ -30,6 +30,8 @@ ALTER TABLE rounds ADD COLUMN org_snapshot TEXT;
 
 -- Credentials with a life cycle.
 ALTER TABLE users ADD COLUMN disabled_at TIMESTAMP;
+-- When the password last changed: sessions signed in before it end.
+ALTER TABLE users ADD COLUMN credentials_changed_at TIMESTAMP;
 -- SQLite cannot add a NOT NULL column without a constant default; every token written
 -- from now on carries its expiry.
 ALTER TABLE api_tokens ADD COLUMN expires_at TIMESTAMP;
@@ -54,6 +56,9 @@ CREATE TABLE reprints (
     decided_at TIMESTAMP
 );
 CREATE INDEX reprints_by_round ON reprints (round_id, state);
+-- One reprint open (asked or approved, not printed) per round, also between two nodes.
+CREATE UNIQUE INDEX reprints_one_open ON reprints (round_id)
+    WHERE state IN ('pending', 'approved');
 
 -- Evidence files are kept in the data folder's `evidence/`, named by their SHA-256; the
 -- database keeps what they are. Files stored before keep their content here.

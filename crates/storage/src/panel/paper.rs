@@ -178,6 +178,13 @@ pub(super) async fn close_paper_form<DB: Dialect>(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let mut tx = pool.begin_with(DB::BEGIN_WRITE).await?;
+    let channel: Option<String> = sqlx::query_scalar(
+        "SELECT channel FROM paper_entries WHERE round_id = $1 AND form_key = $2 LIMIT 1",
+    )
+    .bind(round.0)
+    .bind(form_key)
+    .fetch_optional(&mut *tx)
+    .await?;
     // Taking the two entries decides the form: a ballot counting it at the same moment
     // takes them too, and one of the two finds them gone.
     let taken = sqlx::query("DELETE FROM paper_entries WHERE round_id = $1 AND form_key = $2")
@@ -207,11 +214,21 @@ pub(super) async fn close_paper_form<DB: Dialect>(
         }
         _ => StorageError::Database(e),
     })?;
-    let change = Change::new(
-        "paper.dismiss",
-        format!("paper_form:{round}:{form_key}"),
-        json!({ "outcome": outcome }),
-    );
+    // A directed form is known by its code's digest: the log, kept for good, names its
+    // round only.
+    let change = if channel.as_deref() == Some("directed") {
+        Change::new(
+            "paper.dismiss",
+            format!("round:{round}"),
+            json!({ "channel": "directed", "outcome": outcome }),
+        )
+    } else {
+        Change::new(
+            "paper.dismiss",
+            format!("paper_form:{round}:{form_key}"),
+            json!({ "channel": "open", "outcome": outcome }),
+        )
+    };
     record::<DB>(&mut tx, actor, at, &change).await?;
     tx.commit().await?;
     Ok(())

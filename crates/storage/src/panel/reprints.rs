@@ -43,7 +43,7 @@ pub(super) async fn ask_reprint<DB: Dialect>(
     .bind(at)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| crate::sql::conflict_or(e, "no such round"))?;
+    .map_err(|e| crate::sql::conflict_or(e, "a reprint of this round is already asked for"))?;
     let change = Change::new(
         "reprint.ask",
         format!("reprint:{id}"),
@@ -69,7 +69,7 @@ pub(super) async fn decide_reprint<DB: Dialect>(
         .ok_or(StorageError::NotFound)?;
     let asked_by: Option<i64> = row.try_get("asked_by")?;
     let round_id: i64 = row.try_get("round_id")?;
-    if asked_by.is_none() || asked_by == actor.user_id.map(|u| u.0) {
+    if asked_by.is_none() || actor.user_id.is_none() || asked_by == actor.user_id.map(|u| u.0) {
         return Err(StorageError::Conflict(
             "a reprint is approved by a second organizer, not the one who asked".into(),
         ));

@@ -283,6 +283,7 @@ pub async fn conflicts(
     _: Authorized<ORGANIZER>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<ConflictBody>>, ApiError> {
+    state.round(RoundId(id)).await?;
     let list = state.store().conflicts(RoundId(id)).await?;
     Ok(Json(list.into_iter().map(ConflictBody::from).collect()))
 }

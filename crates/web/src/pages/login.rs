@@ -1,7 +1,12 @@
 //! Signing in and out.
 
 use super::{Page, render};
-use crate::{auth::SESSION_USER, csrf::CsrfForm, error::PageError, state::Shared};
+use crate::{
+    auth::{SESSION_SIGNED_IN, SESSION_USER},
+    csrf::CsrfForm,
+    error::PageError,
+    state::Shared,
+};
 use askama::Template;
 use axum::{
     extract::{Query, State},
@@ -65,9 +70,11 @@ pub async fn submit(
     State(state): State<Shared>,
     page: Page,
     session: Session,
+    crate::client::Client(client): crate::client::Client,
     CsrfForm(form): CsrfForm<Credentials>,
 ) -> Result<Response, PageError> {
-    let answer = minping_app::accounts::sign_in(&state, &form.name, &form.password).await?;
+    let answer =
+        minping_app::accounts::sign_in(&state, &form.name, &form.password, client.addr).await?;
     let next = safe_next(form.next.as_deref());
     match answer {
         SignIn::Accepted(u) => {
@@ -78,6 +85,13 @@ pub async fn submit(
             session.insert(SESSION_USER, u.id.0).await.map_err(|_| {
                 PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
             })?;
+            // When: a password changed later ends this session.
+            session
+                .insert(SESSION_SIGNED_IN, state.now().timestamp_micros())
+                .await
+                .map_err(|_| {
+                    PageError::new(StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")
+                })?;
             Ok(Redirect::to(&next).into_response())
         }
         refused => {

@@ -698,10 +698,14 @@ both!(
             .unwrap();
         assert_eq!(me(leader).await, 200, "enabled again");
 
-        // A new password works, the old one no longer.
+        // A new password ends the sessions signed in before it; the old one no longer
+        // signs in.
+        let before = support::signed_in(&app, Role::Leader).await;
+        assert_eq!(support::get(&before, &app, "/console").await.0, 200);
         minping_app::accounts::set_password(&app.state, "leader", "a new long password", &sys)
             .await
             .unwrap();
+        assert_eq!(support::get(&before, &app, "/console").await.0, 303);
         let (status, _, _) = support::post(
             &c,
             &app,

@@ -8,6 +8,7 @@ mod support;
 mod access;
 mod accountability;
 mod api;
+mod badinput;
 mod contract;
 mod entry;
 mod evidence;

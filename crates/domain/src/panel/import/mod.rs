@@ -292,6 +292,57 @@ mod tests {
         ));
     }
 
+    /// A workbook of the header and one member, plus `extra` cells far away.
+    fn workbook(extra: &[(u32, u16)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, line) in [HEADER, GOOD].iter().enumerate() {
+            for (c, cell) in line.split(',').enumerate() {
+                sheet.write_string(r as u32, c as u16, cell).unwrap();
+            }
+        }
+        for &(r, c) in extra {
+            sheet.write_string(r, c, "x").unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_workbook_of_two_far_apart_cells_is_read_without_filling_the_space_between() {
+        // Dense reading would ask for 1,048,576 × 16,384 cells.
+        let bytes = workbook(&[(1_048_575, 16_383), (1_048_575, 3)]);
+        let rows = read_sheet(&bytes).unwrap();
+        assert_eq!(rows[0].row, 2, "{rows:?}");
+        assert_eq!(rows[0].draft.name, "李明");
+        assert_eq!(
+            rows.len(),
+            2,
+            "the far row is read (and refused by the checks), no more"
+        );
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_unpacked() {
+        use std::io::Write;
+        // The workbook's parts, and one of zeros that compresses to almost nothing.
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let mut source = zip::ZipArchive::new(std::io::Cursor::new(workbook(&[]))).unwrap();
+        for i in 0..source.len() {
+            let part = source.by_index_raw(i).unwrap();
+            out.raw_copy_file(part).unwrap();
+        }
+        out.start_file("xl/media/zeros.bin", options).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..300 {
+            out.write_all(&zeros).unwrap();
+        }
+        let bomb = out.finish().unwrap().into_inner();
+        assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+        assert!(matches!(read_sheet(&bomb), Err(FileError::TooLarge { .. })));
+    }
+
     #[test]
     fn each_bad_row_is_reported_with_its_spreadsheet_row_and_reason() {
         let bytes = csv(&[

@@ -154,6 +154,16 @@ pub enum FileError {
         "无法读取文件（应为 CSV 或 XLSX）：{0} · cannot read the file (expected CSV or XLSX): {0}"
     )]
     Unreadable(String),
+    /// A workbook larger once unpacked, or with more cells, than a registry can be.
+    #[error(
+        "工作簿过大（解压后超过{max_mib}MB或超过{max_cells}个单元格），请分批导入 · the workbook is too large (over {max_mib} MB unpacked or {max_cells} cells); import it in parts"
+    )]
+    TooLarge {
+        /// The most it may unpack to, in MiB.
+        max_mib: u64,
+        /// The most cells it may hold.
+        max_cells: usize,
+    },
     /// Text in neither UTF-8 nor GB18030.
     #[error(
         "文件编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV · unknown text encoding; save the file as CSV in UTF-8 or GBK"
@@ -199,7 +209,28 @@ pub fn read_sheet(bytes: &[u8]) -> Result<Vec<SheetRow>, FileError> {
 /// Numbered rows of text cells.
 type Grid = Vec<(usize, Vec<String>)>;
 
+/// The most an XLSX workbook may unpack to: a registry of a few hundred thousand members
+/// is a few tens of MiB of XML; a small file that unpacks to gigabytes is an attack.
+const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
+
+/// The most cells a sheet may hold (a few hundred thousand members × seven columns).
+const MAX_CELLS: usize = 5_000_000;
+
+/// Columns read from a sheet: the registry has seven; anything far to the right is not part
+/// of it.
+const MAX_COLUMNS: u32 = 64;
+
+fn too_large() -> FileError {
+    FileError::TooLarge {
+        max_mib: MAX_UNPACKED / (1024 * 1024),
+        max_cells: MAX_CELLS,
+    }
+}
+
 fn workbook_grid(bytes: &[u8]) -> Result<Grid, FileError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return xlsx_grid(bytes);
+    }
     use calamine::Reader;
     let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| FileError::Unreadable(e.to_string()))?;
@@ -233,6 +264,62 @@ fn cell_text(cell: &calamine::Data) -> String {
         calamine::Data::Empty | calamine::Data::Error(_) => String::new(),
         other => other.to_string(),
     }
+}
+
+/// An XLSX workbook's first sheet with a header (else its first sheet with anything), read
+/// cell by cell: calamine's `Range` is dense, so two cells at A1 and XFD1048576 would ask
+/// for seventeen billion; here only the cells present are kept, within limits checked
+/// before anything is unpacked.
+fn xlsx_grid(bytes: &[u8]) -> Result<Grid, FileError> {
+    let unreadable = |e: &dyn std::fmt::Display| FileError::Unreadable(e.to_string());
+    // What the archive says its parts unpack to (the reader stops at the declared size).
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut unpacked = 0u64;
+    for i in 0..archive.len() {
+        let part = archive.by_index_raw(i).map_err(|e| unreadable(&e))?;
+        unpacked = unpacked.saturating_add(part.size());
+        if unpacked > MAX_UNPACKED {
+            return Err(too_large());
+        }
+    }
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut first: Option<Grid> = None;
+    for name in book.sheet_names() {
+        let mut cells = book
+            .worksheet_cells_reader(&name)
+            .map_err(|e| unreadable(&e))?;
+        let mut rows: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+        let mut count = 0usize;
+        while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
+            let (row, col) = cell.get_position();
+            if col >= MAX_COLUMNS {
+                continue;
+            }
+            count += 1;
+            if count > MAX_CELLS {
+                return Err(too_large());
+            }
+            let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+            let line = rows.entry(row).or_default();
+            if line.len() <= col as usize {
+                line.resize(col as usize + 1, String::new());
+            }
+            line[col as usize] = text;
+        }
+        let grid: Grid = rows
+            .into_iter()
+            .map(|(row, cells)| (row as usize + 1, cells))
+            .collect();
+        if header_at(&grid).is_some() {
+            return Ok(grid);
+        }
+        if first.is_none() && grid.iter().any(|(_, cells)| !blank(cells)) {
+            first = Some(grid);
+        }
+    }
+    first.ok_or(FileError::Empty)
 }
 
 fn csv_grid(bytes: &[u8]) -> Result<Grid, FileError> {

@@ -199,10 +199,24 @@ pub(super) async fn file_report(
     evidence: Result<Vec<NewEvidence>, reports::ReportError>,
     source: ReportSource,
     taken_by: Option<&minping_storage::Actor>,
+    quota_for: Option<std::net::IpAddr>,
 ) -> Result<Result<Filed, Refusal>, PageError> {
     let draft = match form.draft(page) {
         Ok(draft) => draft,
         Err(refused) => return Ok(Err(refused)),
+    };
+    // The client's hourly evidence allowance is spent only by a report that reads, so one
+    // sent again after fixing a typo is not refused for the files it brought before.
+    let evidence = match (evidence, quota_for) {
+        (Ok(files), Some(addr)) => {
+            let bytes: u64 = files.iter().map(|f| f.bytes().len() as u64).sum();
+            if bytes > 0 && !state.evidence_quota.take(addr, bytes) {
+                Err(reports::ReportError::EvidenceQuota)
+            } else {
+                Ok(files)
+            }
+        }
+        (evidence, _) => evidence,
     };
     let outcome = match evidence {
         Ok(evidence) => reports::file(state, draft, &evidence, source, taken_by).await,
