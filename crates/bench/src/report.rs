@@ -132,13 +132,21 @@ impl Report {
                 answers.iter().filter(|(k, _, _)| k == kind).collect();
             let secs: Vec<f64> = of.iter().map(|(_, _, s)| *s).collect();
             let statuses: Vec<u16> = of.iter().map(|(_, s, _)| *s).collect();
-            let all_4xx = statuses.iter().all(|s| (400..500).contains(s));
+            // 0: the connection closed as the server refused before reading the body.
+            let all_4xx = statuses.iter().all(|s| *s == 0 || (400..500).contains(s));
             let worst = secs.iter().cloned().fold(0.0, f64::max);
             self.figures.push(Figure {
                 what: format!("a 2 MiB ballot ({kind}) refused"),
                 value: format!(
-                    "{:?} in ≤ {:.1} ms (median {:.1} ms)",
-                    statuses.first().unwrap_or(&0),
+                    "{} in ≤ {:.1} ms (median {:.1} ms)",
+                    statuses
+                        .iter()
+                        .map(|s| match s {
+                            0 => "closed".to_string(),
+                            s => s.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("/"),
                     worst * 1000.0,
                     median(&secs) * 1000.0
                 ),
