@@ -73,7 +73,7 @@ pub async fn show(
                 .map_or_else(|| e.object.clone(), |(k, _)| format!("{k}:")),
             seq: e.seq,
             actor: e.actor,
-            action: e.action,
+            action: page.t2("audit.action", &e.action),
             object: e.object,
             detail: e.detail.chars().take(400).collect(),
             hash: e.hash.chars().take(16).collect(),

@@ -101,7 +101,11 @@ both!(
         )
         .await;
         assert_eq!(s, 200);
-        assert!(page.contains("unit.retire") && !page.contains("round.publish"));
+        assert!(
+            page.contains("撤销科室") && !page.contains("公布结果"),
+            "actions by name"
+        );
+        assert!(!page.contains("unit.retire"), "no action code shown");
     }
 );
 
